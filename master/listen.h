@@ -1,0 +1,34 @@
+/*
+ * listen.h -- the listening sockets of http_port.
+ *
+ * Runs in the master, before fork and at reload.  A reload keeps the
+ * socket of every address that did not change (the same fd, so nothing
+ * queued on it is lost and no connection is refused), binds the new ones
+ * and closes the ones no longer configured once the new workers run.
+ */
+#ifndef SLUICE_LISTEN_H
+#define SLUICE_LISTEN_H
+
+#include <stddef.h>
+
+#include "conf.h"
+
+struct listen_set {
+	int			*fds;
+	struct conf_listen	*addrs;
+	size_t			 n;
+};
+
+/**
+ * @brief Open the sockets for @p c, taking unchanged ones from @p old.
+ * @param[in] old  the running set, or NULL at start.
+ * @param[out] out  the new set.
+ * @return 0, or -1 after logging "file:line: cannot listen on ADDR: why"
+ *	(sockets bound by this call are closed again, @p old is untouched).
+ */
+int	listen_open(const struct conf *c, const struct listen_set *old,
+	    struct listen_set *out);
+/** @brief Close the sockets of @p old that @p keep does not use, free @p old. */
+void	listen_retire(struct listen_set *old, const struct listen_set *keep);
+
+#endif

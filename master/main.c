@@ -1,0 +1,108 @@
+/*
+ * main.c -- the sluice command: sluice [-f file] [-t] [-d] [-h] [-v].
+ * Runs in the master, before anything is forked.
+ *
+ *	-f FILE	configuration (default SYSCONFDIR/sluice.conf)
+ *	-t	check the configuration and exit 0 (good) or 1 (errors,
+ *		each as "file:line: message" on stderr)
+ *	-d	stay in the foreground and log to stderr too (systemd, tests)
+ *	-h	usage and the list of directives
+ *	-v	version
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "listen.h"
+#include "log.h"
+#include "master.h"
+#include "proc.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: sluice [-f file] [-t] [-d] [-h] [-v]\n"
+	    "  -f file  configuration file (default %s/sluice.conf)\n"
+	    "  -t       check the configuration and exit\n"
+	    "  -d       stay in the foreground, log to stderr too\n"
+	    "  -h       this help and the configuration directives\n"
+	    "  -v       print the version\n", SYSCONFDIR);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = SYSCONFDIR "/sluice.conf";
+	struct listen_set ls;
+	struct conf *c;
+	int ch, test = 0, fg = 0;
+
+	while ((ch = getopt(argc, argv, "f:tdhv")) != -1) {
+		switch (ch) {
+		case 'f':
+			path = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'd':
+			fg = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			printf("\ndirectives:\n");
+			conf_print_help(stdout);
+			return 0;
+		case 'v':
+			printf("sluice " PACKAGE_VERSION "\n");
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	/* Until cache_log is known, every line goes to stderr. */
+	log_open(NULL, 1);
+	c = config_load(path);
+	if (c == NULL) {
+		fprintf(stderr, "sluice: %s: configuration has errors\n", path);
+		return 1;
+	}
+	if (test) {
+		fprintf(stderr, "sluice: configuration file %s is ok\n", path);
+		config_free(c);
+		return 0;
+	}
+	if (config_prepare_files(c) == -1) {
+		config_free(c);
+		return 1;
+	}
+	if (c->cache_log != NULL && log_open(c->cache_log, fg) == -1) {
+		fprintf(stderr, "sluice: cache_log %s: cannot open\n",
+		    c->cache_log);
+		config_free(c);
+		return 1;
+	}
+	if (listen_open(c, NULL, &ls) == -1) {
+		config_free(c);
+		return 1;
+	}
+	if (!fg && proc_daemonize() == -1)
+		fatal("cannot go to the background");
+	if (c->pid_file != NULL && proc_pidfile_write(c->pid_file) == -1) {
+		listen_retire(&ls, NULL);
+		config_free(c);
+		return 1;
+	}
+	return master_run(c, &ls, fg);
+}

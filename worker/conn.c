@@ -1,0 +1,144 @@
+/*
+ * conn.c -- client connections: accept, the worker's list, close.
+ * Runs in the workers.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "log.h"
+#include "sl.h"
+#include "worker.h"
+
+static struct conn	*conn_list;
+static unsigned		 conn_n;
+static unsigned		 conn_next_id;
+
+void
+conn_io_cb(struct ev_io *io, uint32_t revents)
+{
+	struct conn *c = io->data;
+
+	CHECK_MAGIC(c, CONN_MAGIC);
+	if (io == &c->u_io)
+		c->r.r_up_events |= revents;
+	req_run(c);
+}
+
+int
+conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
+{
+	struct conn *c;
+	int one = 1;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		log_warnx("out of memory for a connection");
+		close(fd);
+		return SL_ERROR;
+	}
+	c->magic = CONN_MAGIC;
+	c->id = ++conn_next_id;
+	c->u_io.fd = -1;
+	memcpy(&c->c_peer, peer, peerlen < sizeof(c->c_peer) ? peerlen :
+	    sizeof(c->c_peer));
+	sockaddr_ntop(peer, c->c_peer_text, sizeof(c->c_peer_text));
+	c->c_peer_port = sockaddr_port(peer);
+	c->c_accepted_ms = ev_now();
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (ev_io_start(&c->c_io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+	    conn_io_cb, c) == -1) {
+		log_warn("epoll add of client fd %d", fd);
+		close(fd);
+		free(c);
+		return SL_ERROR;
+	}
+	c->next = conn_list;
+	if (conn_list != NULL)
+		conn_list->prev = c;
+	conn_list = c;
+	conn_n++;
+	req_reset(c);
+	req_timer(c, worker_conf->request_timeout);
+	req_run(c);
+	return SL_OK;
+}
+
+int
+conn_close(struct conn *c)
+{
+	int fd;
+
+	CHECK_MAGIC(c, CONN_MAGIC);
+	ev_timer_stop(&c->c_timer);
+	if (c->r.r_dnsq != NULL) {
+		dns_cancel(c->r.r_dnsq);
+		c->r.r_dnsq = NULL;
+	}
+	if (c->u_io.fd >= 0) {
+		fd = c->u_io.fd;
+		ev_io_stop(&c->u_io);
+		close(fd);
+	}
+	fd = c->c_io.fd;
+	ev_io_stop(&c->c_io);
+	close(fd);
+	buf_put(c->cbuf);
+	buf_put(c->ubuf);
+	buf_put(c->obuf);
+	buf_put(c->arena);
+	c->cbuf = c->ubuf = c->obuf = c->arena = NULL;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		conn_list = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	conn_n--;
+	c->magic = 0;
+	ev_defer_free(c);
+	return SL_DONE;
+}
+
+void
+conn_close_idle(void)
+{
+	struct conn *c, *next;
+
+	for (c = conn_list; c != NULL; c = next) {
+		next = c->next;
+		if (c->r.r_step == REQ_RECV_HEAD && c->r.r_start_ms == 0)
+			conn_close(c);
+	}
+}
+
+void
+conn_close_all(void)
+{
+	struct conn *c, *next;
+
+	for (c = conn_list; c != NULL; c = next) {
+		next = c->next;
+		log_info("conn %u client %s: closed at the end of "
+		    "shutdown_lifetime", c->id, c->c_peer_text);
+		conn_close(c);
+	}
+}
+
+unsigned
+conn_count(void)
+{
+	return conn_n;
+}

@@ -1,0 +1,122 @@
+/*
+ * conf.h -- the configuration: a squid.conf dialect parsed into one
+ * immutable struct conf.
+ *
+ * Runs in the master (load at start, -t, SIGHUP reload).  Workers receive
+ * the struct across fork() and only read it.
+ *
+ * Syntax: one directive per line, words separated by blanks, '#' starts a
+ * comment, "quoted words" keep their blanks (and, for acl values, mean
+ * "read the values from this file").  `include FILE` (relative to the
+ * including file's directory) nests up to 8 levels.  Sizes take units
+ * (bytes, KB, MB, GB; no unit = bytes), times take units (ms, seconds,
+ * minutes, hours, days; no unit = seconds).  Every directive and its
+ * default is listed once, in conf_tbl.h.
+ *
+ * Errors: every error is reported as "file:line: message" through
+ * log_warnx() and parsing goes on so that all errors are reported in one
+ * go; conf_load() then fails as a whole.  Unknown directives are errors.
+ *
+ * Caveats:
+ *  - `acl` and `http_access` lines are stored raw (struct conf_line) and
+ *    compiled by the acl module (acl/acl.h); core/ knows nothing of ACLs.
+ *  - A struct conf is never modified after conf_load() returns; reload
+ *    builds a new one and frees the old one with conf_free().
+ */
+#ifndef SLUICE_CONF_H
+#define SLUICE_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONF_MAX_ARGS	64
+
+/** One raw directive line kept for a later pass (acl, http_access). */
+struct conf_line {
+	const char	 *file;		/* interned path, owned by the conf */
+	int		  line;
+	int		  argc;		/* argv[0] is the directive name */
+	char		**argv;
+	unsigned char	 *quoted;	/* quoted[i] != 0: argv[i] was "quoted" */
+};
+
+/** One http_port. */
+struct conf_listen {
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	char			 text[80];	/* as written, for logs */
+	const char		*file;
+	int			 line;
+};
+
+struct acl_set;		/* compiled by acl/, opaque here */
+
+struct conf {
+	char			*path;		/* the top-level file */
+
+	struct conf_listen	*listen;
+	size_t			 nlisten;
+	int			 workers;	/* "auto" resolved to the CPU count */
+
+	char			*effective_user;	/* NULL: do not drop */
+	char			*pid_file;	/* NULL: none */
+	char			*access_log;	/* NULL: none */
+	char			*cache_log;	/* NULL: stderr only */
+	char			*visible_hostname;	/* Via, error pages */
+	char			*dns_nameservers;	/* "ip[:port],..." or NULL: resolv.conf */
+
+	/* Timeouts, in milliseconds. */
+	int64_t			 connect_timeout;
+	int64_t			 read_timeout;		/* upstream idle, tunnel idle */
+	int64_t			 request_timeout;	/* client header read */
+	int64_t			 client_idle_pconn_timeout;
+	int64_t			 client_lifetime;
+	int64_t			 shutdown_lifetime;
+	int64_t			 dns_timeout;
+
+	/* Limits, in bytes. */
+	size_t			 request_header_max_size;
+	size_t			 reply_header_max_size;
+
+	/* Raw acl and http_access lines, in file order. */
+	struct conf_line	*acl_lines;
+	size_t			 nacl_lines;
+	struct conf_line	*access_lines;
+	size_t			 naccess_lines;
+
+	struct acl_set		*acl;		/* set by the master after acl_set_compile() */
+
+	/* Private to conf.c: interned file names. */
+	char			**files;
+	size_t			 nfiles;
+};
+
+/**
+ * @brief Parse @p path into a new struct conf.
+ * @param[in] path  the configuration file.
+ * @param[out] out  the new config on success; untouched on failure.
+ * @return 0, or -1 after every error was logged as "file:line: message".
+ * @note Release with conf_free().  The acl set is not compiled here.
+ */
+int	conf_load(const char *path, struct conf **out);
+/** @brief Free a config from conf_load(); @p c->acl must already be freed (or NULL). */
+void	conf_free(struct conf *c);
+/**
+ * @brief Print the directive table (name, default, one-line doc) to @p fp,
+ *	for `sluice -h`.
+ */
+void	conf_print_help(void *fp);
+
+/** Unit parsers, exported for the tests and for acl/ values. */
+/** @return 0 and the value in bytes, or -1 on a bad number or unit. */
+int	conf_parse_size(const char *num, const char *unit, size_t *out);
+/** @return 0 and the value in milliseconds, or -1. */
+int	conf_parse_time(const char *num, const char *unit, int64_t *out);
+/**
+ * @brief Parse "[addr:]port", "[v6addr]:port" or "port" (all addresses).
+ * @return 0, or -1 with a static message in @p *why.
+ */
+int	conf_parse_listen(const char *s, struct conf_listen *l, const char **why);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * dns.c -- c-ares driven by the worker's event loop (see dns.h).
+ * Runs in the workers.
+ *
+ * c-ares tells us which sockets to watch through ARES_OPT_SOCK_STATE_CB;
+ * each gets an ev_io from a small fixed table.  After every call into
+ * c-ares the one timer is re-armed from ares_timeout().
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/epoll.h>
+
+#include <ares.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns.h"
+#include "ev.h"
+#include "log.h"
+
+#define DNS_MAX_SOCKS	16
+
+struct dns_query {
+	dns_done_f	*cb;		/* NULL once cancelled */
+	void		*arg;
+	int		 starting;	/* inside ares_getaddrinfo() */
+	int		 finished;	/* the callback ran while starting */
+};
+
+static ares_channel	dns_channel;
+static struct ev_io	dns_io[DNS_MAX_SOCKS];
+static struct ev_timer	dns_timer;
+
+static void	dns_rearm(void);
+
+static void
+dns_io_cb(struct ev_io *io, uint32_t revents)
+{
+	ares_socket_t r = ARES_SOCKET_BAD, w = ARES_SOCKET_BAD;
+
+	if (revents & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		r = io->fd;
+	if (revents & EPOLLOUT)
+		w = io->fd;
+	ares_process_fd(dns_channel, r, w);
+	dns_rearm();
+}
+
+static void
+dns_timer_cb(struct ev_timer *t)
+{
+	ares_process_fd(dns_channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	dns_rearm();
+}
+
+static void
+dns_rearm(void)
+{
+	struct timeval tv, *tvp;
+
+	tvp = ares_timeout(dns_channel, NULL, &tv);
+	if (tvp == NULL) {
+		ev_timer_stop(&dns_timer);
+		return;
+	}
+	ev_timer_arm(&dns_timer, (int64_t)tvp->tv_sec * 1000 +
+	    tvp->tv_usec / 1000 + 1, dns_timer_cb, NULL);
+}
+
+/* c-ares opens, closes or changes interest in one of its sockets. */
+static void
+dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct ev_io *io = NULL, *freeio = NULL;
+	uint32_t events;
+	int i;
+
+	for (i = 0; i < DNS_MAX_SOCKS; i++) {
+		if (dns_io[i].fd == fd) {
+			io = &dns_io[i];
+			break;
+		}
+		if (freeio == NULL && dns_io[i].fd == -1)
+			freeio = &dns_io[i];
+	}
+	if (!readable && !writable) {
+		if (io != NULL)
+			ev_io_stop(io);
+		return;
+	}
+	events = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0);
+	if (io != NULL) {
+		if (ev_io_modify(io, events) == -1)
+			log_warn("dns: epoll modify of fd %d", (int)fd);
+		return;
+	}
+	if (freeio == NULL) {
+		/* The lookup on this socket will time out inside c-ares. */
+		log_warnx("dns: more than %d resolver sockets", DNS_MAX_SOCKS);
+		return;
+	}
+	if (ev_io_start(freeio, fd, events, dns_io_cb, NULL) == -1)
+		log_warn("dns: epoll add of fd %d", (int)fd);
+}
+
+int
+dns_init(const char *servers, int64_t timeout_ms)
+{
+	struct ares_options o;
+	int rc, i;
+
+	for (i = 0; i < DNS_MAX_SOCKS; i++)
+		dns_io[i].fd = -1;
+	rc = ares_library_init(ARES_LIB_INIT_ALL);
+	if (rc != ARES_SUCCESS) {
+		log_warnx("dns: ares_library_init: %s", ares_strerror(rc));
+		return -1;
+	}
+	memset(&o, 0, sizeof(o));
+	o.sock_state_cb = dns_sock_state;
+	o.timeout = (int)(timeout_ms > 2000 ? timeout_ms / 2 : timeout_ms);
+	o.tries = 2;
+	rc = ares_init_options(&dns_channel, &o,
+	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+	if (rc != ARES_SUCCESS) {
+		log_warnx("dns: ares_init_options: %s", ares_strerror(rc));
+		return -1;
+	}
+	if (servers != NULL) {
+		rc = ares_set_servers_ports_csv(dns_channel, servers);
+		if (rc != ARES_SUCCESS) {
+			log_warnx("dns: dns_nameservers %s: %s", servers,
+			    ares_strerror(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+dns_addrinfo_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+	struct dns_query *q = arg;
+	struct sockaddr_storage addrs[DNS_MAX_ADDRS];
+	struct ares_addrinfo_node *n;
+	size_t naddrs = 0;
+
+	if (status == ARES_SUCCESS && res != NULL) {
+		for (n = res->nodes; n != NULL && naddrs < DNS_MAX_ADDRS;
+		    n = n->ai_next) {
+			if ((n->ai_family != AF_INET && n->ai_family != AF_INET6) ||
+			    (size_t)n->ai_addrlen > sizeof(addrs[0]))
+				continue;
+			memset(&addrs[naddrs], 0, sizeof(addrs[0]));
+			memcpy(&addrs[naddrs], n->ai_addr, n->ai_addrlen);
+			naddrs++;
+		}
+		if (naddrs == 0)
+			status = ARES_ENODATA;
+	}
+	if (res != NULL)
+		ares_freeaddrinfo(res);
+	if (q->cb != NULL)
+		q->cb(q->arg, status == ARES_SUCCESS ? 0 : status, addrs, naddrs);
+	if (q->starting)
+		q->finished = 1;	/* dns_resolve() frees it */
+	else
+		free(q);
+}
+
+int
+dns_resolve(const char *host, dns_done_f *cb, void *arg, struct dns_query **qp)
+{
+	struct ares_addrinfo_hints hints;
+	struct dns_query *q;
+
+	*qp = NULL;
+	/* One small allocation per lookup: it must outlive a closed conn. */
+	q = malloc(sizeof(*q));
+	if (q == NULL)
+		return -1;
+	q->cb = cb;
+	q->arg = arg;
+	q->starting = 1;
+	q->finished = 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = ARES_AI_NOSORT;
+	ares_getaddrinfo(dns_channel, host, NULL, &hints, dns_addrinfo_cb, q);
+	q->starting = 0;
+	dns_rearm();
+	if (q->finished) {
+		free(q);
+		return 0;
+	}
+	*qp = q;
+	return 0;
+}
+
+void
+dns_cancel(struct dns_query *q)
+{
+	if (q != NULL)
+		q->cb = NULL;
+}
+
+const char *
+dns_strerror(int rc)
+{
+	return ares_strerror(rc);
+}

@@ -1,0 +1,165 @@
+/*
+ * http_parse.h -- HTTP/1.x message head parser and body framing
+ * (RFC 9110, RFC 9112).
+ *
+ * Runs in the workers.  Pure functions over bytes: no I/O, no allocation,
+ * no logging; every function is unit-tested and fuzzed (t/fuzz/).
+ *
+ * The head is parsed in place: struct http_head points into the caller's
+ * buffer, which must stay unchanged while the head is used.
+ *
+ * Strictness is the point (smuggling, splitting and cache poisoning come
+ * from two parties reading one message differently).  A head is refused
+ * when: a line does not end in CRLF (bare LF or bare CR); a field name is
+ * not a token or is followed by whitespace before the colon; a line has
+ * no colon; a line starts with whitespace (obs-fold, or whitespace before
+ * the first field); a value holds NUL or another control character except
+ * HTAB; the request line is not "method SP target SP HTTP/d.d"; the
+ * status line is not "HTTP/d.d SP 3DIGIT SP reason".
+ *
+ * Caveats:
+ *  - The caller bounds the head: it gives at most its buffer, and turns
+ *    "no end in a full buffer" into 414 (no end of request line yet) or
+ *    431 (see http_head_end()).
+ *  - Framing (which body follows) is a separate call, because it needs
+ *    the request method and the status.
+ */
+#ifndef SLUICE_HTTP_PARSE_H
+#define SLUICE_HTTP_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HTTP_MAX_FIELDS	128
+
+struct http_field {
+	const char	*name;
+	size_t		 name_len;
+	const char	*value;		/* OWS stripped on both sides */
+	size_t		 value_len;
+};
+
+struct http_head {
+	/* Request line (requests only). */
+	const char	*method;
+	size_t		 method_len;
+	const char	*target;
+	size_t		 target_len;
+	/* Status line (responses only). */
+	int		 status;
+	const char	*reason;
+	size_t		 reason_len;
+
+	int		 version;	/* 10 for HTTP/1.0, 11 for HTTP/1.1 */
+	struct http_field fields[HTTP_MAX_FIELDS];
+	size_t		 nfields;
+	size_t		 head_len;	/* bytes up to and including the empty line */
+};
+
+/**
+ * Incremental search for the end of a head: resume state, zero it before
+ * the first call on a new message.
+ */
+struct http_head_scan {
+	size_t	pos;		/* next byte to look at */
+	size_t	line_start;	/* start of the current line */
+	int	first_line_done;/* an LF was seen */
+};
+
+/**
+ * @brief Find the end of the head in buf[0..len), resuming where the last
+ *	call stopped.
+ * @return the head length (through the empty line, "\r\n" or a bare "\n")
+ *	when it is complete, 0 when more bytes are needed.
+ * @note s->first_line_done tells the caller, on a full buffer, whether to
+ *	answer 414 (0) or 431 (1).  An empty line that ends in a bare LF is
+ *	accepted here as the end so that http_request_parse() can refuse it
+ *	with 400 instead of waiting for bytes that never come.
+ */
+size_t	http_head_end(const char *buf, size_t len, struct http_head_scan *s);
+
+/**
+ * @brief Parse a complete request head buf[0..len) (len from http_head_end()).
+ * @param[out] why  a static reason for the logs when it fails.
+ * @return 0, or the status to answer: 400 (malformed), 431 (more than
+ *	HTTP_MAX_FIELDS fields), 505 (an HTTP version other than 1.0/1.1).
+ * @note Leading empty lines before the request line (RFC 9112 §2.2) are
+ *	skipped only when they are CRLF.
+ */
+int	http_request_parse(const char *buf, size_t len, struct http_head *h,
+	    const char **why);
+
+/**
+ * @brief Parse a complete response head.
+ * @return 0, or -1 (the caller answers 502) with @p *why set.
+ */
+int	http_response_parse(const char *buf, size_t len, struct http_head *h,
+	    const char **why);
+
+/** How the body of a message is delimited (RFC 9112 §6.3). */
+enum http_body_mode {
+	HTTP_BODY_NONE,		/* no body */
+	HTTP_BODY_LENGTH,	/* Content-Length bytes */
+	HTTP_BODY_CHUNKED,	/* chunked, ends with the last chunk and trailers */
+	HTTP_BODY_EOF		/* until the connection closes (responses only) */
+};
+
+/**
+ * @brief Framing of a request (RFC 9112 §6.1-6.3).
+ * @param[out] mode  NONE, LENGTH or CHUNKED.
+ * @param[out] length  the Content-Length when LENGTH.
+ * @return 0, or the status to answer: 400 (Transfer-Encoding with
+ *	Content-Length; several different or a malformed Content-Length;
+ *	Transfer-Encoding in HTTP/1.0; chunked not final or applied twice),
+ *	501 (a transfer coding other than chunked).
+ */
+int	http_request_framing(const struct http_head *h, enum http_body_mode *mode,
+	    uint64_t *length, const char **why);
+
+/**
+ * @brief Framing of a response to a request with @p is_head (RFC 9112 §6.3).
+ *	HEAD, 1xx, 204 and 304 have no body whatever the fields say.
+ * @return 0, or -1 (the caller answers 502) for the same faults as a request.
+ */
+int	http_response_framing(const struct http_head *h, int is_head,
+	    enum http_body_mode *mode, uint64_t *length, const char **why);
+
+/**
+ * Chunked body state (RFC 9112 §7.1).  Zero it before the first call.
+ */
+struct http_chunked {
+	int		state;
+	uint64_t	remaining;	/* data bytes left in the current chunk */
+	unsigned	digits;		/* hex digits in the size so far (max 16) */
+	unsigned	ext_len;	/* bytes of chunk extension so far (bounded) */
+	unsigned	trailer_len;	/* bytes of trailer section so far (bounded) */
+};
+
+/**
+ * @brief Walk chunked framing over p[0..n).
+ * @param[in] decode  0: leave the bytes as they are (pass-through);
+ *	1: move the chunk data down in place so that p[0..*out) holds the
+ *	decoded data only (for an HTTP/1.0 peer).
+ * @param[out] out  with decode, the count of decoded bytes at p; without,
+ *	equal to the return value.
+ * @param[out] done  1 when the last chunk and the trailer section ended.
+ * @return bytes of p consumed (less than n only when done), or -1 on a
+ *	syntax error: a size that is not hex or has more than 16 digits, a
+ *	chunk line or data not followed by CRLF, an extension over 4096
+ *	bytes, a trailer section over 16384 bytes or with a malformed line.
+ */
+ssize_t	http_chunked_scan(struct http_chunked *c, char *p, size_t n,
+	    int decode, size_t *out, int *done);
+
+/** @brief Case-insensitive compare of a field name with @p name. */
+int	http_field_is(const struct http_field *f, const char *name);
+/**
+ * @brief Is @p token one of the comma-separated tokens of the value
+ *	(case-insensitive, OWS around elements ignored, empty elements skipped)?
+ */
+int	http_list_has(const char *value, size_t len, const char *token);
+/** @brief Strict decimal Content-Length: digits only, no sign, no overflow. @return 0 or -1. */
+int	http_parse_length(const char *value, size_t len, uint64_t *out);
+
+#endif

@@ -1,0 +1,877 @@
+/*
+ * req.c -- the request step engine and the client-side steps.
+ * Runs in the workers.
+ *
+ * req_run() calls the current step until one returns SL_AGAIN (an event
+ * or the conn timer will call req_run() again) or SL_DONE (the conn is
+ * closed).  A step returns SL_OK after setting r_step to the next step.
+ * Upstream steps are in upstream.c, the tunnel in tunnel.c.
+ *
+ * Request target rules (RFC 9112 §3.2): absolute-form for proxied
+ * requests, authority-form only with CONNECT; origin-form is for the
+ * proxy's own endpoints, of which there are none yet, so it gets 400.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "acl.h"
+#include "conf.h"
+#include "conn.h"
+#include "log.h"
+#include "sl.h"
+#include "str.h"
+#include "worker.h"
+
+static int (*const req_step_fn[REQ_NSTEPS])(struct conn *) = {
+#define REQ_STEP_FN(name, fn)	fn,
+	REQ_STEPS(REQ_STEP_FN)
+#undef REQ_STEP_FN
+};
+
+static const char *const req_step_name[REQ_NSTEPS] = {
+#define REQ_STEP_NAME(name, fn)	#name,
+	REQ_STEPS(REQ_STEP_NAME)
+#undef REQ_STEP_NAME
+};
+
+void
+req_run(struct conn *c)
+{
+	int rc;
+
+	CHECK_MAGIC(c, CONN_MAGIC);
+	for (;;) {
+		rc = req_step_fn[c->r.r_step](c);
+		if (rc == SL_OK)
+			continue;
+		if (rc == SL_AGAIN || rc == SL_DONE)
+			return;
+		/* A step that fails on its own closes the connection. */
+		log_alert("conn %u: step %s returned %d", c->id,
+		    req_step_name[c->r.r_step], rc);
+		conn_close(c);
+		return;
+	}
+}
+
+void
+req_reset(struct conn *c)
+{
+	memset(&c->r, 0, sizeof(c->r));
+	c->r.r_step = REQ_RECV_HEAD;
+	c->r.r_code = "TCP_MISS";
+	c->r.r_hier = "HIER_NONE";
+	c->r.r_err = ERRPAGE_COUNT;
+}
+
+static void
+req_timer_cb(struct ev_timer *t)
+{
+	struct conn *c = t->data;
+
+	CHECK_MAGIC(c, CONN_MAGIC);
+	c->r.r_timed_out = 1;
+	req_run(c);
+}
+
+void
+req_timer(struct conn *c, int64_t ms)
+{
+	int64_t when, limit;
+
+	when = ev_now() + ms;
+	limit = c->c_accepted_ms + worker_conf->client_lifetime;
+	if (when > limit)
+		when = limit;
+	ev_timer_arm_at(&c->c_timer, when, req_timer_cb, c);
+}
+
+void *
+req_alloc(struct conn *c, size_t n)
+{
+	struct buf *a = c->arena;
+	void *p;
+
+	n = (n + 7) & ~(size_t)7;
+	if (a == NULL || buf_room(a) < n)
+		return NULL;
+	p = a->last;
+	a->last += n;
+	return p;
+}
+
+/* A NUL-terminated copy of p[0..n) in the arena. */
+static char *
+req_strdup(struct conn *c, const char *p, size_t n)
+{
+	char *s;
+
+	s = req_alloc(c, n + 1);
+	if (s == NULL)
+		return NULL;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+int
+req_fail(struct conn *c, enum errpage_id err)
+{
+	c->r.r_err = err;
+	c->r.r_step = REQ_SYNTH;
+	return SL_OK;
+}
+
+/* ------------------------------------------------------------- bodies */
+
+void
+req_body_init(struct body *bd, enum http_body_mode mode, uint64_t len, int decode)
+{
+	memset(bd, 0, sizeof(*bd));
+	bd->mode = mode;
+	bd->left = len;
+	bd->decode = decode;
+	bd->done = mode == HTTP_BODY_NONE ||
+	    (mode == HTTP_BODY_LENGTH && len == 0);
+}
+
+int
+req_body_scan(struct body *bd, struct buf *b)
+{
+	char *p;
+	size_t n, out, k;
+	ssize_t rc;
+	int done;
+
+	if (bd->done)
+		return 0;
+	p = b->pos + bd->ready;
+	n = (size_t)(b->last - p);
+	if (n == 0)
+		return 0;
+	switch (bd->mode) {
+	case HTTP_BODY_NONE:
+		bd->done = 1;
+		break;
+	case HTTP_BODY_LENGTH:
+		k = n < bd->left ? n : (size_t)bd->left;
+		bd->left -= k;
+		bd->ready += k;
+		if (bd->left == 0)
+			bd->done = 1;
+		break;
+	case HTTP_BODY_EOF:
+		bd->ready += n;
+		break;
+	case HTTP_BODY_CHUNKED:
+		done = 0;
+		rc = http_chunked_scan(&bd->chunk, p, n, bd->decode, &out, &done);
+		if (rc < 0)
+			return -1;
+		if (bd->decode && out < (size_t)rc) {
+			/* Drop the framing bytes the decoder left behind. */
+			memmove(p + out, p + rc, n - (size_t)rc);
+			b->last -= (size_t)rc - out;
+		}
+		bd->ready += out;
+		if (done)
+			bd->done = 1;
+		break;
+	}
+	return 0;
+}
+
+int
+req_relay_body(struct conn *c, struct body *bd, struct buf *b, int sfd,
+    int dfd, uint64_t *counter, int *side)
+{
+	ssize_t n;
+	int progress;
+
+	for (;;) {
+		progress = 0;
+		if (bd->ready > 0) {
+			n = send(dfd, b->pos, bd->ready, MSG_NOSIGNAL);
+			if (n > 0) {
+				b->pos += n;
+				bd->ready -= (size_t)n;
+				*counter += (uint64_t)n;
+				progress = 1;
+			} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+				*side = 'd';
+				return SL_ERROR;
+			}
+		}
+		if (bd->done && bd->ready == 0)
+			return SL_OK;
+		if (!bd->done) {
+			if (buf_room(b) == 0)
+				buf_compact(b);
+			if (buf_room(b) > 0) {
+				n = read(sfd, b->last, buf_room(b));
+				if (n > 0) {
+					b->last += n;
+					if (req_body_scan(bd, b) == -1) {
+						*side = 'f';
+						return SL_ERROR;
+					}
+					progress = 1;
+				} else if (n == 0) {
+					if (bd->mode != HTTP_BODY_EOF) {
+						*side = 's';
+						return SL_ERROR;
+					}
+					bd->done = 1;
+					progress = 1;
+				} else if (errno != EAGAIN && errno != EINTR) {
+					*side = 's';
+					return SL_ERROR;
+				}
+			}
+		}
+		if (!progress)
+			return SL_AGAIN;
+		req_timer(c, worker_conf->read_timeout);
+	}
+}
+
+int
+req_flush_obuf(struct conn *c)
+{
+	ssize_t n;
+
+	while (buf_len(c->obuf) > 0) {
+		n = send(c->c_io.fd, c->obuf->pos, buf_len(c->obuf), MSG_NOSIGNAL);
+		if (n > 0) {
+			c->obuf->pos += n;
+			c->r.r_bytes_out += (uint64_t)n;
+			c->r.r_head_sent = 1;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return SL_AGAIN;
+		return SL_ERROR;
+	}
+	return SL_OK;
+}
+
+/* -------------------------------------------------------------- steps */
+
+/* The request started: stamp it and switch to the header timeout. */
+static void
+req_started(struct conn *c)
+{
+	struct req *r = &c->r;
+
+	r->r_start_ms = ev_now();
+	ev_wallclock(&r->r_start_sec, &r->r_start_usec);
+	req_timer(c, worker_conf->request_timeout);
+}
+
+int
+req_step_recv_head(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct buf *nb;
+	size_t n, max;
+	ssize_t rd;
+
+	if (r->r_timed_out) {
+		r->r_timed_out = 0;
+		if (r->r_start_ms != 0 && c->cbuf != NULL && buf_len(c->cbuf) > 0) {
+			log_info("conn %u client %s: request head not received "
+			    "in time", c->id, c->c_peer_text);
+			r->r_keepalive = 0;
+			r->r_code = "NONE_NONE";
+			return req_fail(c, ERR_REQUEST_TIMEOUT);
+		}
+		return conn_close(c);	/* idle keep-alive or silent client */
+	}
+	if (c->cbuf == NULL) {
+		c->cbuf = buf_get(BUF_SMALL);
+		if (c->cbuf == NULL) {
+			log_warnx("conn %u: out of memory for a buffer", c->id);
+			return conn_close(c);
+		}
+	}
+	max = worker_conf->request_header_max_size;
+	for (;;) {
+		if (buf_len(c->cbuf) > 0) {
+			if (r->r_start_ms == 0)
+				req_started(c);
+			n = http_head_end(c->cbuf->pos, buf_len(c->cbuf),
+			    &r->r_scan);
+			if (n > 0) {
+				r->r_head_len = n;
+				r->r_step = REQ_PARSE;
+				return SL_OK;
+			}
+			if (buf_len(c->cbuf) >= max) {
+				/* RFC 9112 §3: 414 for a long line, else 431. */
+				log_info("conn %u client %s: request head over %zu "
+				    "bytes", c->id, c->c_peer_text, max);
+				r->r_code = "NONE_NONE";
+				return req_fail(c, r->r_scan.first_line_done ?
+				    ERR_TOO_BIG : ERR_URI_TOO_LONG);
+			}
+		}
+		if (buf_room(c->cbuf) == 0) {
+			buf_compact(c->cbuf);
+			if (buf_room(c->cbuf) == 0) {
+				/* A large head: move to a buffer of the limit. */
+				nb = buf_get(max);
+				if (nb == NULL)
+					return conn_close(c);
+				buf_append(nb, c->cbuf->pos, buf_len(c->cbuf));
+				buf_put(c->cbuf);
+				c->cbuf = nb;
+			}
+		}
+		rd = read(c->c_io.fd, c->cbuf->last, buf_room(c->cbuf));
+		if (rd > 0) {
+			c->cbuf->last += rd;
+			continue;
+		}
+		if (rd == 0) {
+			if (buf_len(c->cbuf) > 0)
+				log_info("conn %u client %s: closed in the middle "
+				    "of a request head", c->id, c->c_peer_text);
+			return conn_close(c);
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			return SL_AGAIN;
+		log_info("conn %u client %s: read: %s", c->id, c->c_peer_text,
+		    strerror(errno));
+		return conn_close(c);
+	}
+}
+
+/* Is p[0..n) a valid host: an IPv4/reg-name of letters, digits, '-' '.' '_'. */
+static int
+req_host_valid(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 255)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char ch = p[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+		    ch == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Split an authority "host[:port]" or "[v6]:port" (RFC 3986 §3.2).
+ * Userinfo and percent-encoded hosts are refused (RFC 9110 §4.2.4: a
+ * sender must not generate userinfo in an http URI; a proxy that accepts
+ * one invites phishing and ACL evasion).
+ */
+static int
+req_parse_authority(struct conn *c, const char *p, size_t n, unsigned defport,
+    int need_port)
+{
+	struct req *r = &c->r;
+	const char *colon = NULL, *h;
+	size_t hl, i;
+	unsigned long port = 0;
+	char *host;
+
+	if (memchr(p, '@', n) != NULL || memchr(p, '%', n) != NULL)
+		return -1;
+	if (n > 0 && p[0] == '[') {
+		const char *close = memchr(p, ']', n);
+
+		if (close == NULL)
+			return -1;
+		h = p + 1;
+		hl = (size_t)(close - h);
+		if (close + 1 < p + n) {
+			if (close[1] != ':')
+				return -1;
+			colon = close + 1;
+		}
+	} else {
+		colon = memchr(p, ':', n);
+		h = p;
+		hl = colon ? (size_t)(colon - p) : n;
+		if (!req_host_valid(h, hl))
+			return -1;
+	}
+	if (colon != NULL) {
+		const char *ps = colon + 1, *pe = p + n;
+
+		if (ps == pe) {
+			if (need_port)
+				return -1;
+			port = defport;	/* "host:" means the default port */
+		}
+		for (; ps < pe; ps++) {
+			if (*ps < '0' || *ps > '9' || port > 65535)
+				return -1;
+			port = port * 10 + (unsigned long)(*ps - '0');
+		}
+		if (port == 0 || port > 65535)
+			return -1;
+	} else {
+		if (need_port)
+			return -1;
+		port = defport;
+	}
+	host = req_strdup(c, h, hl);
+	if (host == NULL)
+		return -1;
+	for (i = 0; i < hl; i++)
+		host[i] = str_lower(host[i]);
+	if (p[0] == '[') {
+		struct sockaddr_storage ss;
+
+		if (sockaddr_from_literal(host, 0, &ss) == -1 ||
+		    ss.ss_family != AF_INET6)
+			return -1;
+	}
+	r->r_host = host;
+	r->r_port = (unsigned)port;
+	return 0;
+}
+
+/* Build the URL shown in logs: normalised scheme, host and port. */
+static int
+req_make_url(struct conn *c)
+{
+	struct req *r = &c->r;
+	size_t n;
+	int v6 = strchr(r->r_host, ':') != NULL;
+
+	n = strlen(r->r_host) + (r->r_path ? strlen(r->r_path) : 0) + 32;
+	r->r_url = req_alloc(c, n);
+	if (r->r_url == NULL)
+		return -1;
+	if (r->r_connect)
+		snprintf(r->r_url, n, "%s%s%s:%u", v6 ? "[" : "", r->r_host,
+		    v6 ? "]" : "", r->r_port);
+	else if (r->r_port == 80)
+		snprintf(r->r_url, n, "http://%s%s%s%s", v6 ? "[" : "",
+		    r->r_host, v6 ? "]" : "", r->r_path);
+	else
+		snprintf(r->r_url, n, "http://%s%s%s:%u%s", v6 ? "[" : "",
+		    r->r_host, v6 ? "]" : "", r->r_port, r->r_path);
+	return 0;
+}
+
+static int
+req_parse_target(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct http_head *h = r->r_head;
+	const char *t = h->target, *a, *e;
+	size_t n = h->target_len;
+
+	if (r->r_connect) {
+		/* RFC 9110 §9.3.6: authority-form, host and port required. */
+		if (req_parse_authority(c, t, n, 0, 1) == -1)
+			return req_fail(c, ERR_INVALID_URL);
+		return SL_OK;
+	}
+	if (n > 0 && (t[0] == '/' || t[0] == '*'))
+		return req_fail(c, ERR_INVALID_URL);	/* no own endpoints yet */
+	if (!str_iprefix(t, n, "http://")) {
+		if (memchr(t, ':', n) != NULL && str_iprefix(t, n, "https://"))
+			return req_fail(c, ERR_UNSUP_REQ);
+		return req_fail(c, memchr(t, ':', n) ? ERR_UNSUP_REQ :
+		    ERR_INVALID_URL);
+	}
+	a = t + STR_LIT_LEN("http://");
+	for (e = a; e < t + n && *e != '/' && *e != '?'; e++)
+		if (*e == '#')
+			return req_fail(c, ERR_INVALID_URL);
+	if (memchr(a, '#', (size_t)(t + n - a)) != NULL)
+		return req_fail(c, ERR_INVALID_URL);	/* no fragment on the wire */
+	if (req_parse_authority(c, a, (size_t)(e - a), 80, 0) == -1)
+		return req_fail(c, ERR_INVALID_URL);
+	if (e == t + n)
+		r->r_path = req_strdup(c, "/", 1);
+	else if (*e == '?') {
+		/* "http://h?q" is "http://h/?q" (RFC 3986 §6.2.3). */
+		r->r_path = req_alloc(c, (size_t)(t + n - e) + 2);
+		if (r->r_path != NULL) {
+			r->r_path[0] = '/';
+			memcpy(r->r_path + 1, e, (size_t)(t + n - e));
+			r->r_path[t + n - e + 1] = '\0';
+		}
+	} else
+		r->r_path = req_strdup(c, e, (size_t)(t + n - e));
+	if (r->r_path == NULL)
+		return req_fail(c, ERR_TOO_BIG);
+	return SL_OK;
+}
+
+int
+req_step_parse(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct http_head *h;
+	const char *why = NULL;
+	enum http_body_mode mode;
+	uint64_t len;
+	size_t i, asize;
+	int rc, conn_close_tok = 0, conn_keepalive_tok = 0;
+
+	/* Everything request-scoped fits in twice the head. */
+	asize = r->r_head_len * 2 + sizeof(struct http_head) + 1024;
+	c->arena = buf_get(asize <= BUF_SMALL ? BUF_SMALL :
+	    worker_conf->request_header_max_size * 2 +
+	    sizeof(struct http_head) + 1024);
+	if (c->arena == NULL)
+		return conn_close(c);
+	h = r->r_head = req_alloc(c, sizeof(*h));
+	rc = http_request_parse(c->cbuf->pos, r->r_head_len, h, &why);
+	r->r_code = "NONE_NONE";
+	if (rc != 0) {
+		log_info("conn %u client %s: bad request: %s", c->id,
+		    c->c_peer_text, why ? why : "?");
+		return req_fail(c, rc == 431 ? ERR_TOO_BIG :
+		    rc == 505 ? ERR_UNSUP_HTTPVERSION : ERR_INVALID_REQ);
+	}
+	r->r_version = h->version;
+	r->r_method = req_strdup(c, h->method, h->method_len);
+	r->r_connect = strcmp(r->r_method, "CONNECT") == 0;
+	r->r_is_head = strcmp(r->r_method, "HEAD") == 0;
+
+	rc = http_request_framing(h, &mode, &len, &why);
+	if (rc != 0) {
+		log_info("conn %u client %s: bad request framing: %s", c->id,
+		    c->c_peer_text, why ? why : "?");
+		return req_fail(c, rc == 501 ? ERR_UNSUP_REQ : ERR_INVALID_REQ);
+	}
+	if (r->r_connect && mode != HTTP_BODY_NONE) {
+		log_info("conn %u client %s: CONNECT with a body", c->id,
+		    c->c_peer_text);
+		return req_fail(c, ERR_INVALID_REQ);
+	}
+	req_body_init(&r->r_body, mode, len, 0);
+
+	rc = req_parse_target(c);
+	if (r->r_step == REQ_SYNTH) {
+		log_info("conn %u client %s: bad request target '%.*s'", c->id,
+		    c->c_peer_text, (int)(h->target_len > 200 ? 200 :
+		    h->target_len), h->target);
+		return rc;
+	}
+	if (req_make_url(c) == -1)
+		return req_fail(c, ERR_TOO_BIG);
+
+	for (i = 0; i < h->nfields; i++) {
+		struct http_field *f = &h->fields[i];
+
+		if (http_field_is(f, "Connection")) {
+			conn_close_tok |= http_list_has(f->value, f->value_len,
+			    "close");
+			conn_keepalive_tok |= http_list_has(f->value,
+			    f->value_len, "keep-alive");
+		} else if (http_field_is(f, "Expect")) {
+			/* RFC 9110 §10.1.1: only 100-continue is defined. */
+			if (!str_ieq(f->value, f->value_len, "100-continue")) {
+				log_info("conn %u client %s: unsupported "
+				    "expectation", c->id, c->c_peer_text);
+				return req_fail(c, ERR_EXPECTATION_FAILED);
+			}
+			if (r->r_version == 11 && !r->r_body.done)
+				r->r_expect_continue = 1;
+		} else if (http_field_is(f, "Via")) {
+			/* RFC 9110 §7.6.3: our own pseudonym means a loop. */
+			char mark[300];
+			size_t ml;
+
+			ml = (size_t)snprintf(mark, sizeof(mark), " %s (sluice",
+			    worker_conf->visible_hostname);
+			if (ml < sizeof(mark) && f->value_len >= ml - 1 &&
+			    memmem(f->value - 1, f->value_len + 1, mark, ml) != NULL) {
+				log_warnx("conn %u client %s: forwarding loop "
+				    "for %s", c->id, c->c_peer_text, r->r_url);
+				return req_fail(c, ERR_LOOP_DETECTED);
+			}
+		}
+	}
+	/* RFC 9112 §9.3: persistence defaults by version. */
+	r->r_keepalive = r->r_version == 11 ? !conn_close_tok :
+	    conn_keepalive_tok && !conn_close_tok;
+	r->r_code = r->r_connect ? "TCP_TUNNEL" : "TCP_MISS";
+	r->r_step = REQ_ACCESS_PRE;
+	return SL_OK;
+}
+
+int
+req_step_access_pre(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct acl_req ar;
+	size_t rule = 0;
+
+	ar.src = (const struct sockaddr *)&c->c_peer;
+	ar.method = r->r_method;
+	ar.port = r->r_port;
+	ar.host = r->r_host;
+	if (acl_check(worker_conf->acl, &ar, &rule) != ACL_ALLOW) {
+		log_info("conn %u client %s: %s %s denied by %s", c->id,
+		    c->c_peer_text, r->r_method, r->r_url, rule ?
+		    acl_rule_where(worker_conf->acl, rule) : "default deny");
+		r->r_code = "TCP_DENIED";
+		return req_fail(c, ERR_ACCESS_DENIED);
+	}
+	r->r_step = REQ_RESOLVE;
+	return SL_OK;
+}
+
+static void
+req_dns_done(void *arg, int rc, const struct sockaddr_storage *addrs,
+    size_t naddrs)
+{
+	struct conn *c = arg;
+	struct req *r = &c->r;
+	size_t i;
+
+	CHECK_MAGIC(c, CONN_MAGIC);
+	r->r_dnsq = NULL;
+	r->r_dns_done = 1;
+	r->r_dns_rc = rc;
+	if (rc == 0) {
+		r->r_addrs = req_alloc(c, naddrs * sizeof(*addrs));
+		if (r->r_addrs == NULL)
+			r->r_dns_rc = -1;
+		else {
+			for (i = 0; i < naddrs; i++) {
+				r->r_addrs[i] = addrs[i];
+				sockaddr_set_port((struct sockaddr *)&r->r_addrs[i],
+				    r->r_port);
+			}
+			r->r_naddrs = naddrs;
+		}
+	}
+	if (!r->r_dns_sync)
+		req_run(c);
+}
+
+int
+req_step_resolve(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct sockaddr_storage ss;
+
+	if (r->r_timed_out) {
+		r->r_timed_out = 0;
+		dns_cancel(r->r_dnsq);
+		r->r_dnsq = NULL;
+		log_info("conn %u client %s: DNS lookup of %s timed out", c->id,
+		    c->c_peer_text, r->r_host);
+		return req_fail(c, ERR_DNS_FAIL);
+	}
+	if (r->r_dnsq != NULL)
+		return SL_AGAIN;	/* woken by other I/O */
+	if (!r->r_dns_done) {
+		if (sockaddr_from_literal(r->r_host, r->r_port, &ss) == 0) {
+			r->r_addrs = req_alloc(c, sizeof(ss));
+			if (r->r_addrs == NULL)
+				return req_fail(c, ERR_NO_RESOURCES);
+			r->r_addrs[0] = ss;
+			r->r_naddrs = 1;
+			r->r_step = REQ_CONNECT_UP;
+			return SL_OK;
+		}
+		req_timer(c, worker_conf->dns_timeout);
+		r->r_dns_sync = 1;
+		if (dns_resolve(r->r_host, req_dns_done, c, &r->r_dnsq) == -1) {
+			r->r_dns_sync = 0;
+			return req_fail(c, ERR_NO_RESOURCES);
+		}
+		r->r_dns_sync = 0;
+		if (!r->r_dns_done)
+			return SL_AGAIN;
+	}
+	if (r->r_dns_rc != 0) {
+		log_info("conn %u client %s: DNS lookup of %s failed: %s", c->id,
+		    c->c_peer_text, r->r_host, r->r_dns_rc > 0 ?
+		    dns_strerror(r->r_dns_rc) : "out of memory");
+		return req_fail(c, ERR_DNS_FAIL);
+	}
+	r->r_step = REQ_CONNECT_UP;
+	return SL_OK;
+}
+
+int
+req_step_deliver(struct conn *c)
+{
+	struct req *r = &c->r;
+	int rc, side = 0;
+
+	if (r->r_timed_out) {
+		r->r_timed_out = 0;
+		log_info("conn %u client %s: %s timed out while sending the "
+		    "response", c->id, c->c_peer_text, r->r_url);
+		r->r_keepalive = 0;
+		r->r_step = REQ_LOG;
+		return SL_OK;
+	}
+	rc = req_flush_obuf(c);
+	if (rc == SL_AGAIN) {
+		req_timer(c, worker_conf->read_timeout);
+		return SL_AGAIN;
+	}
+	if (rc == SL_ERROR) {
+		log_info("conn %u client %s: client went away: %s", c->id,
+		    c->c_peer_text, strerror(errno));
+		r->r_keepalive = 0;
+		r->r_step = REQ_LOG;
+		return SL_OK;
+	}
+	if (r->r_interim) {
+		/* A 1xx went out; the final response is still to come. */
+		r->r_interim = 0;
+		buf_reset(c->obuf);
+		r->r_step = REQ_RECV_RESP_HEAD;
+		return SL_OK;
+	}
+	if (r->r_synth) {
+		r->r_step = REQ_LOG;
+		return SL_OK;
+	}
+	rc = req_relay_body(c, &r->r_rbody, c->ubuf, c->u_io.fd, c->c_io.fd,
+	    &r->r_bytes_out, &side);
+	if (rc == SL_AGAIN) {
+		req_timer(c, worker_conf->read_timeout);
+		return SL_AGAIN;
+	}
+	if (rc == SL_ERROR) {
+		/*
+		 * RFC 9112 §8: an incomplete response must not look complete:
+		 * close the client connection instead of ending the message.
+		 */
+		if (side == 'd')
+			log_info("conn %u client %s: client went away during "
+			    "%s", c->id, c->c_peer_text, r->r_url);
+		else
+			log_warnx("conn %u client %s: upstream %s %s the "
+			    "response body of %s; closing the client "
+			    "connection", c->id, c->c_peer_text, r->r_peer,
+			    side == 'f' ? "broke the framing of" :
+			    "closed before the end of", r->r_url);
+		r->r_keepalive = 0;
+	}
+	r->r_step = REQ_LOG;
+	return SL_OK;
+}
+
+int
+req_step_synth(struct conn *c)
+{
+	struct req *r = &c->r;
+
+	ev_timer_stop(&c->c_timer);
+	if (c->u_io.fd >= 0) {
+		int fd = c->u_io.fd;
+
+		ev_io_stop(&c->u_io);
+		close(fd);
+	}
+	r->r_status = errpage_status(r->r_err);
+	if (r->r_head_sent) {
+		/* Too late for an error page: the client sees a close. */
+		r->r_keepalive = 0;
+		r->r_step = REQ_LOG;
+		return SL_OK;
+	}
+	/*
+	 * Keep the connection only when the request was read to its end:
+	 * after a framing or syntax error nothing more on it can be trusted
+	 * (RFC 9112 §11.2: request smuggling).
+	 */
+	if (r->r_status == 400 || r->r_status == 408 || r->r_status == 414 ||
+	    r->r_status == 431 || r->r_status == 501 || r->r_status == 505 ||
+	    !r->r_body.done || worker_draining())
+		r->r_keepalive = 0;
+	if (c->obuf == NULL && (c->obuf = buf_get(BUF_SMALL)) == NULL)
+		return conn_close(c);
+	if (errpage_build(c->obuf, r->r_err, r->r_url,
+	    worker_conf->visible_hostname, r->r_keepalive) == -1)
+		return conn_close(c);
+	if (r->r_method == NULL || r->r_url == NULL) {
+		r->r_method = "NONE";
+		r->r_url = "error:invalid-request";
+	}
+	r->r_ctype = "text/html";
+	r->r_synth = 1;
+	r->r_step = REQ_DELIVER;
+	return SL_OK;
+}
+
+int
+req_step_log(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct accesslog_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.start_sec = r->r_start_sec;
+	e.start_msec = r->r_start_usec / 1000;
+	e.elapsed_ms = ev_now() - r->r_start_ms;
+	e.client = c->c_peer_text;
+	e.code = r->r_code;
+	e.status = r->r_status;
+	e.bytes = r->r_bytes_out;
+	e.method = r->r_method ? r->r_method : "NONE";
+	e.url = r->r_url ? r->r_url : "error:invalid-request";
+	e.hier = r->r_hier;
+	e.peer = r->r_peer[0] ? r->r_peer : NULL;
+	e.type = r->r_ctype;
+	accesslog_write(&e);
+	r->r_step = REQ_FINISH;
+	return SL_OK;
+}
+
+int
+req_step_finish(struct conn *c)
+{
+	struct req *r = &c->r;
+	int keep;
+
+	ev_timer_stop(&c->c_timer);
+	if (c->u_io.fd >= 0) {
+		int fd = c->u_io.fd;
+
+		ev_io_stop(&c->u_io);
+		close(fd);
+	}
+	if (r->r_dnsq != NULL)
+		dns_cancel(r->r_dnsq);
+	keep = r->r_keepalive && !worker_draining() &&
+	    ev_now() < c->c_accepted_ms + worker_conf->client_lifetime;
+	if (!keep)
+		return conn_close(c);
+	/* Give back all but the bytes of a pipelined next request. */
+	buf_put(c->ubuf);
+	buf_put(c->obuf);
+	buf_put(c->arena);
+	c->ubuf = c->obuf = c->arena = NULL;
+	if (buf_len(c->cbuf) == 0) {
+		buf_put(c->cbuf);
+		c->cbuf = NULL;
+	} else
+		buf_compact(c->cbuf);
+	c->c_nreq++;
+	req_reset(c);
+	req_timer(c, worker_conf->client_idle_pconn_timeout);
+	return SL_OK;
+}

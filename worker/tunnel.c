@@ -1,0 +1,124 @@
+/*
+ * tunnel.c -- the CONNECT relay (RFC 9110 §9.3.6).
+ * Runs in the workers.
+ *
+ * After "200 Connection established" the bytes flow both ways through
+ * two buffers: cbuf (client to upstream) and ubuf (upstream to client).
+ * Each direction reads only when its buffer has room and writes only
+ * when it has data, so a slow reader slows its writer (backpressure).
+ * An EOF from one side is passed on as shutdown(SHUT_WR) to the other
+ * once its buffer is drained (half-close); the tunnel ends when both
+ * directions have ended, on an error, or after read_timeout of silence.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "log.h"
+#include "sl.h"
+#include "worker.h"
+
+/*
+ * One direction: src -> b -> dst.  Returns 1 on progress, 0 when it must
+ * wait, -1 on an error.  *eof is set once src's EOF was passed on.
+ */
+static int
+tunnel_pump(int sfd, int dfd, struct buf *b, int *eof, int *src_eof,
+    uint64_t *counter)
+{
+	ssize_t n;
+	int progress = 0;
+
+	if (buf_len(b) > 0) {
+		n = send(dfd, b->pos, buf_len(b), MSG_NOSIGNAL);
+		if (n > 0) {
+			b->pos += n;
+			*counter += (uint64_t)n;
+			progress = 1;
+			if (buf_len(b) == 0)
+				buf_reset(b);
+		} else if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return -1;
+	}
+	if (!*src_eof && buf_room(b) > 0) {
+		n = read(sfd, b->last, buf_room(b));
+		if (n > 0) {
+			b->last += n;
+			progress = 1;
+		} else if (n == 0) {
+			*src_eof = 1;
+			progress = 1;
+		} else if (errno != EAGAIN && errno != EINTR)
+			return -1;
+	}
+	if (*src_eof && !*eof && buf_len(b) == 0) {
+		/* Half-close: the peer learns that no more bytes come. */
+		(void)shutdown(dfd, SHUT_WR);
+		*eof = 1;
+		progress = 1;
+	}
+	return progress;
+}
+
+int
+tunnel_step(struct conn *c)
+{
+	struct req *r = &c->r;
+	int rc, up, down, moved;
+
+	if (r->r_timed_out) {
+		r->r_timed_out = 0;
+		log_info("conn %u client %s: tunnel to %s idle for read_timeout",
+		    c->id, c->c_peer_text, r->r_url);
+		r->r_keepalive = 0;
+		r->r_step = REQ_LOG;
+		return SL_OK;
+	}
+	rc = req_flush_obuf(c);
+	if (rc == SL_AGAIN)
+		return SL_AGAIN;
+	if (rc == SL_ERROR) {
+		r->r_keepalive = 0;
+		r->r_step = REQ_LOG;
+		return SL_OK;
+	}
+	if (c->ubuf == NULL && (c->ubuf = buf_get(BUF_SMALL)) == NULL) {
+		r->r_keepalive = 0;
+		r->r_step = REQ_LOG;
+		return SL_OK;
+	}
+	do {
+		up = tunnel_pump(c->c_io.fd, c->u_io.fd, c->cbuf,
+		    &r->r_t_up_eof, &r->r_t_up_src_eof, &r->r_bytes_up);
+		down = tunnel_pump(c->u_io.fd, c->c_io.fd, c->ubuf,
+		    &r->r_t_down_eof, &r->r_t_down_src_eof, &r->r_bytes_out);
+		if (up < 0 || down < 0) {
+			log_info("conn %u client %s: tunnel to %s: %s", c->id,
+			    c->c_peer_text, r->r_url, strerror(errno));
+			r->r_keepalive = 0;
+			r->r_step = REQ_LOG;
+			return SL_OK;
+		}
+		moved = up > 0 || down > 0;
+		if (moved)
+			req_timer(c, worker_conf->read_timeout);
+	} while (moved);
+	if (r->r_t_up_eof && r->r_t_down_eof) {
+		log_debug("conn %u client %s: tunnel to %s done, %llu bytes up, "
+		    "%llu down", c->id, c->c_peer_text, r->r_url,
+		    (unsigned long long)r->r_bytes_up,
+		    (unsigned long long)r->r_bytes_out);
+		r->r_keepalive = 0;
+		r->r_step = REQ_LOG;
+		return SL_OK;
+	}
+	return SL_AGAIN;
+}

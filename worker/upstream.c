@@ -1,0 +1,470 @@
+/*
+ * upstream.c -- the origin side of a request: connect to each resolved
+ * address in turn, send the request head and body, read the response
+ * head and turn it into the head the client gets.
+ * Runs in the workers.
+ *
+ * No connection pool yet: each request opens its own upstream connection
+ * and asks the origin to close it (`Connection: close`).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "http_hdr.h"
+#include "log.h"
+#include "sl.h"
+#include "str.h"
+#include "worker.h"
+
+static const char upstream_established[] =
+    "HTTP/1.1 200 Connection established\r\n\r\n";
+static const char upstream_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+static void
+upstream_close(struct conn *c)
+{
+	int fd = c->u_io.fd;
+
+	if (fd < 0)
+		return;
+	ev_io_stop(&c->u_io);
+	close(fd);
+}
+
+/* A buffer for a head of @p need bytes: the small one, or the large class. */
+static struct buf *
+upstream_head_buf(size_t need)
+{
+	if (need <= BUF_SMALL)
+		return buf_get(BUF_SMALL);
+	return buf_get(worker_conf->request_header_max_size +
+	    worker_conf->reply_header_max_size);
+}
+
+/*
+ * The request as it goes upstream (RFC 9112 §3.2.1: origin-form to an
+ * origin server; RFC 9110 §7.2: Host from the target URI; §7.6: no
+ * hop-by-hop fields, our Via appended).
+ */
+static int
+upstream_build_request(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct http_head *h = r->r_head;
+	struct buf *o;
+	size_t i;
+	int v6 = strchr(r->r_host, ':') != NULL;
+
+	o = c->obuf = upstream_head_buf(r->r_head_len + strlen(r->r_host) +
+	    strlen(worker_conf->visible_hostname) + 256);
+	if (o == NULL)
+		return -1;
+	if (buf_printf(o, "%s %s HTTP/1.1\r\nHost: %s%s%s", r->r_method,
+	    r->r_path, v6 ? "[" : "", r->r_host, v6 ? "]" : "") == -1)
+		return -1;
+	if (r->r_port != 80 && buf_printf(o, ":%u", r->r_port) == -1)
+		return -1;
+	if (buf_append(o, "\r\n", 2) == -1)
+		return -1;
+	for (i = 0; i < h->nfields; i++) {
+		struct http_field *f = &h->fields[i];
+
+		if (http_hdr_is_hop(h, i) || http_field_is(f, "Host"))
+			continue;
+		/* We answer 100-continue ourselves (RFC 9110 §10.1.1). */
+		if (r->r_expect_continue && http_field_is(f, "Expect"))
+			continue;
+		if (http_hdr_copy(o, f) == -1)
+			return -1;
+	}
+	if (r->r_body.mode == HTTP_BODY_CHUNKED &&
+	    buf_printf(o, "Transfer-Encoding: chunked\r\n") == -1)
+		return -1;
+	if (http_hdr_via(o, r->r_version, worker_conf->visible_hostname) == -1)
+		return -1;
+	if (buf_printf(o, "Connection: close\r\n\r\n") == -1)
+		return -1;
+	return 0;
+}
+
+/* The connection is up: go on to the tunnel or to sending the request. */
+static int
+upstream_connected(struct conn *c)
+{
+	struct req *r = &c->r;
+	int one = 1;
+
+	ev_timer_stop(&c->c_timer);
+	sockaddr_ntop((struct sockaddr *)&r->r_addrs[r->r_addr_i], r->r_peer,
+	    sizeof(r->r_peer));
+	r->r_hier = "HIER_DIRECT";
+	(void)setsockopt(c->u_io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	if (r->r_connect) {
+		c->obuf = buf_get(BUF_SMALL);
+		if (c->obuf == NULL)
+			return req_fail(c, ERR_NO_RESOURCES);
+		buf_append(c->obuf, upstream_established,
+		    STR_LIT_LEN(upstream_established));
+		/* Bytes the client sent after the head go up the tunnel. */
+		c->cbuf->pos += r->r_head_len;
+		r->r_head = NULL;
+		r->r_status = 200;
+		r->r_code = "TCP_TUNNEL";
+		req_timer(c, worker_conf->read_timeout);
+		r->r_step = REQ_TUNNEL;
+		return SL_OK;
+	}
+	if (upstream_build_request(c) == -1) {
+		log_warnx("conn %u client %s: request head for %s does not fit",
+		    c->id, c->c_peer_text, r->r_url);
+		return req_fail(c, ERR_TOO_BIG);
+	}
+	/* The head in cbuf is not needed any more: what follows is body. */
+	c->cbuf->pos += r->r_head_len;
+	r->r_head = NULL;
+	if (req_body_scan(&r->r_body, c->cbuf) == -1) {
+		log_info("conn %u client %s: bad chunked request body", c->id,
+		    c->c_peer_text);
+		return req_fail(c, ERR_INVALID_REQ);
+	}
+	req_timer(c, worker_conf->read_timeout);
+	r->r_step = REQ_SEND_REQ;
+	return SL_OK;
+}
+
+int
+upstream_step_connect(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct sockaddr *sa;
+	socklen_t len;
+	int fd, err, rc;
+
+	if (r->r_timed_out) {
+		r->r_timed_out = 0;
+		log_info("conn %u client %s: connect to %s timed out", c->id,
+		    c->c_peer_text, r->r_url);
+		upstream_close(c);
+		if (++r->r_addr_i >= r->r_naddrs)
+			return req_fail(c, ERR_CONNECT_TIMEOUT);
+	}
+	if (c->u_io.fd >= 0) {
+		/* Waiting for the connect to finish. */
+		if (!(r->r_up_events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return SL_AGAIN;
+		err = 0;
+		len = sizeof(err);
+		if (getsockopt(c->u_io.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			err = errno;
+		if (err == 0)
+			return upstream_connected(c);
+		upstream_close(c);
+		log_info("conn %u client %s: connect to %s for %s: %s", c->id,
+		    c->c_peer_text, sockaddr_ntop((struct sockaddr *)
+		    &r->r_addrs[r->r_addr_i], r->r_peer, sizeof(r->r_peer)),
+		    r->r_url, strerror(err));
+		r->r_peer[0] = '\0';
+		r->r_addr_i++;
+	}
+	for (; r->r_addr_i < r->r_naddrs; r->r_addr_i++) {
+		sa = (struct sockaddr *)&r->r_addrs[r->r_addr_i];
+		fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			log_warn("conn %u: socket for %s", c->id, r->r_url);
+			return req_fail(c, ERR_NO_RESOURCES);
+		}
+		rc = connect(fd, sa, sockaddr_len(sa));
+		if (rc == 0 || errno == EINPROGRESS) {
+			r->r_up_events = 0;
+			if (ev_io_start(&c->u_io, fd, EPOLLIN | EPOLLOUT |
+			    EPOLLRDHUP | EPOLLET, conn_io_cb, c) == -1) {
+				log_warn("conn %u: epoll add of upstream", c->id);
+				close(fd);
+				return req_fail(c, ERR_NO_RESOURCES);
+			}
+			if (rc == 0)
+				return upstream_connected(c);
+			req_timer(c, worker_conf->connect_timeout);
+			return SL_AGAIN;
+		}
+		log_info("conn %u client %s: connect to %s for %s: %s", c->id,
+		    c->c_peer_text, sockaddr_ntop(sa, r->r_peer,
+		    sizeof(r->r_peer)), r->r_url, strerror(errno));
+		r->r_peer[0] = '\0';
+		close(fd);
+	}
+	return req_fail(c, ERR_CONNECT_FAIL);
+}
+
+int
+upstream_step_send(struct conn *c)
+{
+	struct req *r = &c->r;
+	ssize_t n;
+	int rc, side = 0;
+
+	if (r->r_timed_out) {
+		r->r_timed_out = 0;
+		log_info("conn %u client %s: sending %s upstream timed out",
+		    c->id, c->c_peer_text, r->r_url);
+		return req_fail(c, ERR_READ_TIMEOUT);
+	}
+	while (buf_len(c->obuf) > 0) {
+		n = send(c->u_io.fd, c->obuf->pos, buf_len(c->obuf),
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			c->obuf->pos += n;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return SL_AGAIN;
+		log_info("conn %u client %s: send to %s: %s", c->id,
+		    c->c_peer_text, r->r_peer, strerror(errno));
+		return req_fail(c, ERR_READ_ERROR);
+	}
+	while (r->r_expect_continue &&
+	    r->r_continue_sent < (int)STR_LIT_LEN(upstream_continue)) {
+		n = send(c->c_io.fd, upstream_continue + r->r_continue_sent,
+		    STR_LIT_LEN(upstream_continue) - (size_t)r->r_continue_sent,
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			r->r_continue_sent += (int)n;
+			r->r_bytes_out += (uint64_t)n;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return SL_AGAIN;
+		r->r_keepalive = 0;
+		return conn_close(c);
+	}
+	rc = req_relay_body(c, &r->r_body, c->cbuf, c->c_io.fd, c->u_io.fd,
+	    &r->r_bytes_up, &side);
+	if (rc == SL_AGAIN)
+		return SL_AGAIN;
+	if (rc == SL_ERROR) {
+		if (side == 'f') {
+			log_info("conn %u client %s: bad chunked request body",
+			    c->id, c->c_peer_text);
+			return req_fail(c, ERR_INVALID_REQ);
+		}
+		if (side == 's') {
+			log_info("conn %u client %s: client went away while "
+			    "sending the body of %s", c->id, c->c_peer_text,
+			    r->r_url);
+			return conn_close(c);
+		}
+		log_info("conn %u client %s: send to %s: %s", c->id,
+		    c->c_peer_text, r->r_peer, strerror(errno));
+		return req_fail(c, ERR_READ_ERROR);
+	}
+	buf_reset(c->obuf);
+	memset(&r->r_scan, 0, sizeof(r->r_scan));
+	req_timer(c, worker_conf->read_timeout);
+	r->r_step = REQ_RECV_RESP_HEAD;
+	return SL_OK;
+}
+
+/* The response head as the client gets it, into obuf. */
+static int
+upstream_build_response(struct conn *c, const struct http_head *h, int final)
+{
+	struct req *r = &c->r;
+	struct buf *o = c->obuf;
+	size_t i;
+
+	buf_reset(o);
+	if (buf_printf(o, "HTTP/1.1 %d %.*s\r\n", h->status,
+	    (int)h->reason_len, h->reason) == -1)
+		return -1;
+	for (i = 0; i < h->nfields; i++) {
+		const struct http_field *f = &h->fields[i];
+
+		/*
+		 * Chunked passes through unchanged, so its Transfer-Encoding
+		 * stays; everything else hop-by-hop goes.
+		 */
+		if (http_field_is(f, "Transfer-Encoding") && final &&
+		    r->r_rbody.mode == HTTP_BODY_CHUNKED && !r->r_rbody.decode) {
+			if (http_hdr_copy(o, f) == -1)
+				return -1;
+			continue;
+		}
+		if (http_hdr_is_hop(h, i))
+			continue;
+		if (http_hdr_copy(o, f) == -1)
+			return -1;
+	}
+	if (http_hdr_via(o, h->version, worker_conf->visible_hostname) == -1)
+		return -1;
+	if (final && !r->r_keepalive &&
+	    buf_printf(o, "Connection: close\r\n") == -1)
+		return -1;
+	if (final && r->r_keepalive && r->r_version == 10 &&
+	    buf_printf(o, "Connection: keep-alive\r\n") == -1)
+		return -1;
+	return buf_append(o, "\r\n", 2);
+}
+
+static int
+upstream_response(struct conn *c, size_t n)
+{
+	struct req *r = &c->r;
+	struct http_head *h = r->r_head;
+	enum http_body_mode mode;
+	const char *why = NULL;
+	uint64_t len;
+	size_t i;
+
+	if (h == NULL)
+		h = r->r_head = req_alloc(c, sizeof(*h));
+	if (h == NULL)
+		return req_fail(c, ERR_NO_RESOURCES);
+	if (http_response_parse(c->ubuf->pos, n, h, &why) == -1) {
+		log_warnx("conn %u client %s: invalid response head from %s "
+		    "for %s: %s", c->id, c->c_peer_text, r->r_peer, r->r_url,
+		    why ? why : "?");
+		return req_fail(c, ERR_INVALID_RESP);
+	}
+	memset(&r->r_scan, 0, sizeof(r->r_scan));
+	if (c->obuf == NULL || c->obuf->size < n + 1024) {
+		buf_put(c->obuf);
+		c->obuf = upstream_head_buf(n + 1024);
+		if (c->obuf == NULL)
+			return req_fail(c, ERR_NO_RESOURCES);
+	}
+	if (h->status < 200) {
+		/* RFC 9110 §15.2: forward 1xx, but never a 101 we did not ask for. */
+		if (h->status == 101 || ++r->r_ninterim > 8) {
+			log_warnx("conn %u client %s: %s from %s for %s",
+			    c->id, c->c_peer_text, h->status == 101 ?
+			    "unrequested 101" : "too many 1xx responses",
+			    r->r_peer, r->r_url);
+			return req_fail(c, ERR_INVALID_RESP);
+		}
+		if (r->r_version == 10 ||
+		    (h->status == 100 && r->r_continue_sent > 0)) {
+			c->ubuf->pos += n;	/* not for this client */
+			return SL_DECLINED;
+		}
+		if (upstream_build_response(c, h, 0) == -1)
+			return req_fail(c, ERR_INVALID_RESP);
+		c->ubuf->pos += n;
+		r->r_interim = 1;
+		r->r_step = REQ_DELIVER;
+		return SL_OK;
+	}
+	if (http_response_framing(h, r->r_is_head, &mode, &len, &why) == -1) {
+		log_warnx("conn %u client %s: invalid response framing from %s "
+		    "for %s: %s", c->id, c->c_peer_text, r->r_peer, r->r_url,
+		    why ? why : "?");
+		return req_fail(c, ERR_INVALID_RESP);
+	}
+	req_body_init(&r->r_rbody, mode, len, mode == HTTP_BODY_CHUNKED &&
+	    r->r_version == 10);
+	/* RFC 9112 §9.3: only a self-delimited body allows reuse. */
+	if (mode == HTTP_BODY_EOF || r->r_rbody.decode || worker_draining())
+		r->r_keepalive = 0;
+	r->r_status = h->status;
+	for (i = 0; i < h->nfields; i++)
+		if (http_field_is(&h->fields[i], "Content-Type")) {
+			r->r_ctype = req_alloc(c, h->fields[i].value_len + 1);
+			if (r->r_ctype != NULL) {
+				memcpy(r->r_ctype, h->fields[i].value,
+				    h->fields[i].value_len);
+				r->r_ctype[h->fields[i].value_len] = '\0';
+			}
+			break;
+		}
+	if (upstream_build_response(c, h, 1) == -1) {
+		log_warnx("conn %u client %s: response head for %s does not fit",
+		    c->id, c->c_peer_text, r->r_url);
+		return req_fail(c, ERR_INVALID_RESP);
+	}
+	c->ubuf->pos += n;
+	r->r_head = NULL;
+	if (req_body_scan(&r->r_rbody, c->ubuf) == -1) {
+		log_warnx("conn %u client %s: bad chunked body from %s for %s",
+		    c->id, c->c_peer_text, r->r_peer, r->r_url);
+		return req_fail(c, ERR_INVALID_RESP);
+	}
+	req_timer(c, worker_conf->read_timeout);
+	r->r_step = REQ_DELIVER;
+	return SL_OK;
+}
+
+int
+upstream_step_recv_head(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct buf *nb;
+	size_t n, max;
+	ssize_t rd;
+	int rc;
+
+	if (r->r_timed_out) {
+		r->r_timed_out = 0;
+		log_info("conn %u client %s: no response from %s for %s within "
+		    "read_timeout", c->id, c->c_peer_text, r->r_peer, r->r_url);
+		return req_fail(c, ERR_READ_TIMEOUT);
+	}
+	if (c->ubuf == NULL && (c->ubuf = buf_get(BUF_SMALL)) == NULL)
+		return req_fail(c, ERR_NO_RESOURCES);
+	max = worker_conf->reply_header_max_size;
+	for (;;) {
+		if (buf_len(c->ubuf) > 0) {
+			n = http_head_end(c->ubuf->pos, buf_len(c->ubuf),
+			    &r->r_scan);
+			if (n > 0) {
+				rc = upstream_response(c, n);
+				if (rc == SL_DECLINED)
+					continue;	/* a dropped 1xx */
+				return rc;
+			}
+			if (buf_len(c->ubuf) >= max) {
+				log_warnx("conn %u client %s: response head from "
+				    "%s for %s over %zu bytes", c->id,
+				    c->c_peer_text, r->r_peer, r->r_url, max);
+				return req_fail(c, ERR_INVALID_RESP);
+			}
+		}
+		if (buf_room(c->ubuf) == 0) {
+			buf_compact(c->ubuf);
+			if (buf_room(c->ubuf) == 0) {
+				nb = buf_get(max);
+				if (nb == NULL)
+					return req_fail(c, ERR_NO_RESOURCES);
+				buf_append(nb, c->ubuf->pos, buf_len(c->ubuf));
+				buf_put(c->ubuf);
+				c->ubuf = nb;
+			}
+		}
+		rd = read(c->u_io.fd, c->ubuf->last, buf_room(c->ubuf));
+		if (rd > 0) {
+			c->ubuf->last += rd;
+			continue;
+		}
+		if (rd == -1 && (errno == EAGAIN || errno == EINTR))
+			return SL_AGAIN;
+		log_info("conn %u client %s: %s closed %s for %s%s%s", c->id,
+		    c->c_peer_text, r->r_peer, buf_len(c->ubuf) ?
+		    "in the middle of the response head" :
+		    "without a response", r->r_url, rd == -1 ? ": " : "",
+		    rd == -1 ? strerror(errno) : "");
+		return req_fail(c, buf_len(c->ubuf) ? ERR_INVALID_RESP :
+		    ERR_READ_ERROR);
+	}
+}
