@@ -65,7 +65,9 @@ struct req {
 
 	struct http_head_scan	 r_scan;
 	size_t			 r_head_len;
-	struct http_head	*r_head;	/* in the arena */
+	int			 r_head_consumed;	/* cbuf->pos is past the head */
+	struct http_head	*r_head;	/* the head being used, or NULL */
+	struct http_head	*r_hstore;	/* in the arena: the request's, then the response's */
 
 	/* Request (copies in the arena, NUL-terminated). */
 	char			*r_method;
@@ -179,6 +181,8 @@ void	req_body_init(struct body *bd, enum http_body_mode mode, uint64_t len,
 	    int decode);
 /** @brief Account for bytes already in @p b after the head. @return 0 or -1 (framing). */
 int	req_body_scan(struct body *bd, struct buf *b);
+/** @brief Drop the request head from cbuf (once); its fields are invalid after. */
+void	req_consume_head(struct conn *c);
 /** @brief Write obuf to the client. @return SL_OK when empty, SL_AGAIN, SL_ERROR. */
 int	req_flush_obuf(struct conn *c);
 

@@ -123,6 +123,18 @@ req_strdup(struct conn *c, const char *p, size_t n)
 	return s;
 }
 
+void
+req_consume_head(struct conn *c)
+{
+	struct req *r = &c->r;
+
+	if (r->r_head_consumed || r->r_head_len == 0)
+		return;
+	c->cbuf->pos += r->r_head_len;
+	r->r_head_consumed = 1;
+	r->r_head = NULL;
+}
+
 int
 req_fail(struct conn *c, enum errpage_id err)
 {
@@ -537,7 +549,8 @@ req_step_parse(struct conn *c)
 	    sizeof(struct http_head) + 1024);
 	if (c->arena == NULL)
 		return conn_close(c);
-	h = r->r_head = req_alloc(c, sizeof(*h));
+	h = r->r_head = r->r_hstore = req_alloc(c, sizeof(*h));
+	AN(h);
 	rc = http_request_parse(c->cbuf->pos, r->r_head_len, h, &why);
 	r->r_code = "NONE_NONE";
 	if (rc != 0) {
@@ -787,6 +800,8 @@ req_step_synth(struct conn *c)
 		close(fd);
 	}
 	r->r_status = errpage_status(r->r_err);
+	/* The next request on this connection starts after this one. */
+	req_consume_head(c);
 	if (r->r_head_sent) {
 		/* Too late for an error page: the client sees a close. */
 		r->r_keepalive = 0;

@@ -119,8 +119,7 @@ upstream_connected(struct conn *c)
 		buf_append(c->obuf, upstream_established,
 		    STR_LIT_LEN(upstream_established));
 		/* Bytes the client sent after the head go up the tunnel. */
-		c->cbuf->pos += r->r_head_len;
-		r->r_head = NULL;
+		req_consume_head(c);
 		r->r_status = 200;
 		r->r_code = "TCP_TUNNEL";
 		req_timer(c, worker_conf->read_timeout);
@@ -133,8 +132,7 @@ upstream_connected(struct conn *c)
 		return req_fail(c, ERR_TOO_BIG);
 	}
 	/* The head in cbuf is not needed any more: what follows is body. */
-	c->cbuf->pos += r->r_head_len;
-	r->r_head = NULL;
+	req_consume_head(c);
 	if (req_body_scan(&r->r_body, c->cbuf) == -1) {
 		log_info("conn %u client %s: bad chunked request body", c->id,
 		    c->c_peer_text);
@@ -323,16 +321,14 @@ static int
 upstream_response(struct conn *c, size_t n)
 {
 	struct req *r = &c->r;
-	struct http_head *h = r->r_head;
+	struct http_head *h;
 	enum http_body_mode mode;
 	const char *why = NULL;
 	uint64_t len;
 	size_t i;
 
-	if (h == NULL)
-		h = r->r_head = req_alloc(c, sizeof(*h));
-	if (h == NULL)
-		return req_fail(c, ERR_NO_RESOURCES);
+	/* The request head is consumed: its storage holds the response's. */
+	h = r->r_head = r->r_hstore;
 	if (http_response_parse(c->ubuf->pos, n, h, &why) == -1) {
 		log_warnx("conn %u client %s: invalid response head from %s "
 		    "for %s: %s", c->id, c->c_peer_text, r->r_peer, r->r_url,
