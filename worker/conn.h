@@ -104,6 +104,7 @@ struct req {
 	char			*r_ctype;	/* Content-Type, in the arena */
 	uint64_t		 r_bytes_out;	/* to the client */
 	uint64_t		 r_bytes_up;	/* to the upstream (tunnel) */
+	uint64_t		 r_lingered;	/* bytes discarded in LINGER */
 
 	/* Tunnel. */
 	int			 r_t_up_src_eof;	/* client sent EOF */
@@ -199,5 +200,6 @@ int	tunnel_step(struct conn *);
 int	req_step_synth(struct conn *);
 int	req_step_log(struct conn *);
 int	req_step_finish(struct conn *);
+int	req_step_linger(struct conn *);
 
 #endif

@@ -31,6 +31,10 @@
 #include "str.h"
 #include "worker.h"
 
+/* Lingering close: at most this long, and this many discarded bytes. */
+#define REQ_LINGER_MS	2000
+#define REQ_LINGER_MAX	(1024 * 1024)
+
 static int (*const req_step_fn[REQ_NSTEPS])(struct conn *) = {
 #define REQ_STEP_FN(name, fn)	fn,
 	REQ_STEPS(REQ_STEP_FN)
@@ -857,6 +861,29 @@ req_step_log(struct conn *c)
 }
 
 int
+req_step_linger(struct conn *c)
+{
+	struct req *r = &c->r;
+	ssize_t n;
+
+	if (r->r_timed_out)
+		return conn_close(c);
+	for (;;) {
+		buf_reset(c->cbuf);
+		n = read(c->c_io.fd, c->cbuf->last, buf_room(c->cbuf));
+		if (n > 0) {
+			r->r_lingered += (uint64_t)n;
+			if (r->r_lingered > REQ_LINGER_MAX)
+				return conn_close(c);
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return SL_AGAIN;
+		return conn_close(c);	/* EOF or error: the client is done */
+	}
+}
+
+int
 req_step_finish(struct conn *c)
 {
 	struct req *r = &c->r;
@@ -873,6 +900,23 @@ req_step_finish(struct conn *c)
 		dns_cancel(r->r_dnsq);
 	keep = r->r_keepalive && !worker_draining() &&
 	    ev_now() < c->c_accepted_ms + worker_conf->client_lifetime;
+	if (!keep && r->r_synth) {
+		/*
+		 * We answered before reading the whole request: closing now
+		 * with unread input would make the kernel send a reset that
+		 * can destroy our answer before the client reads it.  Send
+		 * FIN and discard input for a while first (nginx's
+		 * lingering close).
+		 */
+		(void)shutdown(c->c_io.fd, SHUT_WR);
+		buf_put(c->ubuf);
+		buf_put(c->obuf);
+		buf_put(c->arena);
+		c->ubuf = c->obuf = c->arena = NULL;
+		req_timer(c, REQ_LINGER_MS);
+		r->r_step = REQ_LINGER;
+		return SL_OK;
+	}
 	if (!keep)
 		return conn_close(c);
 	/* Give back all but the bytes of a pipelined next request. */

@@ -21,6 +21,7 @@
 	X(TUNNEL,	tunnel_step)		/* (wait) read_timeout idle */ \
 	X(SYNTH,	req_step_synth)		/* error page from errpage.h */ \
 	X(LOG,		req_step_log)		/* one access-log line */ \
-	X(FINISH,	req_step_finish)	/* keep-alive or close */
+	X(FINISH,	req_step_finish)	/* keep-alive or close */ \
+	X(LINGER,	req_step_linger)	/* (wait) drain input before close */
 
 #endif
