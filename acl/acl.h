@@ -11,14 +11,27 @@
  * of one rule AND together, rules are tried in order, the first whose
  * names all match decides, and when none matches the request is denied.
  *
- * Types that work now: src (addresses, CIDR, a-b ranges, `all`), port
- * (numbers and a-b ranges), method.  Other squid types are refused at
- * load with "file:line: acl type X is not supported".
+ * Types that work now: src (IPv4/IPv6 addresses, CIDR "10.0.0.0/8",
+ * netmask "10.0.0.0/255.0.0.0", a-b ranges, `all`; an IPv4-mapped client
+ * ::ffff:a.b.c.d matches IPv4 entries), port (1..65535 and a-b ranges),
+ * method (case-sensitive tokens).  Other squid types are refused at load
+ * with "file:line: acl type 'X' is not supported yet"; unknown ones with
+ * "file:line: unknown acl type 'X'".  The flag -i is accepted and ignored.
+ *
+ * Built in, as in squid: `all` (src all), `localhost` (src 127.0.0.1/32
+ * ::1), `CONNECT` (method CONNECT).  Redefining one with the same type
+ * adds values; with another type is an error.
  *
  * Caveats:
- *  - A value written "/path/file" (quoted) is read from that file, one
- *    value per line, '#' comments allowed.
- *  - Errors are reported as "file:line: message" with log_warnx().
+ *  - A quoted value "/path/file" is read from that file (relative paths
+ *    from the config file's directory): values separated by blanks or
+ *    lines, '#' comments, blank lines skipped.  A bad value there is
+ *    reported as "/path/file:N: ...".
+ *  - Errors are reported as "file:line: message" with log_warnx(), all of
+ *    them, before acl_set_compile() fails.
+ *  - A rule may name an acl defined later in the file (squid would not).
+ *  - A request without a source address (src NULL or not AF_INET/6)
+ *    matches no src acl, not even `all`.
  */
 #ifndef SLUICE_ACL_H
 #define SLUICE_ACL_H
@@ -57,7 +70,10 @@ void	acl_set_free(struct acl_set *s);
  */
 enum acl_verdict acl_check(const struct acl_set *s, const struct acl_req *r,
 	    size_t *rule);
-/** @brief "file:line" of rule @p rule (1-based), for the logs. */
+/**
+ * @brief "file:line" of rule @p rule (1-based), for the logs.
+ * @return a string owned by @p s, or "(no rule)" for 0 or out of range.
+ */
 const char *acl_rule_where(const struct acl_set *s, size_t rule);
 
 #endif

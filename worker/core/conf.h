@@ -10,8 +10,10 @@
  * "read the values from this file").  `include FILE` (relative to the
  * including file's directory) nests up to 8 levels.  Sizes take units
  * (bytes, KB, MB, GB; no unit = bytes), times take units (ms, seconds,
- * minutes, hours, days; no unit = seconds).  Every directive and its
- * default is listed once, in conf_tbl.h.
+ * minutes, hours, days, weeks; no unit = seconds), written apart ("64 KB")
+ * or attached ("64KB"), integers only.  Every directive and its default
+ * is listed once, in conf_tbl.h.  Lines end in LF or CRLF, are at most
+ * 8192 bytes and CONF_MAX_ARGS words (the directive name included).
  *
  * Errors: every error is reported as "file:line: message" through
  * log_warnx() and parsing goes on so that all errors are reported in one
@@ -22,6 +24,10 @@
  *    compiled by the acl module (acl/acl.h); core/ knows nothing of ACLs.
  *  - A struct conf is never modified after conf_load() returns; reload
  *    builds a new one and frees the old one with conf_free().
+ *  - conf_line.argv, .quoted and the strings are one allocation owned by
+ *    the conf; never free them separately.
+ *  - cache_effective_user is checked with getpwnam() at load, so the
+ *    user must exist on the host that runs `sluice -t`.
  */
 #ifndef SLUICE_CONF_H
 #define SLUICE_CONF_H
@@ -109,12 +115,19 @@ void	conf_free(struct conf *c);
 void	conf_print_help(void *fp);
 
 /** Unit parsers, exported for the tests and for acl/ values. */
-/** @return 0 and the value in bytes, or -1 on a bad number or unit. */
+/**
+ * @param[in] unit  the unit word, or NULL when it is attached to @p num
+ *	("64KB") or absent (bytes).  Same for conf_parse_time (seconds).
+ * @return 0 and the value in bytes, or -1 on a bad number, bad unit or
+ *	overflow.
+ */
 int	conf_parse_size(const char *num, const char *unit, size_t *out);
 /** @return 0 and the value in milliseconds, or -1. */
 int	conf_parse_time(const char *num, const char *unit, int64_t *out);
 /**
- * @brief Parse "[addr:]port", "[v6addr]:port" or "port" (all addresses).
+ * @brief Parse "[addr:]port", "[v6addr]:port" or "port" (0.0.0.0).
+ *	Addresses are numeric (no DNS); IPv6 needs the brackets; the port
+ *	is 1..65535.  Fills addr, addrlen and text; file/line are zeroed.
  * @return 0, or -1 with a static message in @p *why.
  */
 int	conf_parse_listen(const char *s, struct conf_listen *l, const char **why);

@@ -1,0 +1,886 @@
+/*
+ * acl.c -- squid-style named ACLs and ordered http_access rules (see
+ * acl.h): compiled from the raw conf lines, evaluated without allocating.
+ *
+ * Compiled in the master (acl_set_compile() after conf_load(), at start
+ * and on reload); evaluated in the workers (acl_check() from the
+ * ACCESS_PRE step) on the copy they inherit across fork().
+ *
+ * Compiled form:
+ *  - src: IPv4 ranges as host-order uint32 [lo, hi] pairs and IPv6
+ *    ranges as 16-byte big-endian [lo, hi] pairs (memcmp() orders them),
+ *    each array sorted by lo and merged so that ranges never overlap;
+ *    a lookup is a binary search.  CIDR, netmask and a-b forms all
+ *    become ranges.  An IPv4-mapped client (::ffff:a.b.c.d) is looked up
+ *    as the IPv4 address too.
+ *  - port: [lo, hi] pairs, scanned in order.
+ *  - method: strings, compared case-sensitively as squid does.
+ *  - rules: verdict plus a slice of the flat term array (acl index and
+ *    a negation flag); the names of one rule AND together.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acl.h"
+#include "conf.h"
+#include "log.h"
+
+enum acl_type {
+	ACL_TYPE_SRC,
+	ACL_TYPE_PORT,
+	ACL_TYPE_METHOD,
+	ACL_TYPE_BROKEN		/* refused type: only to quiet later errors */
+};
+
+static const char *const acl_type_names[] = { "src", "port", "method",
+    "(unsupported)" };
+
+/* Squid types that later issues will add: refused with a clear message. */
+static const char *const acl_types_later[] = {
+	"dst", "dstdomain", "dstdom_regex", "srcdomain", "srcdom_regex",
+	"url_regex", "urlpath_regex", "urllogin", "proto", "time",
+	"proxy_auth", "proxy_auth_regex", "maxconn", "max_user_ip", "myip",
+	"myport", "localip", "localport", "myportname", "browser",
+	"referer_regex", "req_header", "rep_header", "req_mime_type",
+	"rep_mime_type", "http_status", "arp", "eui64", "external", "ident",
+	"ident_regex", "src_as", "dst_as", "peername", "peername_regex",
+	"ssl_error", "server_cert_fingerprint", "at_step",
+	"ssl::server_name", "ssl::server_name_regex", "user_cert", "ca_cert",
+	"ext_user", "ext_user_regex", "note", "any-of", "all-of", "random",
+	"hier_code", "tag", "has", "transaction_initiator", "squid_error",
+	"connections_encrypted", "annotate_transaction", "annotate_client",
+	"adaptation_service", "snmp_community", "clientside_mark",
+	"client_connection_mark",
+	NULL
+};
+
+struct acl_v4 {
+	uint32_t	 lo, hi;		/* host order, inclusive */
+};
+
+struct acl_v6 {
+	unsigned char	 lo[16], hi[16];	/* network order, inclusive */
+};
+
+struct acl_range {
+	unsigned	 lo, hi;
+};
+
+struct acl {
+	char		 *name;
+	enum acl_type	  type;
+	const char	 *file;		/* first definition */
+	int		  line;
+	struct acl_v4	 *v4;
+	size_t		  nv4;
+	struct acl_v6	 *v6;
+	size_t		  nv6;
+	struct acl_range *ports;
+	size_t		  nports;
+	char		**methods;
+	size_t		  nmethods;
+};
+
+struct acl_term {
+	size_t		 acl;		/* index in acl_set.acls */
+	int		 negate;
+};
+
+struct acl_rule {
+	enum acl_verdict verdict;
+	size_t		 term;		/* first term in acl_set.terms */
+	size_t		 nterms;
+	char		*where;		/* "file:line" */
+};
+
+struct acl_set {
+	struct acl	*acls;
+	size_t		 nacls;
+	struct acl_term	*terms;
+	size_t		 nterms;
+	struct acl_rule	*rules;
+	size_t		 nrules;
+};
+
+/* Where we are while compiling, for "file:line: message". */
+struct acl_compile {
+	struct acl_set	*s;
+	const char	*file;
+	int		 line;
+	int		 nerrors;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+acl_error(struct acl_compile *x, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%d: %s", x->file, x->line, msg);
+	x->nerrors++;
+}
+
+/* Grow an array by one element; NULL (array untouched) on failure. */
+static void *
+acl_array_grow(void *base, size_t n, size_t size)
+{
+	return realloc(base, (n + 1) * size);
+}
+
+/* ---------------------------------------------------------------- values */
+
+/* A decimal number 1..65535 (ports); -1 when not. */
+static long
+acl_port_number(const char *s, size_t len)
+{
+	long v = 0;
+	size_t i;
+
+	/* At most 5 digits: no overflow, and "080" is still 80. */
+	if (len == 0 || len > 5)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v >= 1 && v <= 65535 ? v : -1;
+}
+
+/* One numeric address of @len bytes: AF_INET or AF_INET6, or 0. */
+static int
+acl_addr_parse(const char *s, size_t len, unsigned char a[16])
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+
+	if (len == 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, a) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, buf, a) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+static uint32_t
+acl_v4_get(const unsigned char a[4])
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+	    (uint32_t)a[2] << 8 | (uint32_t)a[3];
+}
+
+static int
+acl_v4_add(struct acl_compile *x, struct acl *a, uint32_t lo, uint32_t hi)
+{
+	struct acl_v4 *n;
+
+	if ((n = acl_array_grow(a->v4, a->nv4, sizeof(*n))) == NULL) {
+		acl_error(x, "out of memory");
+		return -1;
+	}
+	n[a->nv4].lo = lo;
+	n[a->nv4].hi = hi;
+	a->v4 = n;
+	a->nv4++;
+	return 0;
+}
+
+static int
+acl_v6_add(struct acl_compile *x, struct acl *a, const unsigned char lo[16],
+    const unsigned char hi[16])
+{
+	struct acl_v6 *n;
+
+	if ((n = acl_array_grow(a->v6, a->nv6, sizeof(*n))) == NULL) {
+		acl_error(x, "out of memory");
+		return -1;
+	}
+	memcpy(n[a->nv6].lo, lo, 16);
+	memcpy(n[a->nv6].hi, hi, 16);
+	a->v6 = n;
+	a->nv6++;
+	return 0;
+}
+
+/* The range an IPv6 prefix covers: host bits cleared in lo, set in hi. */
+static void
+acl_v6_prefix(const unsigned char a[16], unsigned bits, unsigned char lo[16],
+    unsigned char hi[16])
+{
+	unsigned i, keep;
+	unsigned char m;
+
+	for (i = 0; i < 16; i++) {
+		/* Bits of byte i inside the prefix: all, some or none. */
+		keep = bits >= 8 * (i + 1) ? 8 :
+		    bits > 8 * i ? bits - 8 * i : 0;
+		m = (unsigned char)(0xff00 >> keep);
+		lo[i] = a[i] & m;
+		hi[i] = a[i] | (unsigned char)~m;
+	}
+}
+
+/*
+ * src values: "all", an address, a CIDR ("10.0.0.0/8", "fc00::/7"), a
+ * netmask ("10.0.0.0/255.0.0.0", squid's older form) or "lo-hi".
+ * Host names are not resolved (squid would, at load time).
+ */
+static int
+acl_src_add(struct acl_compile *x, struct acl *a, const char *v)
+{
+	unsigned char lo[16], hi[16], m[16];
+	const char *dash, *slash;
+	uint32_t lo4, mask;
+	int f, f2;
+	long bits;
+
+	if (strcmp(v, "all") == 0) {
+		memset(lo, 0, 16);
+		memset(hi, 0xff, 16);
+		if (acl_v4_add(x, a, 0, UINT32_MAX) == -1)
+			return -1;
+		return acl_v6_add(x, a, lo, hi);
+	}
+	if ((dash = strchr(v, '-')) != NULL) {
+		f = acl_addr_parse(v, (size_t)(dash - v), lo);
+		f2 = acl_addr_parse(dash + 1, strlen(dash + 1), hi);
+		if (f == 0 || f != f2)
+			goto bad;
+		if (f == AF_INET) {
+			if (acl_v4_get(lo) > acl_v4_get(hi))
+				goto bad;
+			return acl_v4_add(x, a, acl_v4_get(lo), acl_v4_get(hi));
+		}
+		if (memcmp(lo, hi, 16) > 0)
+			goto bad;
+		return acl_v6_add(x, a, lo, hi);
+	}
+	slash = strchr(v, '/');
+	f = acl_addr_parse(v, slash != NULL ? (size_t)(slash - v) : strlen(v),
+	    lo);
+	if (f == 0)
+		goto bad;
+	bits = f == AF_INET ? 32 : 128;
+	if (slash != NULL) {
+		if (f == AF_INET && strchr(slash + 1, '.') != NULL) {
+			/* A netmask: its one bits must be contiguous. */
+			if (acl_addr_parse(slash + 1, strlen(slash + 1), m) !=
+			    AF_INET)
+				goto bad;
+			mask = acl_v4_get(m);
+			if (((~mask + 1) & ~mask) != 0)
+				goto bad;
+			for (bits = 0; bits < 32 &&
+			    (mask & (UINT32_C(0x80000000) >> bits)); bits++)
+				continue;
+		} else {
+			bits = acl_port_number(slash + 1, strlen(slash + 1));
+			if (strcmp(slash + 1, "0") == 0)
+				bits = 0;
+			if (bits < 0 || bits > (f == AF_INET ? 32 : 128))
+				goto bad;
+		}
+	}
+	if (f == AF_INET) {
+		/* Host bits set in the address are cleared, as squid does. */
+		mask = bits == 0 ? 0 : UINT32_MAX << (32 - bits);
+		lo4 = acl_v4_get(lo) & mask;
+		return acl_v4_add(x, a, lo4, lo4 | ~mask);
+	}
+	acl_v6_prefix(lo, (unsigned)bits, m, hi);
+	return acl_v6_add(x, a, m, hi);
+bad:
+	acl_error(x, "bad address '%s'", v);
+	return -1;
+}
+
+/* port values: "80" or "1025-65535". */
+static int
+acl_port_add(struct acl_compile *x, struct acl *a, const char *v)
+{
+	struct acl_range *n;
+	const char *dash;
+	long lo, hi;
+
+	if ((dash = strchr(v, '-')) != NULL) {
+		lo = acl_port_number(v, (size_t)(dash - v));
+		hi = acl_port_number(dash + 1, strlen(dash + 1));
+	} else {
+		lo = hi = acl_port_number(v, strlen(v));
+	}
+	if (lo == -1 || hi == -1 || lo > hi) {
+		acl_error(x, "bad port '%s'", v);
+		return -1;
+	}
+	if ((n = acl_array_grow(a->ports, a->nports, sizeof(*n))) == NULL) {
+		acl_error(x, "out of memory");
+		return -1;
+	}
+	n[a->nports].lo = (unsigned)lo;
+	n[a->nports].hi = (unsigned)hi;
+	a->ports = n;
+	a->nports++;
+	return 0;
+}
+
+/* method values: an RFC 9110 §5.6.2 token, kept as written. */
+static int
+acl_method_add(struct acl_compile *x, struct acl *a, const char *v)
+{
+	char **n, *m;
+	const char *q;
+
+	if (*v == '\0')
+		goto bad;
+	for (q = v; *q != '\0'; q++)
+		if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') ||
+		    (*q >= '0' && *q <= '9') || strchr("!#$%&'*+-.^_`|~", *q)))
+			goto bad;
+	if ((m = strdup(v)) == NULL ||
+	    (n = acl_array_grow(a->methods, a->nmethods, sizeof(*n))) == NULL) {
+		free(m);
+		acl_error(x, "out of memory");
+		return -1;
+	}
+	n[a->nmethods++] = m;
+	a->methods = n;
+	return 0;
+bad:
+	acl_error(x, "bad method '%s'", v);
+	return -1;
+}
+
+static int
+acl_value_add(struct acl_compile *x, struct acl *a, const char *v)
+{
+	switch (a->type) {
+	case ACL_TYPE_SRC:
+		return acl_src_add(x, a, v);
+	case ACL_TYPE_PORT:
+		return acl_port_add(x, a, v);
+	case ACL_TYPE_METHOD:
+		return acl_method_add(x, a, v);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Values from a file: one or more per line, '#' comments, blank lines
+ * skipped.  A relative path is taken from the directory of @conffile.
+ * Bad values are reported with the values file's own path and line.
+ */
+static void
+acl_file_add(struct acl_compile *x, struct acl *a, const char *conffile,
+    const char *name)
+{
+	char path[4096], *line = NULL, *w, *save;
+	const char *slash, *file;
+	size_t cap = 0;
+	int n, lineno;
+	FILE *fp;
+
+	slash = strrchr(conffile, '/');
+	if (name[0] != '/' && slash != NULL)
+		n = snprintf(path, sizeof(path), "%.*s/%s",
+		    (int)(slash - conffile), conffile, name);
+	else
+		n = snprintf(path, sizeof(path), "%s", name);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		acl_error(x, "cannot read acl file %s: path too long", name);
+		return;
+	}
+	if ((fp = fopen(path, "re")) == NULL) {
+		acl_error(x, "cannot read acl file %s: %s", path,
+		    strerror(errno));
+		return;
+	}
+	file = x->file;
+	lineno = x->line;
+	x->file = path;
+	x->line = 0;
+	while (getline(&line, &cap, fp) != -1) {
+		x->line++;
+		if ((w = strchr(line, '#')) != NULL)
+			*w = '\0';
+		for (w = strtok_r(line, " \t\r\n", &save); w != NULL;
+		    w = strtok_r(NULL, " \t\r\n", &save))
+			(void)acl_value_add(x, a, w);
+	}
+	if (ferror(fp))
+		acl_error(x, "cannot read acl file %s: %s", path,
+		    strerror(errno));
+	free(line);
+	fclose(fp);
+	x->file = file;
+	x->line = lineno;
+}
+
+/* ---------------------------------------------------------------- acls */
+
+/* Names are case-sensitive, as in squid ("CONNECT" is not "connect"). */
+static struct acl *
+acl_find(const struct acl_set *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nacls; i++)
+		if (strcmp(s->acls[i].name, name) == 0)
+			return &s->acls[i];
+	return NULL;
+}
+
+/*
+ * A new, empty acl at the end of the set.  Pointers into s->acls do not
+ * survive the next acl_new() (realloc); rules keep indexes for that reason.
+ */
+static struct acl *
+acl_new(struct acl_compile *x, const char *name, enum acl_type type)
+{
+	struct acl_set *s = x->s;
+	struct acl *n;
+
+	if ((n = acl_array_grow(s->acls, s->nacls, sizeof(*n))) == NULL)
+		goto oom;
+	s->acls = n;
+	n = &s->acls[s->nacls];
+	memset(n, 0, sizeof(*n));
+	if ((n->name = strdup(name)) == NULL)
+		goto oom;
+	n->type = type;
+	n->file = x->file;
+	n->line = x->line;
+	s->nacls++;
+	return n;
+oom:
+	acl_error(x, "out of memory");
+	return NULL;
+}
+
+static int
+acl_v4_cmp(const void *a, const void *b)
+{
+	const struct acl_v4 *p = a, *q = b;
+
+	return p->lo < q->lo ? -1 : p->lo > q->lo;
+}
+
+static int
+acl_v6_cmp(const void *a, const void *b)
+{
+	const struct acl_v6 *p = a, *q = b;
+
+	return memcmp(p->lo, q->lo, 16);
+}
+
+/* Sort the address ranges and merge overlaps, for the binary search. */
+static void
+acl_src_finish(struct acl *a)
+{
+	size_t i, j;
+
+	if (a->nv4 > 1) {
+		qsort(a->v4, a->nv4, sizeof(*a->v4), acl_v4_cmp);
+		for (i = 0, j = 1; j < a->nv4; j++) {
+			/* Overlapping or adjacent: extend the current one. */
+			if (a->v4[i].hi == UINT32_MAX ||
+			    a->v4[j].lo <= a->v4[i].hi + 1) {
+				if (a->v4[j].hi > a->v4[i].hi)
+					a->v4[i].hi = a->v4[j].hi;
+			} else {
+				a->v4[++i] = a->v4[j];
+			}
+		}
+		a->nv4 = i + 1;
+	}
+	if (a->nv6 > 1) {
+		qsort(a->v6, a->nv6, sizeof(*a->v6), acl_v6_cmp);
+		for (i = 0, j = 1; j < a->nv6; j++) {
+			if (memcmp(a->v6[j].lo, a->v6[i].hi, 16) <= 0) {
+				if (memcmp(a->v6[j].hi, a->v6[i].hi, 16) > 0)
+					memcpy(a->v6[i].hi, a->v6[j].hi, 16);
+			} else {
+				a->v6[++i] = a->v6[j];
+			}
+		}
+		a->nv6 = i + 1;
+	}
+}
+
+/* acl NAME TYPE [-i] value... | "file" */
+static void
+acl_line_compile(struct acl_compile *x, const struct conf_line *l)
+{
+	enum acl_type type;
+	const char *tname;
+	struct acl *a;
+	size_t i;
+	int v, nvalues;
+
+	/* conf_tbl.h already demands NAME and TYPE; stay safe anyway. */
+	if (l->argc < 3) {
+		acl_error(x, "acl needs a name and a type");
+		return;
+	}
+	tname = l->argv[2];
+	for (i = 0; i < ACL_TYPE_BROKEN; i++)
+		if (strcmp(tname, acl_type_names[i]) == 0)
+			break;
+	type = (enum acl_type)i;
+	if (type == ACL_TYPE_BROKEN) {
+		for (i = 0; acl_types_later[i] != NULL; i++)
+			if (strcmp(tname, acl_types_later[i]) == 0)
+				break;
+		if (acl_types_later[i] != NULL)
+			acl_error(x, "acl type '%s' is not supported yet",
+			    tname);
+		else
+			acl_error(x, "unknown acl type '%s'", tname);
+		/* Keep the name so http_access lines do not add errors. */
+		if (acl_find(x->s, l->argv[1]) == NULL)
+			(void)acl_new(x, l->argv[1], ACL_TYPE_BROKEN);
+		return;
+	}
+	/*
+	 * squid: the same NAME again with the same TYPE adds values (OR);
+	 * with another TYPE it is an error, built-in names included.
+	 */
+	if ((a = acl_find(x->s, l->argv[1])) != NULL) {
+		if (a->type == ACL_TYPE_BROKEN)
+			return;
+		if (a->type != type) {
+			if (a->line == 0)
+				acl_error(x, "acl '%s' is built in with type "
+				    "'%s'", a->name, acl_type_names[a->type]);
+			else
+				acl_error(x, "acl '%s' is already defined "
+				    "with type '%s' at %s:%d", a->name,
+				    acl_type_names[a->type], a->file, a->line);
+			return;
+		}
+	} else if ((a = acl_new(x, l->argv[1], type)) == NULL) {
+		return;
+	}
+
+	/* Squid's flags come before the values; -i/+i mean nothing here. */
+	for (v = 3; v < l->argc && !l->quoted[v] && l->argv[v][0] == '-' &&
+	    l->argv[v][1] != '\0'; v++) {
+		if (strcmp(l->argv[v], "-i") != 0) {
+			acl_error(x, "acl flag '%s' is not supported",
+			    l->argv[v]);
+			return;
+		}
+	}
+	/* A quoted value names a file of values (squid's "/path" form). */
+	for (nvalues = 0; v < l->argc; v++, nvalues++) {
+		if (l->quoted[v])
+			acl_file_add(x, a, l->file, l->argv[v]);
+		else
+			(void)acl_value_add(x, a, l->argv[v]);
+	}
+	if (nvalues == 0)
+		acl_error(x, "acl '%s' has no values", l->argv[1]);
+}
+
+/* Squid's built-in ACLs, defined as if by these lines. */
+static void
+acl_predefined_add(struct acl_compile *x)
+{
+	static const char *const lines[][5] = {
+		{ "acl", "all", "src", "all", NULL },
+		{ "acl", "localhost", "src", "127.0.0.1/32", "::1" },
+		{ "acl", "CONNECT", "method", "CONNECT", NULL },
+	};
+	static const unsigned char quoted[5];
+	struct conf_line l;
+	size_t i;
+
+	x->file = "(built-in)";
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		l.file = x->file;
+		l.line = x->line = 0;
+		l.argv = (char **)(uintptr_t)lines[i];
+		for (l.argc = 0; l.argc < 5 && lines[i][l.argc] != NULL;
+		    l.argc++)
+			continue;
+		l.quoted = (unsigned char *)(uintptr_t)quoted;
+		acl_line_compile(x, &l);
+	}
+}
+
+/* ---------------------------------------------------------------- rules */
+
+/* http_access allow|deny [!]NAME... */
+static void
+acl_rule_compile(struct acl_compile *x, const struct conf_line *l)
+{
+	struct acl_set *s = x->s;
+	struct acl_rule *r;
+	struct acl_term *t;
+	const struct acl *a;
+	enum acl_verdict verdict;
+	const char *name;
+	size_t first;
+	int i, negate, bad = 0, n;
+
+	if (l->argc < 2 || (strcmp(l->argv[1], "allow") != 0 &&
+	    strcmp(l->argv[1], "deny") != 0)) {
+		acl_error(x, "http_access needs allow or deny, not '%s'",
+		    l->argc < 2 ? "" : l->argv[1]);
+		return;
+	}
+	verdict = strcmp(l->argv[1], "allow") == 0 ? ACL_ALLOW : ACL_DENY;
+	if (l->argc < 3) {
+		acl_error(x, "http_access %s needs at least one acl name",
+		    l->argv[1]);
+		return;
+	}
+	/* The terms of one rule are contiguous in s->terms: [first, n). */
+	first = s->nterms;
+	for (i = 2; i < l->argc; i++) {
+		name = l->argv[i];
+		negate = name[0] == '!';
+		name += negate;
+		if (*name == '\0') {
+			acl_error(x, "acl name expected after '!'");
+			bad = 1;
+			continue;
+		}
+		if ((a = acl_find(s, name)) == NULL) {
+			acl_error(x, "undefined acl '%s'", name);
+			bad = 1;
+			continue;
+		}
+		if ((t = acl_array_grow(s->terms, s->nterms, sizeof(*t))) ==
+		    NULL) {
+			acl_error(x, "out of memory");
+			return;
+		}
+		s->terms = t;
+		t[s->nterms].acl = (size_t)(a - s->acls);
+		t[s->nterms].negate = negate;
+		s->nterms++;
+	}
+	if (bad)
+		return;
+	if ((r = acl_array_grow(s->rules, s->nrules, sizeof(*r))) == NULL) {
+		acl_error(x, "out of memory");
+		return;
+	}
+	s->rules = r;
+	r = &s->rules[s->nrules];
+	r->verdict = verdict;
+	r->term = first;
+	r->nterms = s->nterms - first;
+	/* Formatted once here so acl_rule_where() is a plain lookup. */
+	n = snprintf(NULL, 0, "%s:%d", l->file, l->line);
+	if ((r->where = malloc((size_t)n + 1)) == NULL) {
+		acl_error(x, "out of memory");
+		return;
+	}
+	snprintf(r->where, (size_t)n + 1, "%s:%d", l->file, l->line);
+	s->nrules++;
+}
+
+int
+acl_set_compile(const struct conf *c, struct acl_set **out)
+{
+	struct acl_compile x;
+	size_t i;
+
+	memset(&x, 0, sizeof(x));
+	if ((x.s = calloc(1, sizeof(*x.s))) == NULL) {
+		log_warn("%s: cannot compile the acls", c->path);
+		return -1;
+	}
+	/*
+	 * Every acl before any rule: a rule may name an acl defined further
+	 * down (squid would refuse that; accepting it loses nothing).  The
+	 * src ranges are sorted once all lines, files included, are in.
+	 */
+	acl_predefined_add(&x);
+	for (i = 0; i < c->nacl_lines; i++) {
+		x.file = c->acl_lines[i].file;
+		x.line = c->acl_lines[i].line;
+		acl_line_compile(&x, &c->acl_lines[i]);
+	}
+	for (i = 0; i < x.s->nacls; i++)
+		if (x.s->acls[i].type == ACL_TYPE_SRC)
+			acl_src_finish(&x.s->acls[i]);
+	for (i = 0; i < c->naccess_lines; i++) {
+		x.file = c->access_lines[i].file;
+		x.line = c->access_lines[i].line;
+		acl_rule_compile(&x, &c->access_lines[i]);
+	}
+	if (x.nerrors > 0) {
+		acl_set_free(x.s);
+		return -1;
+	}
+	*out = x.s;
+	return 0;
+}
+
+void
+acl_set_free(struct acl_set *s)
+{
+	struct acl *a;
+	size_t i, j;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nacls; i++) {
+		a = &s->acls[i];
+		free(a->name);
+		free(a->v4);
+		free(a->v6);
+		free(a->ports);
+		for (j = 0; j < a->nmethods; j++)
+			free(a->methods[j]);
+		free(a->methods);
+	}
+	free(s->acls);
+	free(s->terms);
+	for (i = 0; i < s->nrules; i++)
+		free(s->rules[i].where);
+	free(s->rules);
+	free(s);
+}
+
+/* ---------------------------------------------------------------- eval */
+
+static int
+acl_v4_match(const struct acl *a, uint32_t ip)
+{
+	size_t lo = 0, hi = a->nv4, mid;
+
+	/* The last range starting at or below ip is the only candidate. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (a->v4[mid].lo <= ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && ip <= a->v4[lo - 1].hi;
+}
+
+static int
+acl_v6_match(const struct acl *a, const unsigned char ip[16])
+{
+	size_t lo = 0, hi = a->nv6, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (memcmp(a->v6[mid].lo, ip, 16) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && memcmp(ip, a->v6[lo - 1].hi, 16) <= 0;
+}
+
+static int
+acl_src_match(const struct acl *a, const struct sockaddr *sa)
+{
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+	const unsigned char *b;
+
+	/* No address (or AF_UNIX): no src acl matches, not even "all". */
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		sin = (const struct sockaddr_in *)(const void *)sa;
+		return acl_v4_match(a, ntohl(sin->sin_addr.s_addr));
+	}
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+	b = sin6->sin6_addr.s6_addr;
+	/* ::ffff:a.b.c.d from a dual-stack socket is the IPv4 client. */
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+	    acl_v4_match(a, acl_v4_get(b + 12)))
+		return 1;
+	return acl_v6_match(a, b);
+}
+
+static int
+acl_match(const struct acl *a, const struct acl_req *r)
+{
+	size_t i;
+
+	switch (a->type) {
+	case ACL_TYPE_SRC:
+		return acl_src_match(a, r->src);
+	case ACL_TYPE_PORT:
+		for (i = 0; i < a->nports; i++)
+			if (r->port >= a->ports[i].lo &&
+			    r->port <= a->ports[i].hi)
+				return 1;
+		return 0;
+	case ACL_TYPE_METHOD:
+		if (r->method == NULL)
+			return 0;
+		for (i = 0; i < a->nmethods; i++)
+			if (strcmp(r->method, a->methods[i]) == 0)
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+enum acl_verdict
+acl_check(const struct acl_set *s, const struct acl_req *r, size_t *rule)
+{
+	const struct acl_rule *ru;
+	const struct acl_term *t;
+	size_t i, j;
+
+	if (rule != NULL)
+		*rule = 0;
+	if (s == NULL)
+		return ACL_DENY;
+	/* First rule whose terms all hold decides (squid's http_access). */
+	for (i = 0; i < s->nrules; i++) {
+		ru = &s->rules[i];
+		for (j = 0; j < ru->nterms; j++) {
+			t = &s->terms[ru->term + j];
+			/* A term holds when match != negate ("!name"). */
+			if (acl_match(&s->acls[t->acl], r) == t->negate)
+				break;
+		}
+		if (j == ru->nterms) {
+			if (rule != NULL)
+				*rule = i + 1;
+			return ru->verdict;
+		}
+	}
+	return ACL_DENY;	/* squid: nothing matched, deny */
+}
+
+const char *
+acl_rule_where(const struct acl_set *s, size_t rule)
+{
+	if (s == NULL || rule == 0 || rule > s->nrules)
+		return "(no rule)";
+	return s->rules[rule - 1].where;
+}

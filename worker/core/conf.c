@@ -1,0 +1,1029 @@
+/*
+ * conf.c -- the squid.conf dialect: tokenizer, units, include, the
+ * directive table (conf_tbl.h) and its setters (see conf.h).
+ *
+ * Runs in the master only: at start, for `sluice -t`, and on SIGHUP,
+ * where it builds a new struct conf next to the running one.
+ *
+ * A line is at most CONF_LINE_MAX bytes (without its LF or CRLF) and at
+ * most CONF_MAX_ARGS words.  Words are separated by SP and HTAB; '#'
+ * outside double quotes ends the line; "a quoted word" keeps its blanks
+ * (no escapes) and is flagged in conf_line.quoted.  Each error is logged
+ * once as "file:line: message" and parsing goes on (HAProxy's way), so
+ * one run shows every mistake; conf_load() then fails as a whole.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+
+#define CONF_ARGS_ANY		(CONF_MAX_ARGS - 1)
+#define CONF_LINE_MAX		8192
+#define CONF_INCLUDE_MAX	8		/* include nesting levels */
+#define CONF_FILE_MAX		(16 * 1024 * 1024)
+#define CONF_WORKERS_MAX	64
+#define CONF_HDR_MIN		1024
+#define CONF_HDR_MAX		(256 * 1024)
+
+/* The state of one conf_load(): where we are, how many errors so far. */
+struct conf_parse {
+	struct conf	*c;
+	const char	*file;		/* interned; "(defaults)" for those */
+	int		 line;
+	int		 depth;		/* include nesting, 0 = top level */
+	int		 nerrors;
+};
+
+struct conf_directive;
+
+/*
+ * A setter gets the whole line (argv[0] is the directive name), with
+ * the count already checked against the table; it reports its own errors
+ * with conf_error() and returns 0 or -1.
+ */
+typedef int conf_set_f(struct conf_parse *, const struct conf_directive *,
+    int, char **, const unsigned char *);
+
+struct conf_directive {
+	const char	*name;
+	int		 min_args;
+	int		 max_args;
+	conf_set_f	*set;
+	size_t		 off;		/* into struct conf */
+	const char	*def;		/* through the setter, or NULL */
+	const char	*doc;
+};
+
+/* Prototypes of the setters, then the table, both from conf_tbl.h. */
+#define CONF_DIRECTIVE(name, min, max, set, field, def, doc)		\
+	static conf_set_f set;
+#include "conf_tbl.h"
+#undef CONF_DIRECTIVE
+
+static const struct conf_directive conf_directives[] = {
+#define CONF_DIRECTIVE(name, min, max, set, field, def, doc)		\
+	{ #name, min, max, set, offsetof(struct conf, field), def, doc },
+#include "conf_tbl.h"
+#undef CONF_DIRECTIVE
+};
+
+#define CONF_NDIRECTIVES \
+	(sizeof(conf_directives) / sizeof(conf_directives[0]))
+
+/* The member of @c that directive @d sets, as a @type pointer. */
+#define CONF_FIELD(c, d, type) \
+	((type *)(void *)((char *)(c) + (d)->off))
+
+static int	conf_file_parse(struct conf_parse *, const char *);
+
+static void __attribute__((format(printf, 2, 3)))
+conf_error(struct conf_parse *p, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%d: %s", p->file, p->line, msg);
+	p->nerrors++;
+}
+
+/*
+ * A decimal number in [min, max], digits only (no sign, no blanks).
+ * Returns 0, or -1 (not a number), or -2 (a number out of range).
+ */
+static int
+conf_number(const char *s, long long min, long long max, long long *out)
+{
+	unsigned long long v = 0;
+	const char *q;
+
+	if (*s == '\0')
+		return -1;
+	for (q = s; *q != '\0'; q++) {
+		if (*q < '0' || *q > '9')
+			return -1;
+		if (v > (unsigned long long)LLONG_MAX / 10)
+			return -2;
+		v = v * 10 + (unsigned long long)(*q - '0');
+	}
+	if (v > (unsigned long long)LLONG_MAX || (long long)v < min ||
+	    (long long)v > max)
+		return -2;
+	*out = (long long)v;
+	return 0;
+}
+
+/* Leading digits of @num and the unit, attached ("64KB") or apart. */
+static int
+conf_unit_split(const char *num, const char *unit, unsigned long long *v,
+    const char **u)
+{
+	const char *q;
+
+	*v = 0;
+	for (q = num; *q >= '0' && *q <= '9'; q++) {
+		if (*v > (ULLONG_MAX - 9) / 10)
+			return -1;
+		*v = *v * 10 + (unsigned long long)(*q - '0');
+	}
+	if (q == num)
+		return -1;
+	if (*q != '\0' && unit != NULL)
+		return -1;		/* "64KB KB" */
+	*u = unit != NULL ? unit : q;
+	return 0;
+}
+
+int
+conf_parse_size(const char *num, const char *unit, size_t *out)
+{
+	static const struct { const char *name; unsigned long long mul; }
+	    units[] = {
+		{ "", 1 }, { "bytes", 1 }, { "byte", 1 }, { "b", 1 },
+		{ "KB", 1024 }, { "K", 1024 },
+		{ "MB", 1024 * 1024 }, { "M", 1024 * 1024 },
+		{ "GB", 1024ULL * 1024 * 1024 }, { "G", 1024ULL * 1024 * 1024 },
+	};
+	unsigned long long v;
+	const char *u;
+	size_t i;
+
+	if (conf_unit_split(num, unit, &v, &u) == -1)
+		return -1;
+	/* Squid's units: KB is 1024 bytes; case does not matter. */
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcasecmp(u, units[i].name) == 0)
+			break;
+	if (i == sizeof(units) / sizeof(units[0]))
+		return -1;
+	if (v > SIZE_MAX / units[i].mul)
+		return -1;
+	*out = (size_t)(v * units[i].mul);
+	return 0;
+}
+
+int
+conf_parse_time(const char *num, const char *unit, int64_t *out)
+{
+	static const struct { const char *name; unsigned long long mul; }
+	    units[] = {
+		{ "", 1000 },
+		{ "ms", 1 }, { "msec", 1 }, { "msecs", 1 },
+		{ "millisecond", 1 }, { "milliseconds", 1 },
+		{ "s", 1000 }, { "sec", 1000 }, { "secs", 1000 },
+		{ "second", 1000 }, { "seconds", 1000 },
+		{ "min", 60000 }, { "mins", 60000 },
+		{ "minute", 60000 }, { "minutes", 60000 },
+		{ "h", 3600000 }, { "hour", 3600000 }, { "hours", 3600000 },
+		{ "d", 86400000 }, { "day", 86400000 }, { "days", 86400000 },
+		{ "week", 604800000 }, { "weeks", 604800000 },
+	};
+	unsigned long long v;
+	const char *u;
+	size_t i;
+
+	if (conf_unit_split(num, unit, &v, &u) == -1)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcasecmp(u, units[i].name) == 0)
+			break;
+	if (i == sizeof(units) / sizeof(units[0]))
+		return -1;
+	if (v > (unsigned long long)INT64_MAX / units[i].mul)
+		return -1;
+	*out = (int64_t)(v * units[i].mul);
+	return 0;
+}
+
+int
+conf_parse_listen(const char *s, struct conf_listen *l, const char **why)
+{
+	struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port, *end, *colon;
+	long long n;
+	size_t hlen;
+	int family, rc;
+
+	memset(l, 0, sizeof(*l));
+	if (strlen(s) >= sizeof(l->text)) {
+		*why = "too long";
+		return -1;
+	}
+	strcpy(l->text, s);
+
+	if (s[0] == '[') {
+		/* "[v6addr]:port"; the brackets are required for IPv6. */
+		if ((end = strchr(s, ']')) == NULL) {
+			*why = "missing ']'";
+			return -1;
+		}
+		if (end[1] == '\0') {
+			*why = "missing port";
+			return -1;
+		}
+		if (end[1] != ':') {
+			*why = "bad address";
+			return -1;
+		}
+		family = AF_INET6;
+		hlen = (size_t)(end - s - 1);
+		memcpy(host, s + 1, hlen < sizeof(host) ? hlen : 0);
+		port = end + 2;
+	} else if ((colon = strrchr(s, ':')) != NULL) {
+		if (strchr(s, ':') != colon) {
+			*why = "IPv6 addresses need brackets: [addr]:port";
+			return -1;
+		}
+		family = AF_INET;
+		hlen = (size_t)(colon - s);
+		memcpy(host, s, hlen < sizeof(host) ? hlen : 0);
+		port = colon + 1;
+	} else {
+		/* "port" alone: every IPv4 address. */
+		family = AF_INET;
+		hlen = 0;
+		port = s;
+	}
+	if ((rc = conf_number(port, 1, 65535, &n)) != 0) {
+		*why = rc == -2 ? "port must be 1..65535" : "bad port";
+		return -1;
+	}
+	if (hlen >= sizeof(host) || (hlen == 0 && port != s)) {
+		*why = "bad address";
+		return -1;
+	}
+	host[hlen] = '\0';
+
+	if (family == AF_INET6) {
+		sin6 = (struct sockaddr_in6 *)&l->addr;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)n);
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
+			*why = "bad address (a numeric IPv6 address)";
+			return -1;
+		}
+		l->addrlen = sizeof(*sin6);
+	} else {
+		sin = (struct sockaddr_in *)&l->addr;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)n);
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		/* Host names are not resolved: bind needs a numeric address. */
+		if (hlen > 0 && inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+			*why = "bad address (a numeric IPv4 address)";
+			return -1;
+		}
+		l->addrlen = sizeof(*sin);
+	}
+	return 0;
+}
+
+/* Two listeners on the same address and port (bind would fail later). */
+static int
+conf_listen_same(const struct conf_listen *a, const struct conf_listen *b)
+{
+	const struct sockaddr_in *a4, *b4;
+	const struct sockaddr_in6 *a6, *b6;
+
+	if (a->addr.ss_family != b->addr.ss_family)
+		return 0;
+	if (a->addr.ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)&a->addr;
+		b4 = (const struct sockaddr_in *)&b->addr;
+		return a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	}
+	a6 = (const struct sockaddr_in6 *)&a->addr;
+	b6 = (const struct sockaddr_in6 *)&b->addr;
+	return a6->sin6_port == b6->sin6_port &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+}
+
+/* ---------------------------------------------------------------- setters */
+
+/*
+ * http_port [addr:]port | [v6addr]:port; may repeat.  Squid's options
+ * after the address (intercept, accel, ssl-bump...) are refused one by one.
+ */
+static int
+conf_set_listen(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	struct conf *c = p->c;
+	struct conf_listen l, *nl;
+	const char *why;
+	size_t i;
+	int j, bad = 0;
+
+	if (conf_parse_listen(argv[1], &l, &why) == -1) {
+		conf_error(p, "http_port '%s': %s", argv[1], why);
+		bad = 1;
+	}
+	for (j = 2; j < argc; j++) {
+		conf_error(p, "http_port option %s is not supported", argv[j]);
+		bad = 1;
+	}
+	if (bad)
+		return -1;
+	for (i = 0; i < c->nlisten; i++) {
+		if (conf_listen_same(&c->listen[i], &l)) {
+			conf_error(p, "http_port %s repeats %s:%d", argv[1],
+			    c->listen[i].file, c->listen[i].line);
+			return -1;
+		}
+	}
+	nl = realloc(c->listen, (c->nlisten + 1) * sizeof(*nl));
+	if (nl == NULL) {
+		conf_error(p, "out of memory");
+		return -1;
+	}
+	l.file = p->file;
+	l.line = p->line;
+	nl[c->nlisten++] = l;
+	c->listen = nl;
+	return 0;
+}
+
+/* A plain int (not used by the table yet; workers builds on it). */
+static int
+conf_set_int(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	long long n;
+
+	if (conf_number(argv[1], 0, INT_MAX, &n) != 0) {
+		conf_error(p, "'%s': bad number '%s'", d->name, argv[1]);
+		return -1;
+	}
+	*CONF_FIELD(p->c, d, int) = (int)n;
+	return 0;
+}
+
+/* workers N (1..64) | auto: one per online CPU, within the same range. */
+static int
+conf_set_workers(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	int *w = CONF_FIELD(p->c, d, int);
+	long n;
+
+	if (strcmp(argv[1], "auto") == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		*w = n < 1 ? 1 : n > CONF_WORKERS_MAX ? CONF_WORKERS_MAX :
+		    (int)n;
+		return 0;
+	}
+	if (conf_set_int(p, d, argc, argv, quoted) == -1)
+		return -1;
+	if (*w < 1 || *w > CONF_WORKERS_MAX) {
+		conf_error(p, "'workers' must be 1..%d or auto, not %s",
+		    CONF_WORKERS_MAX, argv[1]);
+		*w = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* A size with an optional unit: "65536", "64KB", "64 KB". */
+static int
+conf_set_size(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	if (conf_parse_size(argv[1], argc > 2 ? argv[2] : NULL,
+	    CONF_FIELD(p->c, d, size_t)) == -1) {
+		conf_error(p, "'%s': bad size '%s%s%s' (units: bytes KB MB GB)",
+		    d->name, argv[1], argc > 2 ? " " : "",
+		    argc > 2 ? argv[2] : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* A header size limit: below 1 KB nothing works, above 256 KB is abuse. */
+static int
+conf_set_hdrsize(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	size_t *v = CONF_FIELD(p->c, d, size_t);
+
+	if (conf_set_size(p, d, argc, argv, quoted) == -1)
+		return -1;
+	if (*v < CONF_HDR_MIN || *v > CONF_HDR_MAX) {
+		conf_error(p, "'%s' must be between 1 KB and 256 KB", d->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* A time with an optional unit ("30 seconds"); no unit means seconds. */
+static int
+conf_set_time(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	if (conf_parse_time(argv[1], argc > 2 ? argv[2] : NULL,
+	    CONF_FIELD(p->c, d, int64_t)) == -1) {
+		conf_error(p, "'%s': bad time '%s%s%s' (units: ms seconds "
+		    "minutes hours days weeks)", d->name, argv[1],
+		    argc > 2 ? " " : "", argc > 2 ? argv[2] : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* Replace the string member of @d with a copy of @s (NULL: none). */
+static int
+conf_string_store(struct conf_parse *p, const struct conf_directive *d,
+    const char *s)
+{
+	char **field = CONF_FIELD(p->c, d, char *);
+	char *v = NULL;
+
+	if (s != NULL && (v = strdup(s)) == NULL) {
+		conf_error(p, "out of memory");
+		return -1;
+	}
+	free(*field);
+	*field = v;
+	return 0;
+}
+
+static int
+conf_set_string(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	if (argv[1][0] == '\0') {
+		conf_error(p, "'%s' must not be empty", d->name);
+		return -1;
+	}
+	return conf_string_store(p, d, argv[1]);
+}
+
+/* A path, or "none" for no file at all (stored as NULL). */
+static int
+conf_set_path_none(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	if (strcmp(argv[1], "none") == 0)
+		return conf_string_store(p, d, NULL);
+	return conf_set_string(p, d, argc, argv, quoted);
+}
+
+/*
+ * access_log [stdio:]PATH [squid|logformat=squid] | none.  Squid's other
+ * modules (daemon:, tcp:, udp:, syslog:) and formats are refused.
+ */
+static int
+conf_set_access_log(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	const char *path = argv[1], *q;
+	int bad = 0;
+
+	if (argc > 2 && strcmp(argv[2], "squid") != 0 &&
+	    strcmp(argv[2], "logformat=squid") != 0) {
+		conf_error(p, "access_log format '%s' is not supported "
+		    "(only squid)", argv[2]);
+		bad = 1;
+	}
+	if (strcmp(path, "none") == 0)
+		return bad ? -1 : conf_string_store(p, d, NULL);
+	if (strncmp(path, "stdio:", 6) == 0) {
+		path += 6;
+	} else if (path[0] != '/') {
+		/* "module:place" with a module name made of letters. */
+		for (q = path; *q >= 'a' && *q <= 'z'; q++)
+			continue;
+		if (q != path && *q == ':') {
+			conf_error(p, "access_log module '%.*s' is not "
+			    "supported (only stdio)", (int)(q - path), path);
+			return -1;
+		}
+	}
+	if (*path == '\0') {
+		conf_error(p, "access_log needs a path");
+		return -1;
+	}
+	if (bad)
+		return -1;
+	return conf_string_store(p, d, path);
+}
+
+/* cache_effective_user NAME: the user must exist now, not at the drop. */
+static int
+conf_set_user(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	if (getpwnam(argv[1]) == NULL) {
+		conf_error(p, "cache_effective_user: unknown user '%s'",
+		    argv[1]);
+		return -1;
+	}
+	return conf_string_store(p, d, argv[1]);
+}
+
+/*
+ * One resolver: "ip", "ip:port", "[v6]", "[v6]:port" or a bare v6.
+ * Returns NULL when good, else why not.
+ */
+static const char *
+conf_nameserver_check(const char *s)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *end, *colon, *port = NULL;
+	long long n;
+	size_t hlen;
+	int family;
+
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL)
+			return "missing ']'";
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return "bad address";
+		family = AF_INET6;
+		hlen = (size_t)(end - s - 1);
+		s++;
+	} else if ((colon = strchr(s, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL) {
+		family = AF_INET;
+		hlen = (size_t)(colon - s);
+		port = colon + 1;
+	} else {
+		family = colon != NULL ? AF_INET6 : AF_INET;
+		hlen = strlen(s);
+	}
+	if (hlen >= sizeof(host))
+		return "bad address";
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(family, host, a) != 1)
+		return "bad address (numeric addresses only)";
+	if (port != NULL && conf_number(port, 1, 65535, &n) != 0)
+		return "port must be 1..65535";
+	return NULL;
+}
+
+/*
+ * dns_nameservers ADDR...; may repeat (adds).  Stored joined by "," as
+ * written, the format of c-ares' ares_set_servers_ports_csv().
+ */
+static int
+conf_set_nameservers(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	char **field = CONF_FIELD(p->c, d, char *);
+	const char *why;
+	size_t len;
+	char *v;
+	int i, bad = 0;
+
+	len = *field != NULL ? strlen(*field) : 0;
+	for (i = 1; i < argc; i++) {
+		if ((why = conf_nameserver_check(argv[i])) != NULL) {
+			conf_error(p, "dns_nameservers '%s': %s", argv[i], why);
+			bad = 1;
+		}
+		len += strlen(argv[i]) + 1;
+	}
+	if (bad)
+		return -1;
+	if ((v = malloc(len + 1)) == NULL) {
+		conf_error(p, "out of memory");
+		return -1;
+	}
+	v[0] = '\0';
+	if (*field != NULL)
+		strcpy(v, *field);
+	for (i = 1; i < argc; i++) {
+		if (v[0] != '\0')
+			strcat(v, ",");
+		strcat(v, argv[i]);
+	}
+	free(*field);
+	*field = v;
+	return 0;
+}
+
+/*
+ * Keep a whole line for a later pass (acl/).  argv, quoted and the
+ * strings live in one block, freed with argv.
+ */
+static int
+conf_line_add(struct conf_parse *p, struct conf_line **lines, size_t *n,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	struct conf_line *nl, *l;
+	size_t size, len;
+	char *block, *s;
+	int i;
+
+	size = (size_t)(argc + 1) * sizeof(char *) + (size_t)argc;
+	for (i = 0; i < argc; i++)
+		size += strlen(argv[i]) + 1;
+	if ((block = malloc(size)) == NULL) {
+		conf_error(p, "out of memory");
+		return -1;
+	}
+	if ((nl = realloc(*lines, (*n + 1) * sizeof(*nl))) == NULL) {
+		free(block);
+		conf_error(p, "out of memory");
+		return -1;
+	}
+	*lines = nl;
+	l = &nl[(*n)++];
+	l->file = p->file;
+	l->line = p->line;
+	l->argc = argc;
+	l->argv = (char **)(void *)block;
+	l->quoted = (unsigned char *)block +
+	    (size_t)(argc + 1) * sizeof(char *);
+	s = (char *)l->quoted + argc;
+	for (i = 0; i < argc; i++) {
+		len = strlen(argv[i]) + 1;
+		memcpy(s, argv[i], len);
+		l->argv[i] = s;
+		l->quoted[i] = quoted[i];
+		s += len;
+	}
+	l->argv[argc] = NULL;
+	return 0;
+}
+
+static int
+conf_set_acl(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	return conf_line_add(p, &p->c->acl_lines, &p->c->nacl_lines, argc,
+	    argv, quoted);
+}
+
+/* http_access: "allow"/"deny" and the names are checked by acl/. */
+static int
+conf_set_access(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	return conf_line_add(p, &p->c->access_lines, &p->c->naccess_lines,
+	    argc, argv, quoted);
+}
+
+/* include FILE: relative to the directory of the including file. */
+static int
+conf_set_include(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	const char *slash, *file;
+	char *path;
+	size_t dlen;
+	int line, rc;
+
+	if (p->depth >= CONF_INCLUDE_MAX) {
+		conf_error(p, "include nesting too deep (max %d levels)",
+		    CONF_INCLUDE_MAX);
+		return -1;
+	}
+	slash = strrchr(p->file, '/');
+	dlen = argv[1][0] != '/' && slash != NULL ?
+	    (size_t)(slash - p->file) + 1 : 0;
+	if ((path = malloc(dlen + strlen(argv[1]) + 1)) == NULL) {
+		conf_error(p, "out of memory");
+		return -1;
+	}
+	memcpy(path, p->file, dlen);
+	strcpy(path + dlen, argv[1]);
+
+	file = p->file;
+	line = p->line;
+	p->depth++;
+	rc = conf_file_parse(p, path);
+	p->depth--;
+	p->file = file;
+	p->line = line;
+	if (rc == -1)
+		conf_error(p, "cannot open %s: %s", path, strerror(errno));
+	free(path);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- parser */
+
+/* The one copy of a file name that conf_line and conf_listen point to. */
+static const char *
+conf_file_intern(struct conf *c, const char *path)
+{
+	char **nf, *s;
+	size_t i;
+
+	for (i = 0; i < c->nfiles; i++)
+		if (strcmp(c->files[i], path) == 0)
+			return c->files[i];
+	if ((s = strdup(path)) == NULL)
+		return NULL;
+	if ((nf = realloc(c->files, (c->nfiles + 1) * sizeof(*nf))) == NULL) {
+		free(s);
+		return NULL;
+	}
+	nf[c->nfiles++] = s;
+	c->files = nf;
+	return s;
+}
+
+/* Read a whole file into a malloc'd buffer; -1 with errno. */
+static int
+conf_file_slurp(const char *path, char **out, size_t *outlen)
+{
+	char *data = NULL, *nd;
+	size_t len = 0, size = 0;
+	ssize_t n;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	for (;;) {
+		if (len == size) {
+			if (size >= CONF_FILE_MAX) {
+				errno = EFBIG;
+				goto fail;
+			}
+			size = size == 0 ? 8192 : size * 2;
+			if ((nd = realloc(data, size)) == NULL)
+				goto fail;
+			data = nd;
+		}
+		n = read(fd, data + len, size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	*out = data;
+	*outlen = len;
+	return 0;
+fail:
+	saved = errno;
+	free(data);
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* Split one line (NUL-terminated, modified in place) and run it. */
+static void
+conf_line_run(struct conf_parse *p, char *s)
+{
+	char *argv[CONF_MAX_ARGS + 1];
+	unsigned char quoted[CONF_MAX_ARGS];
+	const struct conf_directive *d;
+	int argc = 0, q, end = 0;
+	size_t i;
+	char *w;
+
+	while (!end) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0' || *s == '#')
+			break;
+		if (argc == CONF_MAX_ARGS) {
+			conf_error(p, "too many words (max %d)", CONF_MAX_ARGS);
+			return;
+		}
+		if (*s == '"') {
+			w = ++s;
+			if ((s = strchr(s, '"')) == NULL) {
+				conf_error(p, "unterminated quoted word");
+				return;
+			}
+			*s++ = '\0';
+			if (*s != '\0' && *s != ' ' && *s != '\t' &&
+			    *s != '#') {
+				conf_error(p, "blank expected after a quoted "
+				    "word");
+				return;
+			}
+			q = 1;
+		} else {
+			w = s;
+			while (*s != '\0' && *s != ' ' && *s != '\t' &&
+			    *s != '#')
+				s++;
+			q = 0;
+		}
+		/* A '#' right after a word ends the line too. */
+		if (*s == '#' || *s == '\0')
+			end = 1;
+		if (*s != '\0')
+			*s++ = '\0';
+		argv[argc] = w;
+		quoted[argc++] = (unsigned char)q;
+	}
+	if (argc == 0)
+		return;
+	argv[argc] = NULL;
+
+	for (i = 0; i < CONF_NDIRECTIVES; i++)
+		if (strcmp(conf_directives[i].name, argv[0]) == 0)
+			break;
+	if (i == CONF_NDIRECTIVES) {
+		conf_error(p, "unknown directive '%s'", argv[0]);
+		return;
+	}
+	d = &conf_directives[i];
+	if (argc - 1 < d->min_args || argc - 1 > d->max_args) {
+		conf_error(p, "'%s' takes %d..%d arguments", d->name,
+		    d->min_args, d->max_args);
+		return;
+	}
+	(void)d->set(p, d, argc, argv, quoted);
+}
+
+/*
+ * Parse one file.  Returns -1 with errno when it cannot be read (the
+ * caller says where it was named); every other error is counted in @p.
+ */
+static int
+conf_file_parse(struct conf_parse *p, const char *path)
+{
+	char buf[CONF_LINE_MAX + 1];
+	char *data, *pos, *end, *nl;
+	size_t len, llen;
+
+	if (conf_file_slurp(path, &data, &len) == -1)
+		return -1;
+	if ((p->file = conf_file_intern(p->c, path)) == NULL) {
+		free(data);
+		errno = ENOMEM;
+		return -1;
+	}
+	p->line = 0;
+	for (pos = data, end = data + len; pos < end; pos = nl + 1) {
+		if ((nl = memchr(pos, '\n', (size_t)(end - pos))) == NULL)
+			nl = end;
+		llen = (size_t)(nl - pos);
+		p->line++;
+		if (llen > 0 && pos[llen - 1] == '\r')
+			llen--;		/* CRLF */
+		if (llen > CONF_LINE_MAX) {
+			conf_error(p, "line longer than %d bytes",
+			    CONF_LINE_MAX);
+			continue;
+		}
+		if (memchr(pos, '\0', llen) != NULL) {
+			conf_error(p, "NUL byte in line");
+			continue;
+		}
+		memcpy(buf, pos, llen);
+		buf[llen] = '\0';
+		conf_line_run(p, buf);
+	}
+	free(data);
+	return 0;
+}
+
+/* Run every default through its setter, as if written first. */
+static void
+conf_defaults_apply(struct conf_parse *p)
+{
+	char buf[128];
+	size_t i;
+
+	p->file = "(defaults)";
+	p->line = 0;
+	for (i = 0; i < CONF_NDIRECTIVES; i++) {
+		if (conf_directives[i].def == NULL)
+			continue;
+		snprintf(buf, sizeof(buf), "%s %s", conf_directives[i].name,
+		    conf_directives[i].def);
+		conf_line_run(p, buf);
+	}
+}
+
+/* Checks that need the whole file, and computed defaults. */
+static void
+conf_validate(struct conf_parse *p)
+{
+	struct conf *c = p->c;
+	char host[256];
+
+	if (c->nlisten == 0) {
+		log_warnx("%s: no http_port", c->path);
+		p->nerrors++;
+	}
+	if (c->visible_hostname == NULL) {
+		if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+			strcpy(host, "localhost");
+		host[sizeof(host) - 1] = '\0';
+		if ((c->visible_hostname = strdup(host)) == NULL) {
+			log_warnx("%s: out of memory", c->path);
+			p->nerrors++;
+		}
+	}
+}
+
+int
+conf_load(const char *path, struct conf **out)
+{
+	struct conf_parse p;
+	struct conf *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->path = strdup(path)) == NULL) {
+		log_warn("%s: cannot load", path);
+		free(c);
+		return -1;
+	}
+	memset(&p, 0, sizeof(p));
+	p.c = c;
+	conf_defaults_apply(&p);
+	if (p.nerrors > 0) {
+		/* A bad default in conf_tbl.h is a bug, not a user error. */
+		log_crit("%s: the built-in defaults do not parse", path);
+	} else if (conf_file_parse(&p, path) == -1) {
+		log_warnx("%s: cannot open: %s", path, strerror(errno));
+		p.nerrors++;
+	} else {
+		conf_validate(&p);
+	}
+	if (p.nerrors > 0) {
+		conf_free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+static void
+conf_lines_free(struct conf_line *lines, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(lines[i].argv);	/* one block with quoted and strings */
+	free(lines);
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->listen);
+	free(c->effective_user);
+	free(c->pid_file);
+	free(c->access_log);
+	free(c->cache_log);
+	free(c->visible_hostname);
+	free(c->dns_nameservers);
+	conf_lines_free(c->acl_lines, c->nacl_lines);
+	conf_lines_free(c->access_lines, c->naccess_lines);
+	for (i = 0; i < c->nfiles; i++)
+		free(c->files[i]);
+	free(c->files);
+	free(c);
+}
+
+void
+conf_print_help(void *fp)
+{
+	const struct conf_directive *d;
+	size_t i;
+
+	fprintf(fp, "Configuration directives (squid.conf syntax):\n");
+	for (i = 0; i < CONF_NDIRECTIVES; i++) {
+		d = &conf_directives[i];
+		fprintf(fp, "  %-26s %s\n      %s\n", d->name,
+		    d->def != NULL ? d->def : "(no default)", d->doc);
+	}
+}

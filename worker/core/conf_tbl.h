@@ -1,0 +1,90 @@
+/*
+ * conf_tbl.h -- every configuration directive, once (squid's cf.data.pre
+ * idea, kept small).  Included only by conf.c, which defines
+ * CONF_DIRECTIVE() before each inclusion to build the parser table and
+ * the `sluice -h` listing from the same lines.
+ *
+ *	CONF_DIRECTIVE(name, min_args, max_args, setter, field, default, doc)
+ *
+ *	name	  the directive as written in sluice.conf (a C identifier).
+ *	min_args  fewest arguments after the name.
+ *	max_args  most arguments after the name (CONF_ARGS_ANY: no limit
+ *		  below CONF_MAX_ARGS words per line).
+ *	setter	  conf_set_<kind>: parses the arguments and stores them.
+ *	field	  the member of struct conf it sets (offsetof()).  Custom
+ *		  setters that append (http_port, acl, include) name the
+ *		  member they grow.
+ *	default	  applied through the same setter before the file is read,
+ *		  or NULL for none (see the doc for what "none" means).
+ *	doc	  one line for `sluice -h`.
+ *
+ * Setters and the C type of their field:
+ *	conf_set_size		size_t, bytes ("64 KB", "64KB", "1 MB")
+ *	conf_set_hdrsize	size_t, bytes, 1 KB..256 KB
+ *	conf_set_time		int64_t, ms ("30 seconds", "500 ms", "1 day")
+ *	conf_set_string		char * (strdup)
+ *	conf_set_path_none	char *, "none" stores NULL
+ *	the rest are custom and documented in conf.c.
+ *
+ * Caveats:
+ *  - Keep the order readable: it is the order of `sluice -h`.
+ *  - A new directive needs a member in struct conf (conf.h), a line here,
+ *    a test in t/unit-conf.c and, when users should see it, a commented
+ *    line in etc/sluice.conf.in.
+ */
+
+/* Network and processes. */
+CONF_DIRECTIVE(http_port, 1, CONF_ARGS_ANY, conf_set_listen, listen, NULL,
+    "[addr:]port or [v6addr]:port to accept clients on; may repeat")
+CONF_DIRECTIVE(workers, 1, 1, conf_set_workers, workers, "1",
+    "worker processes, 1..64, or auto (one per online CPU)")
+CONF_DIRECTIVE(cache_effective_user, 1, 1, conf_set_user, effective_user,
+    NULL, "user the children run as (root with none set: nobody)")
+CONF_DIRECTIVE(pid_filename, 1, 1, conf_set_path_none, pid_file, "none",
+    "file the master writes its PID to, or none")
+CONF_DIRECTIVE(visible_hostname, 1, 1, conf_set_string, visible_hostname,
+    NULL, "host name in Via and error pages (none set: gethostname())")
+CONF_DIRECTIVE(dns_nameservers, 1, CONF_ARGS_ANY, conf_set_nameservers,
+    dns_nameservers, NULL,
+    "ip, ip:port or [v6]:port of resolvers (none set: resolv.conf)")
+
+/* Logs. */
+CONF_DIRECTIVE(access_log, 1, 2, conf_set_access_log, access_log, "none",
+    "[stdio:]PATH [squid] for one line per request, or none")
+CONF_DIRECTIVE(cache_log, 1, 1, conf_set_path_none, cache_log, "none",
+    "file for errors and events, or none (stderr)")
+
+/* Timeouts. */
+CONF_DIRECTIVE(connect_timeout, 1, 2, conf_set_time, connect_timeout,
+    "30 seconds", "limit on opening a connection to an origin")
+CONF_DIRECTIVE(read_timeout, 1, 2, conf_set_time, read_timeout,
+    "15 minutes", "idle limit on an origin connection or a tunnel")
+CONF_DIRECTIVE(request_timeout, 1, 2, conf_set_time, request_timeout,
+    "60 seconds", "limit on reading a client's request head")
+CONF_DIRECTIVE(client_idle_pconn_timeout, 1, 2, conf_set_time,
+    client_idle_pconn_timeout, "2 minutes",
+    "idle limit on a kept-alive client connection")
+CONF_DIRECTIVE(client_lifetime, 1, 2, conf_set_time, client_lifetime,
+    "1 day", "limit on the life of any client connection")
+CONF_DIRECTIVE(shutdown_lifetime, 1, 2, conf_set_time, shutdown_lifetime,
+    "30 seconds", "how long a stopping worker drains its clients")
+CONF_DIRECTIVE(dns_timeout, 1, 2, conf_set_time, dns_timeout,
+    "30 seconds", "limit on one DNS lookup")
+
+/* Limits. */
+CONF_DIRECTIVE(request_header_max_size, 1, 2, conf_set_hdrsize,
+    request_header_max_size, "64 KB",
+    "largest client request head, 1 KB..256 KB (431 above)")
+CONF_DIRECTIVE(reply_header_max_size, 1, 2, conf_set_hdrsize,
+    reply_header_max_size, "64 KB",
+    "largest origin response head, 1 KB..256 KB (502 above)")
+
+/* Access control: stored raw, compiled by acl/ (acl.h). */
+CONF_DIRECTIVE(acl, 2, CONF_ARGS_ANY, conf_set_acl, acl_lines, NULL,
+    "NAME TYPE value... or \"/file\" (types: src port method)")
+CONF_DIRECTIVE(http_access, 1, CONF_ARGS_ANY, conf_set_access, access_lines,
+    NULL, "allow|deny [!]acl...; first match wins, none matched: deny")
+
+/* Files. */
+CONF_DIRECTIVE(include, 1, 1, conf_set_include, files, NULL,
+    "FILE read in place, relative to this file's directory")
