@@ -14,8 +14,11 @@
  * not a token or is followed by whitespace before the colon; a line has
  * no colon; a line starts with whitespace (obs-fold, or whitespace before
  * the first field); a value holds NUL or another control character except
- * HTAB; the request line is not "method SP target SP HTTP/d.d"; the
- * status line is not "HTTP/d.d SP 3DIGIT SP reason".
+ * HTAB; the request line is not "method SP target SP HTTP/d.d" (target:
+ * VCHAR only, no obs-text); the status line is not "HTTP/d.d SP 3DIGIT
+ * SP reason" (the SP before an empty reason may be missing: origins omit
+ * it); an HTTP/1.1 request has no Host, any request several (RFC 9112
+ * §3.2).
  *
  * Caveats:
  *  - The caller bounds the head: it gives at most its buffer, and turns
@@ -59,7 +62,9 @@ struct http_head {
 
 /**
  * Incremental search for the end of a head: resume state, zero it before
- * the first call on a new message.
+ * the first call on a new message.  Offsets are from the start of the
+ * buffer given to http_head_end(): if the caller moves the unparsed bytes,
+ * it must zero the state again (the scan then restarts from the start).
  */
 struct http_head_scan {
 	size_t	pos;		/* next byte to look at */
@@ -71,7 +76,10 @@ struct http_head_scan {
  * @brief Find the end of the head in buf[0..len), resuming where the last
  *	call stopped.
  * @return the head length (through the empty line, "\r\n" or a bare "\n")
- *	when it is complete, 0 when more bytes are needed.
+ *	when it is complete, 0 when more bytes are needed.  Each byte is
+ *	examined once over all calls (the cost is O(new bytes)).  Empty
+ *	lines before the first line are skipped (not an end); the parser
+ *	then accepts at most 8 of them.
  * @note s->first_line_done tells the caller, on a full buffer, whether to
  *	answer 414 (0) or 431 (1).  An empty line that ends in a bare LF is
  *	accepted here as the end so that http_request_parse() can refuse it
@@ -82,17 +90,22 @@ size_t	http_head_end(const char *buf, size_t len, struct http_head_scan *s);
 /**
  * @brief Parse a complete request head buf[0..len) (len from http_head_end()).
  * @param[out] why  a static reason for the logs when it fails.
- * @return 0, or the status to answer: 400 (malformed), 431 (more than
- *	HTTP_MAX_FIELDS fields), 505 (an HTTP version other than 1.0/1.1).
+ * @return 0, or the status to answer: 400 (malformed, including no Host
+ *	in HTTP/1.1 and several Host fields, RFC 9112 §3.2), 431 (more than
+ *	HTTP_MAX_FIELDS fields), 505 (a well-formed HTTP version other than
+ *	1.0/1.1, e.g. HTTP/2.0 or HTTP/0.9; a malformed version is 400).
  * @note Leading empty lines before the request line (RFC 9112 §2.2) are
- *	skipped only when they are CRLF.
+ *	skipped only when they are CRLF, at most 8 of them.  On success
+ *	h->head_len == len when @p len came from http_head_end().  On
+ *	failure @p h is partly filled and must not be used.
  */
 int	http_request_parse(const char *buf, size_t len, struct http_head *h,
 	    const char **why);
 
 /**
  * @brief Parse a complete response head.
- * @return 0, or -1 (the caller answers 502) with @p *why set.
+ * @return 0, or -1 (the caller answers 502) with @p *why set.  Only
+ *	HTTP/1.0 and HTTP/1.1 and status codes 100..599 are accepted.
  */
 int	http_response_parse(const char *buf, size_t len, struct http_head *h,
 	    const char **why);
@@ -120,7 +133,14 @@ int	http_request_framing(const struct http_head *h, enum http_body_mode *mode,
 /**
  * @brief Framing of a response to a request with @p is_head (RFC 9112 §6.3).
  *	HEAD, 1xx, 204 and 304 have no body whatever the fields say.
- * @return 0, or -1 (the caller answers 502) for the same faults as a request.
+ * @return 0, or -1 (the caller answers 502) for the same faults as a
+ *	request, checked even when no body follows; with one difference:
+ *	earlier codings are allowed ("gzip, chunked" is CHUNKED, passed
+ *	through as it is) and a Transfer-Encoding whose final coding is not
+ *	chunked means HTTP_BODY_EOF (RFC 9112 §6.3 item 4).  No framing
+ *	field: HTTP_BODY_EOF.
+ * @note A 2xx answer to CONNECT is a tunnel (RFC 9112 §6.3 item 2): the
+ *	caller handles it and does not ask for framing.
  */
 int	http_response_framing(const struct http_head *h, int is_head,
 	    enum http_body_mode *mode, uint64_t *length, const char **why);
@@ -137,7 +157,8 @@ struct http_chunked {
 };
 
 /**
- * @brief Walk chunked framing over p[0..n).
+ * @brief Walk chunked framing over p[0..n), resuming in @p c: the result
+ *	does not depend on how the body is split across calls.
  * @param[in] decode  0: leave the bytes as they are (pass-through);
  *	1: move the chunk data down in place so that p[0..*out) holds the
  *	decoded data only (for an HTTP/1.0 peer).
@@ -146,8 +167,14 @@ struct http_chunked {
  * @param[out] done  1 when the last chunk and the trailer section ended.
  * @return bytes of p consumed (less than n only when done), or -1 on a
  *	syntax error: a size that is not hex or has more than 16 digits, a
- *	chunk line or data not followed by CRLF, an extension over 4096
- *	bytes, a trailer section over 16384 bytes or with a malformed line.
+ *	chunk line or data not followed by CRLF, whitespace after the size
+ *	not followed by ';' (BWS, RFC 9112 §7.1.1), an extension with a
+ *	control byte or over 4096 bytes, a trailer section over 16384 bytes
+ *	or with a line that is not "token:value CRLF" (as head fields).
+ *	After -1 the state is unusable.
+ * @note With @p decode, the bytes p[*out..ret) are framing left over and
+ *	p[ret..n) (the next message, when done) is untouched; the trailer
+ *	fields are dropped.  Once done, further calls consume nothing.
  */
 ssize_t	http_chunked_scan(struct http_chunked *c, char *p, size_t n,
 	    int decode, size_t *out, int *done);
@@ -159,7 +186,11 @@ int	http_field_is(const struct http_field *f, const char *name);
  *	(case-insensitive, OWS around elements ignored, empty elements skipped)?
  */
 int	http_list_has(const char *value, size_t len, const char *token);
-/** @brief Strict decimal Content-Length: digits only, no sign, no overflow. @return 0 or -1. */
+/**
+ * @brief Strict decimal Content-Length: 1*DIGIT, no sign, no space
+ *	(RFC 9110 §8.6), at most 2^62.
+ * @return 0 with @p *out set, or -1.
+ */
 int	http_parse_length(const char *value, size_t len, uint64_t *out);
 
 #endif
