@@ -165,6 +165,9 @@ worker_signal(struct ev_io *io, uint32_t revents)
 			if (accesslog_reopen() == -1)
 				log_warn("worker %d: reopen access_log %s",
 				    worker_slot, worker_conf->access_log);
+			else
+				log_info("worker %d: log files reopened",
+				    worker_slot);
 			break;
 		default:
 			break;
