@@ -345,7 +345,7 @@ struct chunk_case {
 	size_t		 len;
 	ssize_t		 rc;		/* bytes consumed, or -1 */
 	int		 done;
-	const char	*data;		/* decoded data, when rc is not -1 */
+	const char	*data;		/* decoded data, unless rc is -1 */
 	const char	*desc;
 };
 
@@ -580,7 +580,8 @@ test_framing(const struct framing_case *cases, size_t n, int response)
 	for (i = 0; i < n; i++) {
 		t = &cases[i];
 		if (response)
-			rc = http_response_parse(t->in, strlen(t->in), &h, &why);
+			rc = http_response_parse(t->in, strlen(t->in), &h,
+			    &why);
 		else
 			rc = http_request_parse(t->in, strlen(t->in), &h, &why);
 		if (rc != 0) {
@@ -642,7 +643,8 @@ chunk_feed(const char *in, size_t n, int decode, unsigned step,
 		if (rc == -1)
 			return -1;
 		if ((size_t)rc > k || out > (size_t)rc ||
-		    ((size_t)rc < k && !*done) || (!decode && out != (size_t)rc))
+		    ((size_t)rc < k && !*done) ||
+		    (!decode && out != (size_t)rc))
 			return -2;
 		memcpy(got + *gotlen, work + pos, out);
 		*gotlen += out;

@@ -9,7 +9,7 @@
  *
  * Wire format accepted (RFC 9112), every line ending in CRLF:
  *
- *	*( CRLF )				at most 8, requests only (§2.2)
+ *	*( CRLF )				8 at most, requests only
  *	method SP request-target SP HTTP/d.d CRLF	(§3)
  *   or	HTTP/d.d SP 3DIGIT [ SP reason ] CRLF	(§4)
  *	*( field-name ":" OWS field-value OWS CRLF )	(§5)
@@ -31,10 +31,11 @@
 #include "http_parse.h"
 
 #define HTTP_MAX_LEADING_CRLF	8	/* empty lines before a request */
-#define HTTP_MAX_CHUNK_EXT	4096	/* bytes after the size on a line */
+#define HTTP_MAX_CHUNK_EXT	4096	/* bytes between size and CR */
 #define HTTP_MAX_TRAILERS	16384	/* bytes of the trailer section */
-#define HTTP_MAX_LENGTH		(UINT64_C(1) << 62)	/* Content-Length cap */
-#define HTTP_MAX_CHUNK_DIGITS	16	/* hex digits: no uint64 overflow */
+/* Content-Length cap: far above any body, far below overflow. */
+#define HTTP_MAX_LENGTH		(UINT64_C(1) << 62)
+#define HTTP_MAX_CHUNK_DIGITS	16	/* hex digits: cannot overflow */
 
 /* RFC 9110 §5.6.2: tchar, the bytes of a token (method, field name). */
 static const unsigned char http_tchar[256] = {
@@ -433,10 +434,10 @@ http_parse_length(const char *value, size_t len, uint64_t *out)
 
 /* What the framing fields of a message say (RFC 9112 §6). */
 struct http_framing {
-	int		has_te;		/* a Transfer-Encoding field */
-	int		last_chunked;	/* the final coding is chunked */
+	int		has_te;		/* Transfer-Encoding seen */
+	int		last_chunked;	/* final coding is chunked */
 	int		nchunked;	/* how often chunked appears */
-	int		other;		/* a coding other than chunked */
+	int		other;		/* a coding but chunked */
 	int		has_cl;		/* a Content-Length field */
 	uint64_t	cl;
 };
@@ -469,7 +470,7 @@ http_framing_collect(const struct http_head *h, struct http_framing *fr,
 					return -1;
 				}
 				if (fr->has_cl && v != fr->cl) {
-					*why = "different Content-Length values";
+					*why = "different Content-Lengths";
 					return -1;
 				}
 				fr->has_cl = 1;
@@ -482,9 +483,9 @@ http_framing_collect(const struct http_head *h, struct http_framing *fr,
 			    &e)) {
 				if (e == s)
 					continue;
-				/* RFC 9112 §7: coding names are case-insensitive. */
-				if (e - s == 7 &&
-				    strncasecmp(f->value + s, "chunked", 7) == 0) {
+				/* RFC 9112 §7: codings are case-insensitive. */
+				if (e - s == 7 && strncasecmp(f->value + s,
+				    "chunked", 7) == 0) {
 					fr->nchunked++;
 					fr->last_chunked = 1;
 				} else {
@@ -525,12 +526,12 @@ http_request_framing(const struct http_head *h, enum http_body_mode *mode,
 			*why = "Transfer-Encoding in HTTP/1.0";
 			return 400;
 		}
-		/* RFC 9112 §6.1: chunked MUST NOT be applied more than once. */
+		/* RFC 9112 §6.1: chunked MUST NOT be applied twice. */
 		if (fr.nchunked > 1) {
 			*why = "chunked applied twice";
 			return 400;
 		}
-		/* RFC 9112 §6.3 item 4: chunked not final in a request: 400. */
+		/* RFC 9112 §6.3 item 4: chunked not final: 400. */
 		if (!fr.last_chunked) {
 			*why = "chunked is not the final coding";
 			return 400;
