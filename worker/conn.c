@@ -116,11 +116,26 @@ void
 conn_close_idle(void)
 {
 	struct conn *c, *next;
+	char byte;
 
 	for (c = conn_list; c != NULL; c = next) {
 		next = c->next;
-		if (c->r.r_step == REQ_RECV_HEAD && c->r.r_start_ms == 0)
-			conn_close(c);
+		if (c->r.r_step != REQ_RECV_HEAD || c->r.r_start_ms != 0)
+			continue;
+		/*
+		 * A connection that has not sent its first request yet was
+		 * accepted for one: it gets it answered (FINISH closes it
+		 * after, and request_timeout bounds the wait).  An idle
+		 * keep-alive connection is closed, unless its next request
+		 * is already in the socket.
+		 */
+		if (c->c_nreq == 0)
+			continue;
+		if (recv(c->c_io.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+			req_run(c);
+			continue;
+		}
+		conn_close(c);
 	}
 }
 

@@ -150,7 +150,10 @@ void	conn_io_cb(struct ev_io *io, uint32_t revents);
 int	conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen);
 /** @brief Close both sockets, give everything back, free after this turn. @return SL_DONE. */
 int	conn_close(struct conn *c);
-/** @brief Close the conns that sit idle between requests (graceful drain). */
+/**
+ * @brief Graceful drain: close the conns that sit idle between requests;
+ *	those that have not sent their first request yet are kept for it.
+ */
 void	conn_close_idle(void);
 /** @brief Close every conn (end of shutdown_lifetime). */
 void	conn_close_all(void);

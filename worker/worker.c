@@ -133,8 +133,15 @@ worker_start_drain(void)
 	if (worker_drain)
 		return;
 	worker_drain = 1;
-	/* Stop accepting: the master and the next generation keep the sockets. */
+	/*
+	 * Stop accepting: the master and the next generation keep the
+	 * sockets.  With EPOLLEXCLUSIVE the kernel may have woken only us for
+	 * connections already queued, so take those before closing our
+	 * copies; they are served like any other.
+	 */
 	for (i = 0; i < worker_nlio; i++) {
+		if (worker_lio[i].fd >= 0)
+			worker_accept(&worker_lio[i], EPOLLIN);
 		ev_io_stop(&worker_lio[i]);
 		close(worker_lfd[i]);
 	}
