@@ -1,0 +1,215 @@
+/*
+ * fakedns.c -- UDP DNS responder for tests (see fakedns.h).  Runs in its
+ * own thread of the test process.
+ *
+ * Wire format, RFC 1035 §4.1: a 12-byte header (ID, flags, QDCOUNT,
+ * ANCOUNT, NSCOUNT, ARCOUNT, each 16-bit big-endian), then the question
+ * (QNAME as length-prefixed labels ending in a zero byte, QTYPE, QCLASS).
+ * The answer copies ID, opcode and RD, sets QR, AA and RA, echoes the
+ * question, and for a known name and QTYPE A adds one record: a pointer to
+ * the question name (0xC00C), TYPE 1, CLASS 1, TTL 60, RDLENGTH 4,
+ * 127.0.0.1.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* pipe2 */
+#endif
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "fakedns.h"
+#include "tap.h"
+
+#define FAKEDNS_MAX_NAMES	16
+
+struct fakedns {
+	int		 fd;
+	int		 port;
+	int		 stop[2];
+	pthread_t	 thread;
+	pthread_mutex_t	 mtx;
+	int		 queries;
+	char		*name[FAKEDNS_MAX_NAMES];
+	int		 nname;
+};
+
+/*
+ * Decode the question name at @p q into dotted form.
+ * @return bytes the name takes on the wire, or -1.
+ */
+static int
+fakedns_qname(const unsigned char *q, size_t len, char *out, size_t outsz)
+{
+	size_t i = 0, o = 0, l;
+
+	while (i < len && q[i] != 0) {
+		l = q[i];
+		if (l > 63 || i + 1 + l > len || o + l + 2 > outsz)
+			return -1;
+		if (o > 0)
+			out[o++] = '.';
+		memcpy(out + o, q + i + 1, l);
+		o += l;
+		i += 1 + l;
+	}
+	if (i >= len)
+		return -1;
+	out[o] = '\0';
+	return (int)i + 1;
+}
+
+static void
+fakedns_answer(struct fakedns *d, const unsigned char *q, size_t len,
+    const struct sockaddr_in *from)
+{
+	static const unsigned char rr[] = {
+		0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3c,
+		0x00, 0x04, 127, 0, 0, 1
+	};
+	unsigned char a[600];
+	char name[256];
+	size_t qlen;
+	int nlen, known = 0, i, qtype;
+
+	if (len < 12 || (q[2] & 0x80) != 0)
+		return;				/* not a query */
+	nlen = fakedns_qname(q + 12, len - 12, name, sizeof(name));
+	if (nlen < 0 || 12 + (size_t)nlen + 4 > len)
+		return;
+	qlen = (size_t)nlen + 4;
+	qtype = q[12 + nlen] << 8 | q[12 + nlen + 1];
+	for (i = 0; i < d->nname; i++)
+		if (strcasecmp(d->name[i], name) == 0)
+			known = 1;
+
+	memcpy(a, q, 2);			/* ID */
+	a[2] = (unsigned char)(0x80 | (q[2] & 0x78) | 0x04 | (q[2] & 0x01));
+	a[3] = (unsigned char)(0x80 | (known ? 0 : 3));	/* RA, RCODE */
+	a[4] = 0;
+	a[5] = 1;				/* QDCOUNT */
+	a[6] = 0;
+	a[7] = known && qtype == 1 ? 1 : 0;	/* ANCOUNT */
+	memset(a + 8, 0, 4);
+	memcpy(a + 12, q + 12, qlen);
+	if (known && qtype == 1) {
+		memcpy(a + 12 + qlen, rr, sizeof(rr));
+		qlen += sizeof(rr);
+	}
+	(void)sendto(d->fd, a, 12 + qlen, 0, (const struct sockaddr *)from,
+	    sizeof(*from));
+}
+
+static void *
+fakedns_thread(void *arg)
+{
+	struct fakedns *d = arg;
+	struct pollfd p[2];
+	struct sockaddr_in from;
+	socklen_t flen;
+	unsigned char q[512];
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		p[0].fd = d->stop[0];
+		p[0].events = POLLIN;
+		p[1].fd = d->fd;
+		p[1].events = POLLIN;
+		rc = poll(p, 2, 1000);
+		if (rc == -1 && errno != EINTR)
+			break;
+		if (rc <= 0)
+			continue;
+		if (p[0].revents != 0)
+			break;
+		flen = sizeof(from);
+		n = recvfrom(d->fd, q, sizeof(q), 0, (struct sockaddr *)&from,
+		    &flen);
+		if (n <= 0)
+			continue;
+		pthread_mutex_lock(&d->mtx);
+		d->queries++;
+		pthread_mutex_unlock(&d->mtx);
+		fakedns_answer(d, q, (size_t)n, &from);
+	}
+	return NULL;
+}
+
+struct fakedns *
+fakedns_start(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	struct fakedns *d;
+
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		bail_out("fakedns: out of memory");
+	pthread_mutex_init(&d->mtx, NULL);
+	d->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (d->fd == -1 ||
+	    bind(d->fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(d->fd, (struct sockaddr *)&sin, &len) == -1 ||
+	    pipe2(d->stop, O_CLOEXEC) == -1)
+		bail_out("fakedns: cannot bind: %s", strerror(errno));
+	d->port = ntohs(sin.sin_port);
+	if (pthread_create(&d->thread, NULL, fakedns_thread, d) != 0)
+		bail_out("fakedns: cannot start its thread");
+	return d;
+}
+
+void
+fakedns_add(struct fakedns *d, const char *name)
+{
+	if (d->nname < FAKEDNS_MAX_NAMES)
+		d->name[d->nname++] = strdup(name);
+}
+
+int
+fakedns_port(const struct fakedns *d)
+{
+	return d->port;
+}
+
+int
+fakedns_queries(struct fakedns *d)
+{
+	int n;
+
+	pthread_mutex_lock(&d->mtx);
+	n = d->queries;
+	pthread_mutex_unlock(&d->mtx);
+	return n;
+}
+
+void
+fakedns_stop(struct fakedns *d)
+{
+	int i;
+
+	if (d == NULL)
+		return;
+	if (write(d->stop[1], "x", 1) != 1)
+		diag("fakedns: cannot wake its thread");
+	pthread_join(d->thread, NULL);
+	close(d->fd);
+	close(d->stop[0]);
+	close(d->stop[1]);
+	for (i = 0; i < d->nname; i++)
+		free(d->name[i]);
+	pthread_mutex_destroy(&d->mtx);
+	free(d);
+}
