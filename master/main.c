@@ -13,6 +13,8 @@
 #include "config.h"
 #endif
 
+#include <sys/resource.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,7 @@ main(int argc, char **argv)
 {
 	const char *path = SYSCONFDIR "/sluice.conf";
 	struct listen_set ls;
+	struct rlimit rl;
 	struct conf *c;
 	int ch, test = 0, fg = 0;
 
@@ -96,6 +99,16 @@ main(int argc, char **argv)
 	if (listen_open(c, NULL, &ls) == -1) {
 		config_free(c);
 		return 1;
+	}
+	/*
+	 * Each client costs a descriptor, each forwarded request another:
+	 * the default soft limit (often 1024) would cap a worker far below
+	 * what one event loop serves.  Take what the hard limit allows.
+	 */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE");
 	}
 	if (!fg && proc_daemonize() == -1)
 		fatal("cannot go to the background");
