@@ -313,11 +313,27 @@ req_step_recv_head(struct conn *c)
 		return conn_close(c);	/* idle keep-alive or silent client */
 	}
 	if (c->cbuf == NULL) {
+		/*
+		 * An idle connection holds no buffer: read into the stack
+		 * and take one from the freelist only once bytes arrive.
+		 */
+		char first[2048];
+
+		rd = read(c->c_io.fd, first, sizeof(first));
+		if (rd == -1 && (errno == EAGAIN || errno == EINTR))
+			return SL_AGAIN;
+		if (rd <= 0) {
+			if (rd == -1)
+				log_info("conn %u client %s: read: %s", c->id,
+				    c->c_peer_text, strerror(errno));
+			return conn_close(c);
+		}
 		c->cbuf = buf_get(BUF_SMALL);
 		if (c->cbuf == NULL) {
 			log_warnx("conn %u: out of memory for a buffer", c->id);
 			return conn_close(c);
 		}
+		buf_append(c->cbuf, first, (size_t)rd);
 	}
 	max = worker_conf->request_header_max_size;
 	for (;;) {
