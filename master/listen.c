@@ -56,10 +56,9 @@ int
 listen_open(const struct conf *c, const struct listen_set *old,
     struct listen_set *out)
 {
-	size_t i, j;
-	int *reused;
+	size_t i, j, n = 0;
+	int *reused, fd;
 
-	out->n = c->nlisten;
 	out->fds = calloc(c->nlisten, sizeof(int));
 	out->addrs = calloc(c->nlisten, sizeof(struct conf_listen));
 	reused = calloc(c->nlisten, sizeof(int));
@@ -68,32 +67,51 @@ listen_open(const struct conf *c, const struct listen_set *old,
 		goto fail;
 	}
 	for (i = 0; i < c->nlisten; i++) {
-		out->fds[i] = -1;
-		out->addrs[i] = c->listen[i];
+		fd = -1;
 		for (j = 0; old != NULL && j < old->n; j++) {
 			if (sockaddr_equal((const struct sockaddr *)
 			    &old->addrs[j].addr, (const struct sockaddr *)
 			    &c->listen[i].addr)) {
-				out->fds[i] = old->fds[j];
-				reused[i] = 1;
+				fd = old->fds[j];
+				reused[n] = 1;
 				break;
 			}
 		}
-		if (out->fds[i] != -1)
+		if (fd == -1)
+			fd = listen_bind(&c->listen[i]);
+		if (fd == -1 && c->listen[i].addr.ss_family == AF_INET6 &&
+		    (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT)) {
+			/*
+			 * A host without IPv6 (many containers): skip the
+			 * port with a warning, as squid does, instead of
+			 * refusing a config that works everywhere else.
+			 */
+			log_warnx("%s:%d: http_port %s: IPv6 is not available "
+			    "on this host (%s); not listening there",
+			    c->listen[i].file, c->listen[i].line,
+			    c->listen[i].text, strerror(errno));
 			continue;
-		out->fds[i] = listen_bind(&c->listen[i]);
-		if (out->fds[i] == -1) {
+		}
+		if (fd == -1) {
 			log_warnx("%s:%d: cannot listen on %s: %s",
 			    c->listen[i].file, c->listen[i].line,
 			    c->listen[i].text, strerror(errno));
 			goto fail;
 		}
+		out->fds[n] = fd;
+		out->addrs[n] = c->listen[i];
+		n++;
+	}
+	out->n = n;
+	if (n == 0) {
+		log_warnx("%s: no http_port could be opened", c->path);
+		goto fail;
 	}
 	free(reused);
 	return 0;
 fail:
-	for (i = 0; out->fds != NULL && i < out->n; i++)
-		if (out->fds[i] != -1 && reused != NULL && !reused[i])
+	for (i = 0; out->fds != NULL && i < n; i++)
+		if (!reused[i])
 			close(out->fds[i]);
 	free(out->fds);
 	free(out->addrs);

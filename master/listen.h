@@ -23,6 +23,8 @@ struct listen_set {
  * @brief Open the sockets for @p c, taking unchanged ones from @p old.
  * @param[in] old  the running set, or NULL at start.
  * @param[out] out  the new set.
+ * An IPv6 address the host cannot have (no IPv6 at all, EADDRNOTAVAIL or
+ *	EAFNOSUPPORT) is skipped with a warning, as squid does.
  * @return 0, or -1 after logging "file:line: cannot listen on ADDR: why"
  *	(sockets bound by this call are closed again, @p old is untouched).
  */
