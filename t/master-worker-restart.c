@@ -63,7 +63,7 @@ main(void)
 	char pid[32], *line;
 	int n, oport;
 
-	plan(11 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(12 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 
 	o = origin_start(steps, 2);
@@ -96,6 +96,12 @@ main(void)
 	ok(harness_signal(&h, 0) == 0, "the master is still running");
 	is_int(burst(&h, oport, "/after-one"), NREQ,
 	    "all %d requests after the restart succeed", NREQ);
+	/*
+	 * A worker writes the log line right after the last byte; wait for
+	 * the lines before killing, or a kill in between loses one.
+	 */
+	is_int(harness_file_wait_count(h.access_log, "/after-one", NREQ, 2000),
+	    NREQ, "access log has a line for each of the %d requests", NREQ);
 
 	/* SIGKILL both workers at once. */
 	n = harness_workers(&h, w, 8);
