@@ -90,9 +90,14 @@ main(int argc, char **argv)
 		config_free(c);
 		return 1;
 	}
-	if (c->cache_log != NULL && log_open(c->cache_log, fg) == -1) {
+	/* Until we detach, the operator's terminal sees every line too. */
+	if (c->cache_log != NULL && log_open(c->cache_log, 1) == -1) {
 		fprintf(stderr, "sluice: cache_log %s: cannot open\n",
 		    c->cache_log);
+		config_free(c);
+		return 1;
+	}
+	if (c->pid_file != NULL && proc_pidfile_check(c->pid_file) == -1) {
 		config_free(c);
 		return 1;
 	}
@@ -110,8 +115,12 @@ main(int argc, char **argv)
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			log_warn("setrlimit RLIMIT_NOFILE");
 	}
-	if (!fg && proc_daemonize() == -1)
-		fatal("cannot go to the background");
+	if (!fg) {
+		if (proc_daemonize() == -1)
+			fatal("cannot go to the background");
+		if (c->cache_log != NULL && log_open(c->cache_log, 0) == -1)
+			fatal("cache_log %s", c->cache_log);
+	}
 	if (c->pid_file != NULL && proc_pidfile_write(c->pid_file) == -1) {
 		listen_retire(&ls, NULL);
 		config_free(c);

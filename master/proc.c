@@ -48,7 +48,7 @@ proc_daemonize(void)
 }
 
 int
-proc_pidfile_write(const char *path)
+proc_pidfile_check(const char *path)
 {
 	char buf[32];
 	long pid;
@@ -56,20 +56,31 @@ proc_pidfile_write(const char *path)
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd != -1) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			pid = strtol(buf, NULL, 10);
-			if (pid > 1 && pid != (long)getpid() &&
-			    kill((pid_t)pid, 0) == 0) {
-				log_warnx("pid_filename %s: sluice is already "
-				    "running as pid %ld", path, pid);
-				return -1;
-			}
-		}
+	if (fd == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtol(buf, NULL, 10);
+	if (pid > 1 && pid != (long)getpid() && kill((pid_t)pid, 0) == 0) {
+		log_warnx("pid_filename %s: sluice is already running as pid %ld",
+		    path, pid);
+		return -1;
 	}
+	return 0;
+}
+
+int
+proc_pidfile_write(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	if (proc_pidfile_check(path) == -1)
+		return -1;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd == -1) {
 		log_warn("pid_filename %s", path);

@@ -12,6 +12,10 @@
 /** @brief Fork into the background, new session, stdio on /dev/null. @return 0 or -1. */
 int	proc_daemonize(void);
 /**
+ * @brief Refuse (log, -1) when @p path names another live process; 0 otherwise.
+ */
+int	proc_pidfile_check(const char *path);
+/**
  * @brief Write our pid to @p path, refusing when it names a live sluice.
  * @return 0, or -1 after logging why.
  */
