@@ -916,9 +916,10 @@ req_step_finish(struct conn *c)
 		dns_cancel(r->r_dnsq);
 	keep = r->r_keepalive && !worker_draining() &&
 	    ev_now() < c->c_accepted_ms + worker_conf->client_lifetime;
-	if (!keep && r->r_synth) {
+	if (!keep && (r->r_synth || !r->r_body.done)) {
 		/*
-		 * We answered before reading the whole request: closing now
+		 * We answered before reading the whole request (our error, or
+		 * an upstream that answered early): closing now
 		 * with unread input would make the kernel send a reset that
 		 * can destroy our answer before the client reads it.  Send
 		 * FIN and discard input for a while first (nginx's

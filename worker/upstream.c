@@ -208,6 +208,64 @@ upstream_step_connect(struct conn *c)
 	return req_fail(c, ERR_CONNECT_FAIL);
 }
 
+/*
+ * While the request body is still going up: has the upstream sent a
+ * final answer (or closed)?  Bytes read here stay in ubuf for
+ * RECV_RESP_HEAD.  1xx heads do not count: some origins send
+ * "100 Continue" unasked, and the body must go on after it.
+ * @return 1 answered or gone, 0 keep sending.
+ */
+static int
+upstream_answered(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct http_head_scan scan;
+	size_t off, hl;
+	ssize_t n;
+
+	if (!(r->r_up_events & (EPOLLIN | EPOLLRDHUP)))
+		return 0;
+	r->r_up_events &= ~(uint32_t)(EPOLLIN | EPOLLRDHUP);
+	if (c->ubuf == NULL && (c->ubuf = buf_get(BUF_SMALL)) == NULL)
+		return 1;
+	for (;;) {
+		if (buf_room(c->ubuf) == 0)
+			return 1;	/* a large head: RECV_RESP_HEAD judges it */
+		n = read(c->u_io.fd, c->ubuf->last, buf_room(c->ubuf));
+		if (n > 0) {
+			c->ubuf->last += n;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			break;
+		return 1;	/* closed or broken */
+	}
+	for (off = 0; off < buf_len(c->ubuf); off += hl) {
+		memset(&scan, 0, sizeof(scan));
+		hl = http_head_end(c->ubuf->pos + off, buf_len(c->ubuf) - off,
+		    &scan);
+		if (hl == 0)
+			return 0;	/* a head still arriving */
+		if (hl < 12 || c->ubuf->pos[off + 9] != '1')
+			return 1;	/* a final status (or junk: 502 later) */
+	}
+	return 0;
+}
+
+/* Stop sending the request and read what the upstream answered. */
+static int
+upstream_early_response(struct conn *c)
+{
+	struct req *r = &c->r;
+
+	r->r_keepalive = 0;
+	buf_reset(c->obuf);
+	memset(&r->r_scan, 0, sizeof(r->r_scan));
+	req_timer(c, worker_conf->read_timeout);
+	r->r_step = REQ_RECV_RESP_HEAD;
+	return SL_OK;
+}
+
 int
 upstream_step_send(struct conn *c)
 {
@@ -249,10 +307,25 @@ upstream_step_send(struct conn *c)
 		r->r_keepalive = 0;
 		return conn_close(c);
 	}
+	/*
+	 * RFC 9112 §9.5: a server may answer before the request is
+	 * complete (401, 413) and stop reading.  Its answer goes to the
+	 * client; the rest of the request is not sent, so neither
+	 * connection can be reused.
+	 */
+	if (!r->r_body.done && upstream_answered(c)) {
+		log_info("conn %u client %s: %s answered before the end of the "
+		    "request body of %s", c->id, c->c_peer_text, r->r_peer,
+		    r->r_url);
+		return upstream_early_response(c);
+	}
 	rc = req_relay_body(c, &r->r_body, c->cbuf, c->c_io.fd, c->u_io.fd,
 	    &r->r_bytes_up, &side);
-	if (rc == SL_AGAIN)
+	if (rc == SL_AGAIN) {
+		if (upstream_answered(c))
+			return upstream_early_response(c);
 		return SL_AGAIN;
+	}
 	if (rc == SL_ERROR) {
 		if (side == 'f') {
 			log_info("conn %u client %s: bad chunked request body",
@@ -265,9 +338,10 @@ upstream_step_send(struct conn *c)
 			    r->r_url);
 			return conn_close(c);
 		}
+		/* The upstream stopped reading: maybe it answered. */
 		log_info("conn %u client %s: send to %s: %s", c->id,
 		    c->c_peer_text, r->r_peer, strerror(errno));
-		return req_fail(c, ERR_READ_ERROR);
+		return upstream_early_response(c);
 	}
 	buf_reset(c->obuf);
 	memset(&r->r_scan, 0, sizeof(r->r_scan));
