@@ -23,7 +23,7 @@ static const struct origin_step steps[] = {
 	/* Accepts, reads the request, closes without a byte. */
 	{ .expect = "GET /silent", .status = 200,
 	    .flags = ORIGIN_NO_RESPONSE },
-	/* Never answers within read_timeout (2 s); gives up when sluice
+	/* Never answers within server_first_byte_timeout (2 s); gives up when sluice
 	 * closes. */
 	{ .expect = "GET /slow", .status = 200, .body = "too late",
 	    .delay_ms = 9000 },
@@ -87,7 +87,7 @@ main(void)
 	harness_set(&h, "DNS", "%d", fakedns_port(d));
 	harness_conf(&h,
 	    "dns_nameservers 127.0.0.1:%DNS%\n"
-	    "read_timeout 2 seconds\n"
+	    "server_first_byte_timeout 2 seconds\n"
 	    "http_access allow localhost\n"
 	    "http_access deny all\n");
 	if (harness_start(&h) == -1)
@@ -118,10 +118,10 @@ main(void)
 	ok(line != NULL, "access log: TCP_MISS/502 for the silent origin");
 	free(line);
 
-	/* Origin never answers: read_timeout 2 seconds. */
+	/* Origin never answers: server_first_byte_timeout 2 seconds. */
 	snprintf(u, sizeof(u), "http://127.0.0.1:%d/slow", oport);
 	check_error(&h, u, 504, "ERR_READ_TIMEOUT",
-	    "origin never answers (read_timeout)");
+	    "origin never answers (server_first_byte_timeout)");
 	line = harness_log_wait(&h, "TCP_MISS/504", u, NULL);
 	ok(line != NULL, "access log: TCP_MISS/504 for the timed-out origin");
 	free(line);

@@ -87,11 +87,7 @@ conn_close(struct conn *c)
 		dns_cancel(c->r.r_dnsq);
 		c->r.r_dnsq = NULL;
 	}
-	if (c->u_io.fd >= 0) {
-		fd = c->u_io.fd;
-		ev_io_stop(&c->u_io);
-		close(fd);
-	}
+	upstream_release(c);
 	fd = c->c_io.fd;
 	ev_io_stop(&c->c_io);
 	close(fd);

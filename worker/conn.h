@@ -92,6 +92,10 @@ struct req {
 	size_t			 r_naddrs;
 	size_t			 r_addr_i;
 	uint32_t		 r_up_events;	/* epoll events seen on the upstream */
+	unsigned		 r_up_nreq;	/* requests the upstream conn served before */
+	int			 r_up_keep;	/* the origin lets us reuse it (RFC 9112 §9.3) */
+	int			 r_up_reusable;	/* ... and the exchange ended cleanly */
+	int			 r_retried;	/* resent once on a fresh connection */
 	char			 r_peer[SOCKADDR_STRLEN];
 
 	/* Response. */
@@ -189,6 +193,13 @@ int	req_body_scan(struct body *bd, struct buf *b);
 void	req_consume_head(struct conn *c);
 /** @brief Write obuf to the client. @return SL_OK when empty, SL_AGAIN, SL_ERROR. */
 int	req_flush_obuf(struct conn *c);
+
+/* upstream.c */
+/**
+ * @brief Let go of the upstream connection: into the pool when the
+ *	exchange ended cleanly and the origin allows it, else closed.
+ */
+void	upstream_release(struct conn *);
 
 /* Steps, in req_steps.h order. */
 int	req_step_recv_head(struct conn *);

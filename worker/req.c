@@ -802,7 +802,8 @@ req_step_deliver(struct conn *c)
 			    side == 'f' ? "broke the framing of" :
 			    "closed before the end of", r->r_url);
 		r->r_keepalive = 0;
-	}
+	} else if (r->r_up_keep && r->r_body.done && buf_len(c->ubuf) == 0)
+		r->r_up_reusable = 1;	/* a clean end: upstream_release() */
 	r->r_step = REQ_LOG;
 	return SL_OK;
 }
@@ -813,12 +814,8 @@ req_step_synth(struct conn *c)
 	struct req *r = &c->r;
 
 	ev_timer_stop(&c->c_timer);
-	if (c->u_io.fd >= 0) {
-		int fd = c->u_io.fd;
-
-		ev_io_stop(&c->u_io);
-		close(fd);
-	}
+	r->r_up_reusable = 0;
+	upstream_release(c);
 	r->r_status = errpage_status(r->r_err);
 	/* The next request on this connection starts after this one. */
 	req_consume_head(c);
@@ -906,12 +903,7 @@ req_step_finish(struct conn *c)
 	int keep;
 
 	ev_timer_stop(&c->c_timer);
-	if (c->u_io.fd >= 0) {
-		int fd = c->u_io.fd;
-
-		ev_io_stop(&c->u_io);
-		close(fd);
-	}
+	upstream_release(c);
 	if (r->r_dnsq != NULL)
 		dns_cancel(r->r_dnsq);
 	keep = r->r_keepalive && !worker_draining() &&

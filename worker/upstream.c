@@ -4,8 +4,12 @@
  * head and turn it into the head the client gets.
  * Runs in the workers.
  *
- * No connection pool yet: each request opens its own upstream connection
- * and asks the origin to close it (`Connection: close`).
+ * Connections are kept for later requests through pool.c: a request
+ * first looks for an idle connection to one of its allowed addresses,
+ * and a clean exchange gives the connection back (upstream_release()).
+ * A request that fails on a reused connection before any response byte
+ * is sent again once on a fresh connection when that is safe: an
+ * idempotent method without a body (RFC 9110 §9.2.2, RFC 9112 §9.3.1).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -24,6 +28,7 @@
 #include "conn.h"
 #include "http_hdr.h"
 #include "log.h"
+#include "pool.h"
 #include "sl.h"
 #include "str.h"
 #include "worker.h"
@@ -41,6 +46,68 @@ upstream_close(struct conn *c)
 		return;
 	ev_io_stop(&c->u_io);
 	close(fd);
+}
+
+void
+upstream_release(struct conn *c)
+{
+	struct req *r = &c->r;
+	int fd = c->u_io.fd;
+
+	if (fd < 0)
+		return;
+	ev_io_stop(&c->u_io);
+	if (r->r_up_reusable && r->r_addrs != NULL && r->r_host != NULL) {
+		r->r_up_reusable = 0;
+		pool_put(fd, (struct sockaddr *)&r->r_addrs[r->r_addr_i],
+		    r->r_host, r->r_up_nreq + 1);
+		return;
+	}
+	close(fd);
+}
+
+/* RFC 9110 §9.2.2, and nothing to send again but the head. */
+static int
+upstream_can_retry(const struct conn *c)
+{
+	const struct req *r = &c->r;
+	static const char *const idem[] = {
+		"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"
+	};
+	size_t i;
+
+	if (r->r_up_nreq == 0 || r->r_retried || r->r_body.mode !=
+	    HTTP_BODY_NONE || r->r_ninterim > 0 || r->r_head_sent ||
+	    c->obuf == NULL)
+		return 0;
+	for (i = 0; i < sizeof(idem) / sizeof(idem[0]); i++)
+		if (strcmp(r->r_method, idem[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A reused connection failed before any response byte: open a fresh one
+ * to the same address and send the same head (still in obuf).
+ */
+static int
+upstream_retry(struct conn *c, const char *what)
+{
+	struct req *r = &c->r;
+
+	log_info("conn %u client %s: reused connection to %s %s before any "
+	    "response to %s; sending it again on a new connection", c->id,
+	    c->c_peer_text, r->r_peer, what, r->r_url);
+	upstream_close(c);
+	r->r_retried = 1;
+	r->r_up_nreq = 0;
+	r->r_up_events = 0;
+	c->obuf->pos = c->obuf->start;
+	if (c->ubuf != NULL)
+		buf_reset(c->ubuf);
+	memset(&r->r_scan, 0, sizeof(r->r_scan));
+	r->r_step = REQ_CONNECT_UP;
+	return SL_OK;
 }
 
 /* A buffer for a head of @p need bytes: the small one, or the large class. */
@@ -94,9 +161,10 @@ upstream_build_request(struct conn *c)
 		return -1;
 	if (http_hdr_via(o, r->r_version, worker_conf->visible_hostname) == -1)
 		return -1;
-	if (buf_printf(o, "Connection: close\r\n\r\n") == -1)
+	if (!worker_conf->server_persistent_connections &&
+	    buf_printf(o, "Connection: close\r\n") == -1)
 		return -1;
-	return 0;
+	return buf_append(o, "\r\n", 2);
 }
 
 /* The connection is up: go on to the tunnel or to sending the request. */
@@ -110,7 +178,18 @@ upstream_connected(struct conn *c)
 	sockaddr_ntop((struct sockaddr *)&r->r_addrs[r->r_addr_i], r->r_peer,
 	    sizeof(r->r_peer));
 	r->r_hier = "HIER_DIRECT";
-	(void)setsockopt(c->u_io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (r->r_up_nreq == 0)
+		(void)setsockopt(c->u_io.fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	log_debug("conn %u client %s: %s connection to %s for %s (request %u "
+	    "on it)", c->id, c->c_peer_text, r->r_up_nreq ? "reusing the" :
+	    "new", r->r_peer, r->r_url, r->r_up_nreq + 1);
+	if (r->r_retried && c->obuf != NULL && buf_len(c->obuf) > 0) {
+		/* The head is still in obuf (upstream_retry()). */
+		req_timer(c, worker_conf->read_timeout);
+		r->r_step = REQ_SEND_REQ;
+		return SL_OK;
+	}
 
 	if (r->r_connect) {
 		c->obuf = buf_get(BUF_SMALL);
@@ -122,7 +201,7 @@ upstream_connected(struct conn *c)
 		req_consume_head(c);
 		r->r_status = 200;
 		r->r_code = "TCP_TUNNEL";
-		req_timer(c, worker_conf->read_timeout);
+		req_timer(c, worker_conf->tunnel_idle_timeout);
 		r->r_step = REQ_TUNNEL;
 		return SL_OK;
 	}
@@ -149,6 +228,7 @@ upstream_step_connect(struct conn *c)
 	struct req *r = &c->r;
 	struct sockaddr *sa;
 	socklen_t len;
+	size_t i;
 	int fd, err, rc;
 
 	if (r->r_timed_out) {
@@ -177,8 +257,27 @@ upstream_step_connect(struct conn *c)
 		r->r_peer[0] = '\0';
 		r->r_addr_i++;
 	}
+	if (!r->r_connect && !r->r_retried && r->r_addr_i == 0) {
+		/* An idle connection to any allowed address will do. */
+		for (i = 0; i < r->r_naddrs; i++) {
+			sa = (struct sockaddr *)&r->r_addrs[i];
+			fd = pool_get(sa, r->r_host, &r->r_up_nreq);
+			if (fd < 0)
+				continue;
+			r->r_addr_i = i;
+			r->r_up_events = 0;
+			if (ev_io_start(&c->u_io, fd, EPOLLIN | EPOLLOUT |
+			    EPOLLRDHUP | EPOLLET, conn_io_cb, c) == -1) {
+				log_warn("conn %u: epoll add of upstream", c->id);
+				close(fd);
+				return req_fail(c, ERR_NO_RESOURCES);
+			}
+			return upstream_connected(c);
+		}
+	}
 	for (; r->r_addr_i < r->r_naddrs; r->r_addr_i++) {
 		sa = (struct sockaddr *)&r->r_addrs[r->r_addr_i];
+		r->r_up_nreq = 0;
 		fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd == -1) {
@@ -261,7 +360,7 @@ upstream_early_response(struct conn *c)
 	r->r_keepalive = 0;
 	buf_reset(c->obuf);
 	memset(&r->r_scan, 0, sizeof(r->r_scan));
-	req_timer(c, worker_conf->read_timeout);
+	req_timer(c, worker_conf->server_first_byte_timeout);
 	r->r_step = REQ_RECV_RESP_HEAD;
 	return SL_OK;
 }
@@ -288,6 +387,8 @@ upstream_step_send(struct conn *c)
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return SL_AGAIN;
+		if (upstream_can_retry(c))
+			return upstream_retry(c, "failed");
 		log_info("conn %u client %s: send to %s: %s", c->id,
 		    c->c_peer_text, r->r_peer, strerror(errno));
 		return req_fail(c, ERR_READ_ERROR);
@@ -343,9 +444,10 @@ upstream_step_send(struct conn *c)
 		    c->c_peer_text, r->r_peer, strerror(errno));
 		return upstream_early_response(c);
 	}
-	buf_reset(c->obuf);
+	/* obuf keeps the head until the response comes: upstream_retry(). */
+	c->obuf->pos = c->obuf->start;
 	memset(&r->r_scan, 0, sizeof(r->r_scan));
-	req_timer(c, worker_conf->read_timeout);
+	req_timer(c, worker_conf->server_first_byte_timeout);
 	r->r_step = REQ_RECV_RESP_HEAD;
 	return SL_OK;
 }
@@ -449,6 +551,14 @@ upstream_response(struct conn *c, size_t n)
 	if (mode == HTTP_BODY_EOF || r->r_rbody.decode || worker_draining())
 		r->r_keepalive = 0;
 	r->r_status = h->status;
+	/* RFC 9112 §9.3: may this upstream connection serve another request? */
+	r->r_up_keep = h->version == 11 && mode != HTTP_BODY_EOF &&
+	    !r->r_connect && worker_conf->server_persistent_connections;
+	for (i = 0; i < h->nfields; i++)
+		if (http_field_is(&h->fields[i], "Connection") &&
+		    http_list_has(h->fields[i].value, h->fields[i].value_len,
+		    "close"))
+			r->r_up_keep = 0;
 	for (i = 0; i < h->nfields; i++)
 		if (http_field_is(&h->fields[i], "Content-Type")) {
 			r->r_ctype = req_alloc(c, h->fields[i].value_len + 1);
@@ -488,7 +598,8 @@ upstream_step_recv_head(struct conn *c)
 	if (r->r_timed_out) {
 		r->r_timed_out = 0;
 		log_info("conn %u client %s: no response from %s for %s within "
-		    "read_timeout", c->id, c->c_peer_text, r->r_peer, r->r_url);
+		    "server_first_byte_timeout", c->id, c->c_peer_text,
+		    r->r_peer, r->r_url);
 		return req_fail(c, ERR_READ_TIMEOUT);
 	}
 	if (c->ubuf == NULL && (c->ubuf = buf_get(BUF_SMALL)) == NULL)
@@ -529,6 +640,8 @@ upstream_step_recv_head(struct conn *c)
 		}
 		if (rd == -1 && (errno == EAGAIN || errno == EINTR))
 			return SL_AGAIN;
+		if (buf_len(c->ubuf) == 0 && upstream_can_retry(c))
+			return upstream_retry(c, "closed");
 		log_info("conn %u client %s: %s closed %s for %s%s%s", c->id,
 		    c->c_peer_text, r->r_peer, buf_len(c->ubuf) ?
 		    "in the middle of the response head" :

@@ -32,6 +32,7 @@
 #include "dns.h"
 #include "ev.h"
 #include "log.h"
+#include "pool.h"
 #include "sl.h"
 #include "worker.h"
 
@@ -148,6 +149,7 @@ worker_start_drain(void)
 	worker_nlio = 0;
 	ev_timer_stop(&worker_accept_timer);
 	conn_close_idle();
+	pool_close_all();
 	log_info("worker %d: draining %u connections", worker_slot,
 	    conn_count());
 	ev_timer_arm(&worker_drain_timer, worker_conf->shutdown_lifetime,
@@ -220,6 +222,8 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 
 	worker_conf = c;
 	worker_slot = slot;
+	log_set_level(c->debug_level == 0 ? LOG_LVL_NOTICE :
+	    c->debug_level == 1 ? LOG_LVL_INFO : LOG_LVL_DEBUG);
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	(void)prctl(PR_SET_NAME, "sluice-worker");
 

@@ -44,6 +44,7 @@
 #define CONF_FILE_MAX		(16 * 1024 * 1024)
 #define CONF_WORKERS_MAX	64
 #define CONF_HDR_MIN		1024
+#define CONF_FIELDS_MAX		128	/* HTTP_MAX_FIELDS */
 #define CONF_HDR_MAX		(256 * 1024)
 
 /* The state of one conf_load(): where we are, how many errors so far. */
@@ -436,6 +437,103 @@ conf_set_hdrsize(struct conf_parse *p, const struct conf_directive *d,
 	if (*v < CONF_HDR_MIN || *v > CONF_HDR_MAX) {
 		conf_error(p, "'%s' must be between 1 KB and 256 KB", d->name);
 		return -1;
+	}
+	return 0;
+}
+
+/* on | off (squid's boolean words). */
+static int
+conf_set_onoff(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	int *v = CONF_FIELD(p->c, d, int);
+
+	if (strcmp(argv[1], "on") == 0)
+		*v = 1;
+	else if (strcmp(argv[1], "off") == 0)
+		*v = 0;
+	else {
+		conf_error(p, "'%s' must be on or off, not '%s'", d->name,
+		    argv[1]);
+		return -1;
+	}
+	return 0;
+}
+
+/* A count of header fields: the parser holds at most HTTP_MAX_FIELDS. */
+static int
+conf_set_fields(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	long long n;
+
+	if (conf_number(argv[1], 1, CONF_FIELDS_MAX, &n) != 0) {
+		conf_error(p, "'%s' must be 1..%d, not '%s'", d->name,
+		    CONF_FIELDS_MAX, argv[1]);
+		return -1;
+	}
+	*CONF_FIELD(p->c, d, int) = (int)n;
+	return 0;
+}
+
+/* A body size: like conf_set_size, into a uint64_t; 0 means no limit. */
+static int
+conf_set_bodysize(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	size_t v;
+
+	if (conf_parse_size(argv[1], argc > 2 ? argv[2] : NULL, &v) == -1) {
+		conf_error(p, "'%s': bad size '%s%s%s' (units: bytes KB MB GB)",
+		    d->name, argv[1], argc > 2 ? " " : "",
+		    argc > 2 ? argv[2] : "");
+		return -1;
+	}
+	*CONF_FIELD(p->c, d, uint64_t) = v;
+	return 0;
+}
+
+/* forwarded_for on|off|transparent|delete|truncate (squid). */
+static int
+conf_set_forwarded_for(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	static const char *const names[] = {
+		[CONF_XFF_ON] = "on", [CONF_XFF_OFF] = "off",
+		[CONF_XFF_TRANSPARENT] = "transparent",
+		[CONF_XFF_DELETE] = "delete", [CONF_XFF_TRUNCATE] = "truncate",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(argv[1], names[i]) == 0) {
+			*CONF_FIELD(p->c, d, int) = (int)i;
+			return 0;
+		}
+	conf_error(p, "'forwarded_for' must be on, off, transparent, delete "
+	    "or truncate, not '%s'", argv[1]);
+	return -1;
+}
+
+/*
+ * debug_options ALL,N (squid's syntax, one section: ALL).  N 0 keeps
+ * warnings and worse, 1 adds info (the default), 2..9 add debug.
+ */
+static int
+conf_set_debug(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	long long n;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "ALL,", 4) != 0 ||
+		    conf_number(argv[i] + 4, 0, 9, &n) != 0) {
+			conf_error(p, "'debug_options': expected ALL,N with N "
+			    "0..9, not '%s'", argv[i]);
+			return -1;
+		}
+		*CONF_FIELD(p->c, d, int) = (int)n;
 	}
 	return 0;
 }
@@ -936,6 +1034,17 @@ conf_validate(struct conf_parse *p)
 
 	if (c->nlisten == 0) {
 		log_warnx("%s: no http_port", c->path);
+		p->nerrors++;
+	}
+	if (c->request_line_max_size > c->request_header_max_size) {
+		log_warnx("%s: request_line_max_size (%zu) is above "
+		    "request_header_max_size (%zu)", c->path,
+		    c->request_line_max_size, c->request_header_max_size);
+		p->nerrors++;
+	}
+	if (c->server_idle_pconn_max_per_origin > c->server_idle_pconn_max) {
+		log_warnx("%s: server_idle_pconn_max_per_origin is above "
+		    "server_idle_pconn_max", c->path);
 		p->nerrors++;
 	}
 	if (c->visible_hostname == NULL) {

@@ -58,6 +58,15 @@ struct conf_listen {
 
 struct acl_set;		/* compiled by acl/, opaque here */
 
+/** forwarded_for (squid's semantics for X-Forwarded-For). */
+enum conf_xff {
+	CONF_XFF_ON = 0,	/* append the client address */
+	CONF_XFF_OFF,		/* append "unknown" */
+	CONF_XFF_TRANSPARENT,	/* leave the field as received */
+	CONF_XFF_DELETE,	/* remove the field */
+	CONF_XFF_TRUNCATE,	/* replace it with the client address */
+};
+
 struct conf {
 	char			*path;		/* the top-level file */
 
@@ -80,10 +89,24 @@ struct conf {
 	int64_t			 client_lifetime;
 	int64_t			 shutdown_lifetime;
 	int64_t			 dns_timeout;
+	int64_t			 server_first_byte_timeout;	/* request sent -> response head */
+	int64_t			 tunnel_idle_timeout;
+	int64_t			 server_idle_pconn_timeout;
+
+	/* Upstream connection pool (per worker). */
+	int			 server_persistent_connections;
+	int			 server_idle_pconn_max_per_origin;
+	int			 server_idle_pconn_max;
+
+	int			 forwarded_for;		/* enum conf_xff */
+	int			 debug_level;		/* debug_options ALL,N */
 
 	/* Limits, in bytes. */
 	size_t			 request_header_max_size;
 	size_t			 reply_header_max_size;
+	size_t			 request_line_max_size;
+	int			 request_header_max_fields;
+	uint64_t		 request_body_max_size;	/* 0: no limit */
 
 	/* Raw acl and http_access lines, in file order. */
 	struct conf_line	*acl_lines;

@@ -70,6 +70,25 @@ CONF_DIRECTIVE(shutdown_lifetime, 1, 2, conf_set_time, shutdown_lifetime,
     "30 seconds", "how long a stopping worker drains its clients")
 CONF_DIRECTIVE(dns_timeout, 1, 2, conf_set_time, dns_timeout,
     "30 seconds", "limit on one DNS lookup")
+CONF_DIRECTIVE(server_first_byte_timeout, 1, 2, conf_set_time,
+    server_first_byte_timeout, "5 minutes",
+    "limit between sending a request upstream and its response head")
+CONF_DIRECTIVE(tunnel_idle_timeout, 1, 2, conf_set_time, tunnel_idle_timeout,
+    "15 minutes", "idle limit on a CONNECT or Upgrade tunnel")
+CONF_DIRECTIVE(server_idle_pconn_timeout, 1, 2, conf_set_time,
+    server_idle_pconn_timeout, "1 minute",
+    "how long an idle origin connection waits in the pool")
+
+/* Upstream connection pool. */
+CONF_DIRECTIVE(server_persistent_connections, 1, 1, conf_set_onoff,
+    server_persistent_connections, "on",
+    "on|off: keep origin connections open for later requests")
+CONF_DIRECTIVE(server_idle_pconn_max_per_origin, 1, 1, conf_set_int,
+    server_idle_pconn_max_per_origin, "16",
+    "idle pooled connections per origin address and host, per worker")
+CONF_DIRECTIVE(server_idle_pconn_max, 1, 1, conf_set_int,
+    server_idle_pconn_max, "1024",
+    "idle pooled connections in all, per worker")
 
 /* Limits. */
 CONF_DIRECTIVE(request_header_max_size, 1, 2, conf_set_hdrsize,
@@ -78,6 +97,23 @@ CONF_DIRECTIVE(request_header_max_size, 1, 2, conf_set_hdrsize,
 CONF_DIRECTIVE(reply_header_max_size, 1, 2, conf_set_hdrsize,
     reply_header_max_size, "64 KB",
     "largest origin response head, 1 KB..256 KB (502 above)")
+CONF_DIRECTIVE(request_line_max_size, 1, 2, conf_set_hdrsize,
+    request_line_max_size, "16 KB",
+    "longest request line, 1 KB..256 KB (414 above)")
+CONF_DIRECTIVE(request_header_max_fields, 1, 1, conf_set_fields,
+    request_header_max_fields, "100",
+    "most header fields in a request, 1..128 (431 above)")
+CONF_DIRECTIVE(request_body_max_size, 1, 2, conf_set_bodysize,
+    request_body_max_size, "0",
+    "largest request body (413 above); 0: no limit")
+
+/* Headers. */
+CONF_DIRECTIVE(forwarded_for, 1, 1, conf_set_forwarded_for, forwarded_for,
+    "on", "on|off|transparent|delete|truncate: X-Forwarded-For")
+
+/* Diagnostics. */
+CONF_DIRECTIVE(debug_options, 1, CONF_ARGS_ANY, conf_set_debug, debug_level,
+    "ALL,1", "ALL,N: cache_log detail; 0 warnings, 1 info, 2 and up debug")
 
 /* Access control: stored raw, compiled by acl/ (acl.h). */
 CONF_DIRECTIVE(acl, 2, CONF_ARGS_ANY, conf_set_acl, acl_lines, NULL,

@@ -1,0 +1,48 @@
+/*
+ * pool.h -- the worker's pool of idle upstream connections.
+ *
+ * Runs in the workers.  A connection whose response ended cleanly (a
+ * self-delimited body read to its end, nothing more sent by the origin,
+ * the origin willing: RFC 9112 §9.3) waits here for the next request to
+ * the same origin.  The key is the connected address (with its port)
+ * and the host name the requests named: a name is never sent on a
+ * connection that was opened for another name, so an ACL decision made
+ * after DNS for one name is never reused for another.
+ *
+ * Bounds: server_idle_pconn_max_per_origin per key and
+ * server_idle_pconn_max in all (the least recently used idle connection
+ * is closed to make room); each waits at most server_idle_pconn_timeout.
+ * An idle connection that becomes readable (the origin closed it, or
+ * sent bytes nobody asked for) is closed at once.
+ *
+ * Caveats:
+ *  - The pool takes and gives plain fds: the caller registers the fd with
+ *    its own ev_io after pool_get().
+ *  - A connection taken from the pool may still turn out dead (the
+ *    origin closed it while we were busy): the caller retries idempotent
+ *    requests once on a fresh connection (upstream.c).
+ */
+#ifndef SLUICE_POOL_H
+#define SLUICE_POOL_H
+
+#include <sys/socket.h>
+
+/**
+ * @brief Take an idle connection to @p sa for @p host.
+ * @param[out] nreq  requests already served on it.
+ * @return an fd (blocking mode untouched: non-blocking), or -1 when none.
+ */
+int	pool_get(const struct sockaddr *sa, const char *host, unsigned *nreq);
+/**
+ * @brief Give an fd to the pool (it owns it from now on, even when it
+ *	closes it at once because the pool is full, disabled or draining).
+ * @param[in] nreq  requests served on it so far.
+ */
+void	pool_put(int fd, const struct sockaddr *sa, const char *host,
+	    unsigned nreq);
+/** @brief Close every idle connection (drain, shutdown). */
+void	pool_close_all(void);
+/** @brief Idle connections now in this worker's pool. */
+unsigned pool_count(void);
+
+#endif
