@@ -281,6 +281,25 @@ static const struct {
 	{ "http_port 3128\nreply_header_max_size 1023\n",
 	    "e.conf:2: 'reply_header_max_size' must be between 1 KB and 256 KB",
 	    "a header size below 1 KB is an error" },
+	{ "http_port 3128\nserver_persistent_connections yes\n",
+	    "e.conf:2: 'server_persistent_connections' must be on or off",
+	    "an on|off directive refuses other words" },
+	{ "http_port 3128\nrequest_header_max_fields 129\n",
+	    "e.conf:2: 'request_header_max_fields' must be 1..128",
+	    "request_header_max_fields above the parser's 128 is an error" },
+	{ "http_port 3128\nrequest_body_max_size 5 PB\n",
+	    "e.conf:2: 'request_body_max_size': bad size '5 PB'",
+	    "a bad request_body_max_size is an error" },
+	{ "http_port 3128\nforwarded_for sometimes\n",
+	    "e.conf:2: 'forwarded_for' must be on, off, transparent, delete "
+	    "or truncate", "an unknown forwarded_for mode is an error" },
+	{ "http_port 3128\ndebug_options ALL,12\n",
+	    "e.conf:2: 'debug_options': expected ALL,N",
+	    "debug_options out of 0..9 is an error" },
+	{ "http_port 3128\nrequest_line_max_size 128 KB\n",
+	    "e.conf: request_line_max_size (131072) is above "
+	    "request_header_max_size", "a request line limit above the head "
+	    "limit is an error" },
 	{ "http_port 3128\nread_timeout 5 fortnights\n",
 	    "e.conf:2: 'read_timeout': bad time '5 fortnights'",
 	    "a bad time unit is an error" },
@@ -415,6 +434,26 @@ test_defaults(void)
 	    "request_header_max_size defaults to 64 KB");
 	is_int(c->reply_header_max_size, 65536,
 	    "reply_header_max_size defaults to 64 KB");
+	is_int(c->server_first_byte_timeout, 300000,
+	    "server_first_byte_timeout defaults to 5 min");
+	is_int(c->tunnel_idle_timeout, 900000,
+	    "tunnel_idle_timeout defaults to 15 min");
+	is_int(c->server_idle_pconn_timeout, 60000,
+	    "server_idle_pconn_timeout defaults to 1 min (squid)");
+	is_int(c->server_persistent_connections, 1,
+	    "server_persistent_connections defaults to on");
+	is_int(c->server_idle_pconn_max_per_origin, 16,
+	    "server_idle_pconn_max_per_origin defaults to 16");
+	is_int(c->server_idle_pconn_max, 1024,
+	    "server_idle_pconn_max defaults to 1024");
+	is_int(c->request_line_max_size, 16384,
+	    "request_line_max_size defaults to 16 KB");
+	is_int(c->request_header_max_fields, 100,
+	    "request_header_max_fields defaults to 100");
+	is_int((long long)c->request_body_max_size, 0,
+	    "request_body_max_size defaults to 0 (no limit, as squid)");
+	is_int(c->forwarded_for, CONF_XFF_ON, "forwarded_for defaults to on");
+	is_int(c->debug_level, 1, "debug_options defaults to ALL,1");
 	ok(c->nacl_lines == 0 && c->naccess_lines == 0 && c->acl == NULL,
 	    "no acl or http_access lines by default");
 	conf_free(c);
@@ -834,7 +873,7 @@ main(void)
 	    sizeof(time_cases) / sizeof(time_cases[0]) +
 	    sizeof(listen_cases) / sizeof(listen_cases[0]) +
 	    2 * sizeof(error_cases) / sizeof(error_cases[0])) +
-	    23 + 33 + 10 + 6 + 14 + 2 + 3 + 9 + 5);
+	    23 + 33 + 11 + 10 + 6 + 14 + 2 + 3 + 9 + 5);
 
 	test_units();
 	test_listen();

@@ -22,6 +22,8 @@
 	    "Access to this URL is denied by the proxy's rules.")	\
 	X(ERR_REQUEST_TIMEOUT, 408, "Request Timeout",			\
 	    "The request was not received in time.")			\
+	X(ERR_BODY_TOO_BIG, 413, "Content Too Large",			\
+	    "The request body is larger than the proxy accepts.")	\
 	X(ERR_URI_TOO_LONG, 414, "URI Too Long",			\
 	    "The request line is longer than the proxy accepts.")	\
 	X(ERR_EXPECTATION_FAILED, 417, "Expectation Failed",		\

@@ -26,6 +26,7 @@
 #include "acl.h"
 #include "conf.h"
 #include "conn.h"
+#include "http_hdr.h"
 #include "log.h"
 #include "sl.h"
 #include "str.h"
@@ -75,6 +76,7 @@ req_reset(struct conn *c)
 	c->r.r_code = "TCP_MISS";
 	c->r.r_hier = "HIER_NONE";
 	c->r.r_err = ERRPAGE_COUNT;
+	c->r.r_maxfwd = -1;
 }
 
 static void
@@ -347,6 +349,14 @@ req_step_recv_head(struct conn *c)
 				r->r_step = REQ_PARSE;
 				return SL_OK;
 			}
+			if (!r->r_scan.first_line_done && buf_len(c->cbuf) >
+			    worker_conf->request_line_max_size) {
+				log_info("conn %u client %s: request line over "
+				    "%zu bytes", c->id, c->c_peer_text,
+				    worker_conf->request_line_max_size);
+				r->r_code = "NONE_NONE";
+				return req_fail(c, ERR_URI_TOO_LONG);
+			}
 			if (buf_len(c->cbuf) >= max) {
 				/* RFC 9112 §3: 414 for a long line, else 431. */
 				log_info("conn %u client %s: request head over %zu "
@@ -579,6 +589,20 @@ req_step_parse(struct conn *c)
 		return req_fail(c, rc == 431 ? ERR_TOO_BIG :
 		    rc == 505 ? ERR_UNSUP_HTTPVERSION : ERR_INVALID_REQ);
 	}
+	/* RFC 9112 §3: a request line over the limit gets 414. */
+	if ((size_t)(h->target - h->method) + h->target_len + 9 >
+	    worker_conf->request_line_max_size) {
+		log_info("conn %u client %s: request line over %zu bytes",
+		    c->id, c->c_peer_text, worker_conf->request_line_max_size);
+		return req_fail(c, ERR_URI_TOO_LONG);
+	}
+	/* RFC 6585 §5: too many fields is 431 as well. */
+	if (h->nfields > (size_t)worker_conf->request_header_max_fields) {
+		log_info("conn %u client %s: %zu header fields, over "
+		    "request_header_max_fields", c->id, c->c_peer_text,
+		    h->nfields);
+		return req_fail(c, ERR_TOO_BIG);
+	}
 	r->r_version = h->version;
 	r->r_method = req_strdup(c, h->method, h->method_len);
 	r->r_connect = strcmp(r->r_method, "CONNECT") == 0;
@@ -606,6 +630,14 @@ req_step_parse(struct conn *c)
 	}
 	if (req_make_url(c) == -1)
 		return req_fail(c, ERR_TOO_BIG);
+	/* RFC 9110 §15.5.14: a declared length over the limit: 413 at once. */
+	if (worker_conf->request_body_max_size > 0 &&
+	    mode == HTTP_BODY_LENGTH && len > worker_conf->request_body_max_size) {
+		log_info("conn %u client %s: request body of %llu bytes for %s "
+		    "over request_body_max_size", c->id, c->c_peer_text,
+		    (unsigned long long)len, r->r_url);
+		return req_fail(c, ERR_BODY_TOO_BIG);
+	}
 
 	for (i = 0; i < h->nfields; i++) {
 		struct http_field *f = &h->fields[i];
@@ -624,6 +656,20 @@ req_step_parse(struct conn *c)
 			}
 			if (r->r_version == 11 && !r->r_body.done)
 				r->r_expect_continue = 1;
+		} else if (http_field_is(f, "Max-Forwards") &&
+		    (strcmp(r->r_method, "OPTIONS") == 0 ||
+		    strcmp(r->r_method, "TRACE") == 0)) {
+			/* RFC 9110 §7.6.2: 1*DIGIT; anything else is ignored. */
+			size_t k;
+			long v = 0;
+
+			for (k = 0; k < f->value_len && k < 9; k++) {
+				if (f->value[k] < '0' || f->value[k] > '9')
+					break;
+				v = v * 10 + (f->value[k] - '0');
+			}
+			if (k == f->value_len && k > 0 && r->r_maxfwd == -1)
+				r->r_maxfwd = (int)v;
 		} else if (http_field_is(f, "Via")) {
 			/* RFC 9110 §7.6.3: our own pseudonym means a loop. */
 			char mark[300];
@@ -698,11 +744,82 @@ req_dns_done(void *arg, int rc, const struct sockaddr_storage *addrs,
 		req_run(c);
 }
 
+/*
+ * RFC 9110 §7.6.2: an OPTIONS or TRACE with Max-Forwards: 0 is ours to
+ * answer.  TRACE reflects the request head as message/http (§9.3.8),
+ * without the credentials fields; OPTIONS says what we forward.
+ */
+static int
+req_answer_self(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct http_head *h = r->r_head;
+	struct buf *o, *body;
+	size_t i;
+	int trace = strcmp(r->r_method, "TRACE") == 0;
+
+	if (trace && r->r_body.mode != HTTP_BODY_NONE) {
+		log_info("conn %u client %s: TRACE with a body", c->id,
+		    c->c_peer_text);
+		return req_fail(c, ERR_INVALID_REQ);
+	}
+	/* An unread body must not be taken for the next request. */
+	if (!r->r_body.done || worker_draining())
+		r->r_keepalive = 0;
+	body = buf_get(BUF_SMALL);
+	if (body == NULL)
+		return req_fail(c, ERR_NO_RESOURCES);
+	if (trace) {
+		if (buf_printf(body, "%s %.*s HTTP/1.%d\r\n", r->r_method,
+		    (int)h->target_len, h->target, r->r_version % 10) == -1)
+			goto toobig;
+		for (i = 0; i < h->nfields; i++) {
+			if (http_field_is(&h->fields[i], "Proxy-Authorization") ||
+			    http_field_is(&h->fields[i], "Authorization") ||
+			    http_field_is(&h->fields[i], "Cookie"))
+				continue;
+			if (http_hdr_copy(body, &h->fields[i]) == -1)
+				goto toobig;
+		}
+		if (buf_append(body, "\r\n", 2) == -1)
+			goto toobig;
+	}
+	o = c->obuf = buf_get(BUF_SMALL + 512);
+	if (o == NULL) {
+		buf_put(body);
+		return req_fail(c, ERR_NO_RESOURCES);
+	}
+	if (buf_printf(o, "HTTP/1.1 200 OK\r\nServer: sluice/" PACKAGE_VERSION
+	    "\r\n%sContent-Length: %zu\r\n%s%s\r\n", trace ?
+	    "Content-Type: message/http\r\n" : "Allow: GET, HEAD, POST, PUT, "
+	    "DELETE, OPTIONS, TRACE, PATCH, CONNECT\r\n", buf_len(body),
+	    r->r_keepalive ? "" : "Connection: close\r\n",
+	    r->r_version == 10 && r->r_keepalive ?
+	    "Connection: keep-alive\r\n" : "") == -1 ||
+	    buf_append(o, body->pos, buf_len(body)) == -1)
+		goto toobig;
+	buf_put(body);
+	log_info("conn %u client %s: %s %s with Max-Forwards: 0 answered by "
+	    "the proxy", c->id, c->c_peer_text, r->r_method, r->r_url);
+	req_consume_head(c);
+	r->r_status = 200;
+	r->r_ctype = trace ? "message/http" : NULL;
+	r->r_synth = 1;
+	r->r_step = REQ_DELIVER;
+	return SL_OK;
+toobig:
+	buf_put(body);
+	return req_fail(c, ERR_TOO_BIG);
+}
+
 int
 req_step_resolve(struct conn *c)
 {
 	struct req *r = &c->r;
 	struct sockaddr_storage ss;
+
+	if (r->r_maxfwd == 0)
+		return req_answer_self(c);
 
 	if (r->r_timed_out) {
 		r->r_timed_out = 0;

@@ -121,6 +121,40 @@ upstream_head_buf(size_t need)
 }
 
 /*
+ * X-Forwarded-For as forwarded_for says (squid's semantics): on appends
+ * the client address to the list received (several fields are one list,
+ * RFC 9110 §5.3), off appends "unknown", truncate keeps only the client
+ * address, delete drops the field; transparent copies it unchanged (in
+ * the caller's loop).  @p nxff fields were received.
+ */
+static int
+upstream_xff(struct conn *c, struct buf *o, size_t nxff)
+{
+	const struct http_head *h = c->r.r_head;
+	int mode = worker_conf->forwarded_for;
+	const char *sep = "";
+	size_t i;
+
+	if (mode == CONF_XFF_TRANSPARENT || mode == CONF_XFF_DELETE)
+		return 0;
+	if (buf_printf(o, "X-Forwarded-For: ") == -1)
+		return -1;
+	for (i = 0; nxff > 0 && mode != CONF_XFF_TRUNCATE && i < h->nfields;
+	    i++) {
+		const struct http_field *f = &h->fields[i];
+
+		if (!http_field_is(f, "X-Forwarded-For") || f->value_len == 0)
+			continue;
+		if (buf_printf(o, "%s%.*s", sep, (int)f->value_len,
+		    f->value) == -1)
+			return -1;
+		sep = ", ";
+	}
+	return buf_printf(o, "%s%s\r\n", sep, mode == CONF_XFF_OFF ?
+	    "unknown" : c->c_peer_text);
+}
+
+/*
  * The request as it goes upstream (RFC 9112 §3.2.1: origin-form to an
  * origin server; RFC 9110 §7.2: Host from the target URI; §7.6: no
  * hop-by-hop fields, our Via appended).
@@ -131,7 +165,7 @@ upstream_build_request(struct conn *c)
 	struct req *r = &c->r;
 	struct http_head *h = r->r_head;
 	struct buf *o;
-	size_t i;
+	size_t i, xff = 0;
 	int v6 = strchr(r->r_host, ':') != NULL;
 
 	o = c->obuf = upstream_head_buf(r->r_head_len + strlen(r->r_host) +
@@ -153,9 +187,23 @@ upstream_build_request(struct conn *c)
 		/* We answer 100-continue ourselves (RFC 9110 §10.1.1). */
 		if (r->r_expect_continue && http_field_is(f, "Expect"))
 			continue;
+		if (http_field_is(f, "X-Forwarded-For") &&
+		    worker_conf->forwarded_for != CONF_XFF_TRANSPARENT) {
+			xff++;
+			continue;	/* rewritten below */
+		}
+		if (r->r_maxfwd >= 0 && http_field_is(f, "Max-Forwards")) {
+			/* RFC 9110 §7.6.2: decrement on the way. */
+			if (buf_printf(o, "Max-Forwards: %d\r\n",
+			    r->r_maxfwd - 1) == -1)
+				return -1;
+			continue;
+		}
 		if (http_hdr_copy(o, f) == -1)
 			return -1;
 	}
+	if (upstream_xff(c, o, xff) == -1)
+		return -1;
 	if (r->r_body.mode == HTTP_BODY_CHUNKED &&
 	    buf_printf(o, "Transfer-Encoding: chunked\r\n") == -1)
 		return -1;
@@ -422,6 +470,18 @@ upstream_step_send(struct conn *c)
 	}
 	rc = req_relay_body(c, &r->r_body, c->cbuf, c->c_io.fd, c->u_io.fd,
 	    &r->r_bytes_up, &side);
+	/*
+	 * A chunked body has no declared length: it is cut when it passes
+	 * request_body_max_size.  The origin got an incomplete request, so
+	 * its connection goes; the client gets 413 (RFC 9110 §15.5.14).
+	 */
+	if (worker_conf->request_body_max_size > 0 &&
+	    r->r_bytes_up > worker_conf->request_body_max_size) {
+		log_info("conn %u client %s: chunked request body for %s over "
+		    "request_body_max_size", c->id, c->c_peer_text, r->r_url);
+		r->r_keepalive = 0;
+		return req_fail(c, ERR_BODY_TOO_BIG);
+	}
 	if (rc == SL_AGAIN) {
 		if (upstream_answered(c))
 			return upstream_early_response(c);
