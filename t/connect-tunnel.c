@@ -41,7 +41,7 @@ main(void)
 	char target[64], buf[64], *line;
 	int dead, other, rc;
 
-	plan(19 + HARNESS_STOP_TESTS + HARNESS_END_TESTS);
+	plan(20 + HARNESS_STOP_TESTS + HARNESS_END_TESTS);
 
 	e = echo_start();
 	dead = harness_free_port();
@@ -53,7 +53,8 @@ main(void)
 	    "acl SSL_ports port %ECHO% %DEAD%\n"
 	    "http_access deny CONNECT !SSL_ports\n"
 	    "http_access allow localhost\n"
-	    "http_access deny all\n");
+	    "http_access deny all\n"
+	    "debug_options ALL,2\n");
 	if (harness_start(&h) == -1)
 		bail_out("sluice did not start");
 
@@ -85,6 +86,11 @@ main(void)
 	    strtoull(buf, NULL, 10) >= TUNNEL_BYTES,
 	    "access log: the tunnel's byte count covers the 1 MB (%s)",
 	    line != NULL ? buf : "no line");
+	free(line);
+	line = harness_file_wait(h.cache_log, 2000, "tunnel to", target,
+	    "done", NULL);
+	like(line, ", spliced", "both directions went through splice(2), "
+	    "not user space");
 	free(line);
 
 	/* A small exchange, then the client closes without half-close. */

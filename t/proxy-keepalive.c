@@ -52,16 +52,17 @@ main(void)
 	struct client_resp r;
 	struct raw c;
 	struct raw_resp rr;
-	char req[2048];
+	char req[2048], *line;
 	int n;
 
-	plan(23 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(24 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
 	harness_init(&h, 1);
-	harness_conf(&h, "http_access allow localhost\nhttp_access deny all\n");
+	harness_conf(&h, "http_access allow localhost\nhttp_access deny all\n"
+	    "debug_options ALL,2\n");
 	if (harness_start(&h) == -1)
 		bail_out("sluice did not start");
 
@@ -78,6 +79,10 @@ main(void)
 	is_int(client_do(cl, &q, &r), 200, "2nd request: 200");
 	ok(r.body_len == 100000 && r.body_hash ==
 	    harness_pattern_hash(100000), "2nd request: 100 KB body intact");
+	line = harness_file_wait(h.cache_log, 2000, "splicing a body of known",
+	    NULL);
+	ok(line != NULL, "the 100 KB body went through splice(2)");
+	free(line);
 	is_int(r.num_connects, 0, "2nd request reused the connection");
 	client_resp_free(&r);
 

@@ -88,6 +88,8 @@ conn_close(struct conn *c)
 		c->r.r_dnsq = NULL;
 	}
 	upstream_release(c);
+	spipe_close(&c->r.r_body.sp);
+	spipe_close(&c->r.r_rbody.sp);
 	fd = c->c_io.fd;
 	ev_io_stop(&c->c_io);
 	close(fd);

@@ -34,6 +34,7 @@
 #include "http_parse.h"
 #include "req_steps.h"
 #include "sockaddr.h"
+#include "splice.h"
 
 #define CONN_MAGIC	0x636f6e6eU
 
@@ -52,6 +53,8 @@ struct body {
 	int			decode;		/* de-chunk for an HTTP/1.0 client */
 	int			done;		/* the whole body has been scanned */
 	size_t			ready;		/* scanned bytes at buf->pos to write */
+	struct spipe		sp;		/* zero-copy path, once the buffer is empty */
+	int			copy;		/* bytes must cross user space (no splice) */
 };
 
 struct req {

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -208,6 +209,62 @@ req_body_scan(struct body *bd, struct buf *b)
 	return 0;
 }
 
+/* Bodies at least this long go through splice(2) once the buffer is empty. */
+#define REQ_SPLICE_MIN	65536
+
+/*
+ * The zero-copy leg of req_relay_body(): the buffer is empty and the
+ * rest of the body needs no inspection (its length is known or it ends
+ * at close, nothing to de-chunk).  Reads stop at the body's end, so
+ * whatever follows it stays in the socket.
+ */
+static int
+req_relay_splice(struct conn *c, struct body *bd, int sfd, int dfd,
+    uint64_t *counter, int *side)
+{
+	uint64_t in, out;
+	int eof = 0;
+
+	if (spipe_pump(&bd->sp, sfd, dfd, bd->mode == HTTP_BODY_LENGTH ?
+	    bd->left : UINT64_MAX, &in, &out, &eof, side) == -1)
+		return SL_ERROR;
+	*counter += out;
+	if (bd->mode == HTTP_BODY_LENGTH) {
+		bd->left -= in;
+		if (bd->left == 0)
+			bd->done = 1;
+	}
+	if (eof) {
+		if (bd->mode != HTTP_BODY_EOF) {
+			*side = 's';
+			return SL_ERROR;
+		}
+		bd->done = 1;
+	}
+	if (in > 0 || out > 0)
+		req_timer(c, worker_conf->read_timeout);
+	if (bd->done && bd->sp.len == 0)
+		return SL_OK;
+	return SL_AGAIN;
+}
+
+/* Is the rest of @p bd for splice(2), and is its pipe open? */
+static int
+req_splice_start(struct conn *c, struct body *bd, const struct buf *b)
+{
+	if (bd->sp.open)
+		return 1;
+	if (bd->copy || bd->decode || bd->done || bd->ready > 0 ||
+	    buf_len(b) > 0 || !(bd->mode == HTTP_BODY_EOF ||
+	    (bd->mode == HTTP_BODY_LENGTH && bd->left >= REQ_SPLICE_MIN)))
+		return 0;
+	if (spipe_open(&bd->sp) == -1)
+		return 0;	/* EMFILE and the like: copy instead */
+	log_debug("conn %u: splicing a body of %s bytes", c->id,
+	    bd->mode == HTTP_BODY_EOF ? "unknown" : "known");
+	return 1;
+}
+
 int
 req_relay_body(struct conn *c, struct body *bd, struct buf *b, int sfd,
     int dfd, uint64_t *counter, int *side)
@@ -216,6 +273,8 @@ req_relay_body(struct conn *c, struct body *bd, struct buf *b, int sfd,
 	int progress;
 
 	for (;;) {
+		if (req_splice_start(c, bd, b))
+			return req_relay_splice(c, bd, sfd, dfd, counter, side);
 		progress = 0;
 		if (bd->ready > 0) {
 			n = send(dfd, b->pos, bd->ready, MSG_NOSIGNAL);
@@ -231,6 +290,8 @@ req_relay_body(struct conn *c, struct body *bd, struct buf *b, int sfd,
 		}
 		if (bd->done && bd->ready == 0)
 			return SL_OK;
+		if (req_splice_start(c, bd, b))
+			return req_relay_splice(c, bd, sfd, dfd, counter, side);
 		if (!bd->done) {
 			if (buf_room(b) == 0)
 				buf_compact(b);
@@ -1021,6 +1082,8 @@ req_step_finish(struct conn *c)
 
 	ev_timer_stop(&c->c_timer);
 	upstream_release(c);
+	spipe_close(&r->r_body.sp);
+	spipe_close(&r->r_rbody.sp);
 	if (r->r_dnsq != NULL)
 		dns_cancel(r->r_dnsq);
 	keep = r->r_keepalive && !worker_draining() &&

@@ -8,7 +8,12 @@
  * when it has data, so a slow reader slows its writer (backpressure).
  * An EOF from one side is passed on as shutdown(SHUT_WR) to the other
  * once its buffer is drained (half-close); the tunnel ends when both
- * directions have ended, on an error, or after read_timeout of silence.
+ * directions have ended, on an error, or after tunnel_idle_timeout of
+ * silence.
+ *
+ * Once a direction's buffer is empty it moves to a pipe and splice(2):
+ * the bytes no longer cross user space, and the buffers go back to the
+ * freelist, so a long-lived tunnel holds two pipes and no buffer.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -17,6 +22,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -68,6 +74,41 @@ tunnel_pump(int sfd, int dfd, struct buf *b, int *eof, int *src_eof,
 	return progress;
 }
 
+/* One direction through its pipe; same contract as tunnel_pump(). */
+static int
+tunnel_splice(int sfd, int dfd, struct spipe *sp, int *eof, int *src_eof,
+    uint64_t *counter)
+{
+	uint64_t in, out;
+	int side = 0, was_eof = *src_eof;
+
+	if (spipe_pump(sp, sfd, dfd, UINT64_MAX, &in, &out, src_eof,
+	    &side) == -1)
+		return -1;
+	*counter += out;
+	if (*src_eof && !*eof && sp->len == 0) {
+		(void)shutdown(dfd, SHUT_WR);
+		*eof = 1;
+		return 1;
+	}
+	return in > 0 || out > 0 || *src_eof != was_eof;
+}
+
+/* Move a direction whose buffer is empty to splice; keep the buffer if not. */
+static void
+tunnel_try_splice(struct conn *c, struct buf **b, struct spipe *sp)
+{
+	if (sp->open || *b == NULL || buf_len(*b) > 0)
+		return;
+	if (spipe_open(sp) == -1) {
+		log_debug("conn %u: no pipe for the tunnel (%s): copying",
+		    c->id, strerror(errno));
+		return;
+	}
+	buf_put(*b);
+	*b = NULL;
+}
+
 int
 tunnel_step(struct conn *c)
 {
@@ -76,7 +117,8 @@ tunnel_step(struct conn *c)
 
 	if (r->r_timed_out) {
 		r->r_timed_out = 0;
-		log_info("conn %u client %s: tunnel to %s idle for read_timeout",
+		log_info("conn %u client %s: tunnel to %s idle for "
+		    "tunnel_idle_timeout",
 		    c->id, c->c_peer_text, r->r_url);
 		r->r_keepalive = 0;
 		r->r_step = REQ_LOG;
@@ -90,16 +132,34 @@ tunnel_step(struct conn *c)
 		r->r_step = REQ_LOG;
 		return SL_OK;
 	}
-	if (c->ubuf == NULL && (c->ubuf = buf_get(BUF_SMALL)) == NULL) {
+	if (!r->r_rbody.sp.open && spipe_open(&r->r_rbody.sp) == -1)
+		log_debug("conn %u: no pipe for the tunnel (%s): copying",
+		    c->id, strerror(errno));
+	if (!r->r_rbody.sp.open && c->ubuf == NULL &&
+	    (c->ubuf = buf_get(BUF_SMALL)) == NULL) {
 		r->r_keepalive = 0;
 		r->r_step = REQ_LOG;
 		return SL_OK;
 	}
 	do {
-		up = tunnel_pump(c->c_io.fd, c->u_io.fd, c->cbuf,
-		    &r->r_t_up_eof, &r->r_t_up_src_eof, &r->r_bytes_up);
-		down = tunnel_pump(c->u_io.fd, c->c_io.fd, c->ubuf,
-		    &r->r_t_down_eof, &r->r_t_down_src_eof, &r->r_bytes_out);
+		tunnel_try_splice(c, &c->cbuf, &r->r_body.sp);
+		tunnel_try_splice(c, &c->ubuf, &r->r_rbody.sp);
+		if (r->r_body.sp.open)
+			up = tunnel_splice(c->c_io.fd, c->u_io.fd,
+			    &r->r_body.sp, &r->r_t_up_eof, &r->r_t_up_src_eof,
+			    &r->r_bytes_up);
+		else
+			up = tunnel_pump(c->c_io.fd, c->u_io.fd, c->cbuf,
+			    &r->r_t_up_eof, &r->r_t_up_src_eof,
+			    &r->r_bytes_up);
+		if (r->r_rbody.sp.open)
+			down = tunnel_splice(c->u_io.fd, c->c_io.fd,
+			    &r->r_rbody.sp, &r->r_t_down_eof,
+			    &r->r_t_down_src_eof, &r->r_bytes_out);
+		else
+			down = tunnel_pump(c->u_io.fd, c->c_io.fd, c->ubuf,
+			    &r->r_t_down_eof, &r->r_t_down_src_eof,
+			    &r->r_bytes_out);
 		if (up < 0 || down < 0) {
 			log_info("conn %u client %s: tunnel to %s: %s", c->id,
 			    c->c_peer_text, r->r_url, strerror(errno));
@@ -109,13 +169,14 @@ tunnel_step(struct conn *c)
 		}
 		moved = up > 0 || down > 0;
 		if (moved)
-			req_timer(c, worker_conf->read_timeout);
+			req_timer(c, worker_conf->tunnel_idle_timeout);
 	} while (moved);
 	if (r->r_t_up_eof && r->r_t_down_eof) {
 		log_debug("conn %u client %s: tunnel to %s done, %llu bytes up, "
-		    "%llu down", c->id, c->c_peer_text, r->r_url,
+		    "%llu down%s", c->id, c->c_peer_text, r->r_url,
 		    (unsigned long long)r->r_bytes_up,
-		    (unsigned long long)r->r_bytes_out);
+		    (unsigned long long)r->r_bytes_out, r->r_body.sp.open &&
+		    r->r_rbody.sp.open ? ", spliced" : "");
 		r->r_keepalive = 0;
 		r->r_step = REQ_LOG;
 		return SL_OK;
