@@ -454,6 +454,10 @@ test_defaults(void)
 	    "request_body_max_size defaults to 0 (no limit, as squid)");
 	is_int(c->forwarded_for, CONF_XFF_ON, "forwarded_for defaults to on");
 	is_int(c->debug_level, 1, "debug_options defaults to ALL,1");
+	is_int(c->positive_dns_ttl, 21600000,
+	    "positive_dns_ttl defaults to 6 hours (squid)");
+	is_int(c->negative_dns_ttl, 60000,
+	    "negative_dns_ttl defaults to 1 minute (squid)");
 	ok(c->nacl_lines == 0 && c->naccess_lines == 0 && c->acl == NULL,
 	    "no acl or http_access lines by default");
 	conf_free(c);
@@ -873,7 +877,7 @@ main(void)
 	    sizeof(time_cases) / sizeof(time_cases[0]) +
 	    sizeof(listen_cases) / sizeof(listen_cases[0]) +
 	    2 * sizeof(error_cases) / sizeof(error_cases[0])) +
-	    23 + 33 + 11 + 10 + 6 + 14 + 2 + 3 + 9 + 5);
+	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5);
 
 	test_units();
 	test_listen();

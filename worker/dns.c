@@ -13,6 +13,8 @@
 #include <sys/epoll.h>
 
 #include <ares.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +29,19 @@ struct dns_query {
 	void		*arg;
 	int		 starting;	/* inside ares_getaddrinfo() */
 	int		 finished;	/* the callback ran while starting */
+	char		 host[256];	/* for the cache */
 };
+
+struct dns_cached {
+	int64_t			 expires;	/* ev_now() ms; 0: empty slot */
+	int			 rc;		/* 0, or the negative status */
+	size_t			 naddrs;
+	struct sockaddr_storage	 addrs[DNS_MAX_ADDRS];
+	char			 host[256];
+};
+
+static struct dns_cached	*dns_cache;	/* DNS_CACHE_SLOTS, or NULL */
+static int64_t			 dns_pos_ttl, dns_neg_ttl;
 
 static ares_channel	dns_channel;
 static struct ev_io	dns_io[DNS_MAX_SOCKS];
@@ -105,11 +119,47 @@ dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 		log_warn("dns: epoll add of fd %d", (int)fd);
 }
 
+static struct dns_cached *
+dns_cache_slot(const char *host)
+{
+	uint32_t h = 2166136261u;
+	const char *p;
+
+	for (p = host; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &dns_cache[h % DNS_CACHE_SLOTS];
+}
+
+/* Keep an answer: addresses for their TTL, "no such name" for a while. */
+static void
+dns_cache_put(const char *host, int rc, const struct sockaddr_storage *addrs,
+    size_t naddrs, int64_t ttl_ms)
+{
+	struct dns_cached *e;
+
+	if (dns_cache == NULL || ttl_ms <= 0 || strlen(host) >= sizeof(e->host))
+		return;
+	e = dns_cache_slot(host);
+	e->expires = ev_now() + ttl_ms;
+	e->rc = rc;
+	e->naddrs = naddrs;
+	if (naddrs > 0)
+		memcpy(e->addrs, addrs, naddrs * sizeof(addrs[0]));
+	strcpy(e->host, host);
+}
+
 int
-dns_init(const char *servers, int64_t timeout_ms)
+dns_init(const char *servers, int64_t timeout_ms, int64_t pos_ttl_ms,
+    int64_t neg_ttl_ms)
 {
 	struct ares_options o;
 	int rc, i;
+
+	dns_pos_ttl = pos_ttl_ms;
+	dns_neg_ttl = neg_ttl_ms;
+	if ((pos_ttl_ms > 0 || neg_ttl_ms > 0) &&
+	    (dns_cache = calloc(DNS_CACHE_SLOTS, sizeof(*dns_cache))) == NULL)
+		log_warnx("dns: no memory for the cache; going without");
 
 	for (i = 0; i < DNS_MAX_SOCKS; i++)
 		dns_io[i].fd = -1;
@@ -146,7 +196,9 @@ dns_addrinfo_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 	struct sockaddr_storage addrs[DNS_MAX_ADDRS];
 	struct ares_addrinfo_node *n;
 	size_t naddrs = 0;
+	int64_t ttl = dns_pos_ttl;
 
+	(void)timeouts;
 	if (status == ARES_SUCCESS && res != NULL) {
 		for (n = res->nodes; n != NULL && naddrs < DNS_MAX_ADDRS;
 		    n = n->ai_next) {
@@ -156,10 +208,18 @@ dns_addrinfo_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 			memset(&addrs[naddrs], 0, sizeof(addrs[0]));
 			memcpy(&addrs[naddrs], n->ai_addr, n->ai_addrlen);
 			naddrs++;
+			/* The smallest TTL; 0 (the hosts file) is not kept. */
+			if ((int64_t)n->ai_ttl * 1000 < ttl)
+				ttl = n->ai_ttl < 0 ? 0 : (int64_t)n->ai_ttl * 1000;
 		}
 		if (naddrs == 0)
 			status = ARES_ENODATA;
+		else
+			dns_cache_put(q->host, 0, addrs, naddrs, ttl);
 	}
+	/* RFC 2308: the name or its addresses do not exist. */
+	if (status == ARES_ENOTFOUND || status == ARES_ENODATA)
+		dns_cache_put(q->host, status, NULL, 0, dns_neg_ttl);
 	if (res != NULL)
 		ares_freeaddrinfo(res);
 	if (q->cb != NULL)
@@ -177,10 +237,19 @@ dns_resolve(const char *host, dns_done_f *cb, void *arg, struct dns_query **qp)
 	struct dns_query *q;
 
 	*qp = NULL;
+	if (dns_cache != NULL) {
+		struct dns_cached *e = dns_cache_slot(host);
+
+		if (e->expires > ev_now() && strcmp(e->host, host) == 0) {
+			cb(arg, e->rc, e->addrs, e->naddrs);
+			return 0;
+		}
+	}
 	/* One small allocation per lookup: it must outlive a closed conn. */
 	q = malloc(sizeof(*q));
 	if (q == NULL)
 		return -1;
+	snprintf(q->host, sizeof(q->host), "%s", host);
 	q->cb = cb;
 	q->arg = arg;
 	q->starting = 1;

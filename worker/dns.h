@@ -10,7 +10,16 @@
  * Lifecycle: dns_resolve() ... the callback runs exactly once, unless
  * dns_cancel() was called first, in which case it never runs.
  *
+ * Answers are cached per worker (squid's ipcache and fqdncache in one):
+ * a name's addresses for the smallest TTL of its records, at most
+ * positive_dns_ttl; a name that does not exist (NXDOMAIN, no address)
+ * for negative_dns_ttl.  Failures to reach a server are not cached.  The
+ * cache is a fixed table of DNS_CACHE_SLOTS entries: a new name takes the
+ * slot of its hash, so it never grows.
+ *
  * Caveats:
+ *  - Answers from the cache, like those from the hosts file, run the
+ *    callback inside dns_resolve().
  *  - The callback may run from inside dns_resolve() (answers from the
  *    hosts file come at once): callers must be ready for that.
  *  - The caller bounds the whole lookup with its own timer (dns_timeout)
@@ -24,6 +33,7 @@
 #include <sys/socket.h>
 
 #define DNS_MAX_ADDRS	8
+#define DNS_CACHE_SLOTS	1024
 
 struct dns_query;
 
@@ -38,9 +48,12 @@ typedef void dns_done_f(void *arg, int rc, const struct sockaddr_storage *addrs,
  * @brief Create the worker's resolver.
  * @param[in] servers  "ip[:port],..." or NULL for resolv.conf.
  * @param[in] timeout_ms  per-try timeout given to c-ares.
+ * @param[in] pos_ttl_ms  longest a positive answer is kept (0: not cached).
+ * @param[in] neg_ttl_ms  how long "no such name" is kept (0: not cached).
  * @return 0, or -1 after logging why.
  */
-int		  dns_init(const char *servers, int64_t timeout_ms);
+int		  dns_init(const char *servers, int64_t timeout_ms,
+		    int64_t pos_ttl_ms, int64_t neg_ttl_ms);
 /**
  * @brief Start resolving @p host (a name, not a literal).
  * @param[out] qp  the pending query, or NULL when the callback already ran

@@ -243,7 +243,8 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 
 	if (ev_init() == -1)
 		fatal("worker %d: epoll_create", slot);
-	if (dns_init(c->dns_nameservers, c->dns_timeout) == -1)
+	if (dns_init(c->dns_nameservers, c->dns_timeout,
+	    c->positive_dns_ttl, c->negative_dns_ttl) == -1)
 		fatalx("worker %d: cannot start the resolver", slot);
 	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd == -1 || ev_io_start(&worker_sigio, sfd, EPOLLIN,

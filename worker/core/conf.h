@@ -89,6 +89,8 @@ struct conf {
 	int64_t			 client_lifetime;
 	int64_t			 shutdown_lifetime;
 	int64_t			 dns_timeout;
+	int64_t			 positive_dns_ttl;	/* longest a DNS answer is kept */
+	int64_t			 negative_dns_ttl;	/* how long NXDOMAIN is kept */
 	int64_t			 server_first_byte_timeout;	/* request sent -> response head */
 	int64_t			 tunnel_idle_timeout;
 	int64_t			 server_idle_pconn_timeout;

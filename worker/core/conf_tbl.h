@@ -70,6 +70,10 @@ CONF_DIRECTIVE(shutdown_lifetime, 1, 2, conf_set_time, shutdown_lifetime,
     "30 seconds", "how long a stopping worker drains its clients")
 CONF_DIRECTIVE(dns_timeout, 1, 2, conf_set_time, dns_timeout,
     "30 seconds", "limit on one DNS lookup")
+CONF_DIRECTIVE(positive_dns_ttl, 1, 2, conf_set_time, positive_dns_ttl,
+    "6 hours", "longest a DNS answer is kept (its own TTL when shorter)")
+CONF_DIRECTIVE(negative_dns_ttl, 1, 2, conf_set_time, negative_dns_ttl,
+    "1 minute", "how long a name that does not exist is remembered")
 CONF_DIRECTIVE(server_first_byte_timeout, 1, 2, conf_set_time,
     server_first_byte_timeout, "5 minutes",
     "limit between sending a request upstream and its response head")
