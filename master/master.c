@@ -26,6 +26,7 @@
 
 #include "acl.h"
 #include "log.h"
+#include "upgrade.h"
 #include "master.h"
 #include "proc.h"
 #include "worker.h"
@@ -73,6 +74,12 @@ config_load(const char *path)
 		conf_free(c);
 		return NULL;
 	}
+	if (upgrade_compile(c) == -1) {
+		acl_set_free(c->acl);
+		c->acl = NULL;
+		conf_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -83,6 +90,7 @@ config_free(struct conf *c)
 		return;
 	acl_set_free(c->acl);
 	c->acl = NULL;
+	upgrade_free(c);
 	conf_free(c);
 }
 

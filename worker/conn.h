@@ -83,6 +83,7 @@ struct req {
 	int			 r_is_head;	/* HEAD */
 	int			 r_expect_continue;
 	int			 r_maxfwd;	/* Max-Forwards of OPTIONS/TRACE, or -1 */
+	char			*r_upgrade;	/* allowed Upgrade offer, or NULL */
 	int			 r_continue_sent;
 	int			 r_keepalive;	/* the client connection may be reused */
 	struct body		 r_body;	/* request body, cbuf -> upstream */

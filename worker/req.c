@@ -31,6 +31,7 @@
 #include "log.h"
 #include "sl.h"
 #include "str.h"
+#include "upgrade.h"
 #include "worker.h"
 
 /* Lingering close: at most this long, and this many discarded bytes. */
@@ -622,6 +623,44 @@ req_parse_target(struct conn *c)
 	return SL_OK;
 }
 
+/*
+ * RFC 9110 §7.8: an Upgrade offer (with "upgrade" in Connection) on a
+ * GET goes on only for the protocols http_upgrade_request_protocols
+ * allows; otherwise it is dropped like any hop-by-hop field.
+ */
+static int
+req_upgrade_offer(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct http_head *h = r->r_head;
+	struct acl_req ar;
+	char out[512];
+	size_t i;
+
+	if (r->r_connect || strcmp(r->r_method, "GET") != 0 ||
+	    r->r_version != 11 || worker_conf->upgrade == NULL)
+		return 0;
+	memset(&ar, 0, sizeof(ar));
+	ar.src = (const struct sockaddr *)&c->c_peer;
+	ar.method = r->r_method;
+	ar.port = r->r_port;
+	ar.host = r->r_host;
+	for (i = 0; i < h->nfields; i++) {
+		if (!http_field_is(&h->fields[i], "Upgrade"))
+			continue;
+		if (upgrade_filter(worker_conf, &ar, h->fields[i].value,
+		    h->fields[i].value_len, out, sizeof(out)) == 0)
+			continue;
+		r->r_upgrade = req_strdup(c, out, strlen(out));
+		if (r->r_upgrade == NULL)
+			return -1;
+		log_debug("conn %u client %s: forwarding the Upgrade offer "
+		    "'%s' for %s", c->id, c->c_peer_text, out, r->r_url);
+		break;
+	}
+	return 0;
+}
+
 int
 req_step_parse(struct conn *c)
 {
@@ -631,7 +670,7 @@ req_step_parse(struct conn *c)
 	enum http_body_mode mode;
 	uint64_t len;
 	size_t i, asize;
-	int rc, conn_close_tok = 0, conn_keepalive_tok = 0;
+	int rc, conn_close_tok = 0, conn_keepalive_tok = 0, conn_upgrade_tok = 0;
 
 	/* Everything request-scoped fits in twice the head. */
 	asize = r->r_head_len * 2 + sizeof(struct http_head) + 1024;
@@ -708,6 +747,8 @@ req_step_parse(struct conn *c)
 			    "close");
 			conn_keepalive_tok |= http_list_has(f->value,
 			    f->value_len, "keep-alive");
+			conn_upgrade_tok |= http_list_has(f->value,
+			    f->value_len, "upgrade");
 		} else if (http_field_is(f, "Expect")) {
 			/* RFC 9110 §10.1.1: only 100-continue is defined. */
 			if (!str_ieq(f->value, f->value_len, "100-continue")) {
@@ -749,6 +790,8 @@ req_step_parse(struct conn *c)
 	/* RFC 9112 §9.3: persistence defaults by version. */
 	r->r_keepalive = r->r_version == 11 ? !conn_close_tok :
 	    conn_keepalive_tok && !conn_close_tok;
+	if (conn_upgrade_tok && req_upgrade_offer(c) == -1)
+		return req_fail(c, ERR_TOO_BIG);
 	r->r_code = r->r_connect ? "TCP_TUNNEL" : "TCP_MISS";
 	r->r_step = REQ_ACCESS_PRE;
 	return SL_OK;

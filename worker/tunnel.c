@@ -132,7 +132,9 @@ tunnel_step(struct conn *c)
 		r->r_step = REQ_LOG;
 		return SL_OK;
 	}
-	if (!r->r_rbody.sp.open && spipe_open(&r->r_rbody.sp) == -1)
+	/* Bytes already read (after a 101) go first, through ubuf. */
+	if (!r->r_rbody.sp.open && (c->ubuf == NULL || buf_len(c->ubuf) == 0) &&
+	    spipe_open(&r->r_rbody.sp) == -1)
 		log_debug("conn %u: no pipe for the tunnel (%s): copying",
 		    c->id, strerror(errno));
 	if (!r->r_rbody.sp.open && c->ubuf == NULL &&

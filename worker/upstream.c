@@ -31,6 +31,7 @@
 #include "pool.h"
 #include "sl.h"
 #include "str.h"
+#include "upgrade.h"
 #include "worker.h"
 
 static const char upstream_established[] =
@@ -209,7 +210,12 @@ upstream_build_request(struct conn *c)
 		return -1;
 	if (http_hdr_via(o, r->r_version, worker_conf->visible_hostname) == -1)
 		return -1;
-	if (!worker_conf->server_persistent_connections &&
+	if (r->r_upgrade != NULL) {
+		/* RFC 9110 §7.8: the offer is hop-by-hop; we make it ours. */
+		if (buf_printf(o, "Connection: upgrade\r\nUpgrade: %s\r\n",
+		    r->r_upgrade) == -1)
+			return -1;
+	} else if (!worker_conf->server_persistent_connections &&
 	    buf_printf(o, "Connection: close\r\n") == -1)
 		return -1;
 	return buf_append(o, "\r\n", 2);
@@ -553,6 +559,47 @@ upstream_build_response(struct conn *c, const struct http_head *h, int final)
 	return buf_append(o, "\r\n", 2);
 }
 
+/*
+ * RFC 9110 §15.2.2: the origin switched to a protocol we offered: pass
+ * the 101 on, then relay bytes both ways (tunnel.c).  A 101 naming
+ * anything else is a protocol error.
+ */
+static int
+upstream_switch(struct conn *c, const struct http_head *h, size_t n)
+{
+	struct req *r = &c->r;
+	size_t i;
+
+	for (i = 0; i < h->nfields; i++)
+		if (http_field_is(&h->fields[i], "Upgrade"))
+			break;
+	if (i == h->nfields || !upgrade_offered(r->r_upgrade,
+	    h->fields[i].value, h->fields[i].value_len)) {
+		log_warnx("conn %u client %s: 101 from %s for %s switches to a "
+		    "protocol that was not offered", c->id, c->c_peer_text,
+		    r->r_peer, r->r_url);
+		return req_fail(c, ERR_INVALID_RESP);
+	}
+	if (upstream_build_response(c, h, 0) == -1)
+		return req_fail(c, ERR_INVALID_RESP);
+	/* build_response dropped the hop-by-hop pair: the switch needs it. */
+	c->obuf->last -= 2;
+	if (buf_printf(c->obuf, "Connection: upgrade\r\nUpgrade: %.*s\r\n\r\n",
+	    (int)h->fields[i].value_len, h->fields[i].value) == -1)
+		return req_fail(c, ERR_INVALID_RESP);
+	c->ubuf->pos += n;	/* what follows the head is the new protocol */
+	r->r_head = NULL;
+	r->r_status = 101;
+	r->r_keepalive = 0;
+	r->r_up_keep = 0;
+	log_info("conn %u client %s: %s switched to %.*s for %s", c->id,
+	    c->c_peer_text, r->r_peer, (int)h->fields[i].value_len,
+	    h->fields[i].value, r->r_url);
+	req_timer(c, worker_conf->tunnel_idle_timeout);
+	r->r_step = REQ_TUNNEL;
+	return SL_OK;
+}
+
 static int
 upstream_response(struct conn *c, size_t n)
 {
@@ -579,6 +626,8 @@ upstream_response(struct conn *c, size_t n)
 			return req_fail(c, ERR_NO_RESOURCES);
 	}
 	if (h->status < 200) {
+		if (h->status == 101 && r->r_upgrade != NULL)
+			return upstream_switch(c, h, n);
 		/* RFC 9110 §15.2: forward 1xx, but never a 101 we did not ask for. */
 		if (h->status == 101 || ++r->r_ninterim > 8) {
 			log_warnx("conn %u client %s: %s from %s for %s",

@@ -791,6 +791,15 @@ conf_set_access(struct conf_parse *p, const struct conf_directive *d,
 	    argc, argv, quoted);
 }
 
+/* http_upgrade_request_protocols PROTO allow|deny [!]acl...: see upgrade.h. */
+static int
+conf_set_upgrade(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	return conf_line_add(p, &p->c->upgrade_lines, &p->c->nupgrade_lines,
+	    argc, argv, quoted);
+}
+
 /* include FILE: relative to the directory of the including file. */
 static int
 conf_set_include(struct conf_parse *p, const struct conf_directive *d,
@@ -1117,6 +1126,7 @@ conf_free(struct conf *c)
 	free(c->dns_nameservers);
 	conf_lines_free(c->acl_lines, c->nacl_lines);
 	conf_lines_free(c->access_lines, c->naccess_lines);
+	conf_lines_free(c->upgrade_lines, c->nupgrade_lines);
 	for (i = 0; i < c->nfiles; i++)
 		free(c->files[i]);
 	free(c->files);

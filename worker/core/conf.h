@@ -57,6 +57,7 @@ struct conf_listen {
 };
 
 struct acl_set;		/* compiled by acl/, opaque here */
+struct upgrade_rules;	/* compiled by worker/upgrade.c */
 
 /** forwarded_for (squid's semantics for X-Forwarded-For). */
 enum conf_xff {
@@ -117,6 +118,11 @@ struct conf {
 	size_t			 naccess_lines;
 
 	struct acl_set		*acl;		/* set by the master after acl_set_compile() */
+
+	/* Raw http_upgrade_request_protocols lines; compiled by upgrade.c. */
+	struct conf_line	*upgrade_lines;
+	size_t			 nupgrade_lines;
+	struct upgrade_rules	*upgrade;	/* set by the master, or NULL */
 
 	/* Private to conf.c: interned file names. */
 	char			**files;

@@ -124,6 +124,9 @@ CONF_DIRECTIVE(acl, 2, CONF_ARGS_ANY, conf_set_acl, acl_lines, NULL,
     "NAME TYPE value... or \"/file\" (types: src port method)")
 CONF_DIRECTIVE(http_access, 1, CONF_ARGS_ANY, conf_set_access, access_lines,
     NULL, "allow|deny [!]acl...; first match wins, none matched: deny")
+CONF_DIRECTIVE(http_upgrade_request_protocols, 3, CONF_ARGS_ANY,
+    conf_set_upgrade, upgrade_lines, NULL,
+    "PROTOCOL|OTHER allow|deny [!]acl...: Upgrade offers to forward")
 
 /* Files. */
 CONF_DIRECTIVE(include, 1, 1, conf_set_include, files, NULL,
