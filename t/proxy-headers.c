@@ -20,6 +20,12 @@ static const struct origin_step any[] = {
 	{ .expect = "", .status = 200, .body = "ok", .flags = ORIGIN_REPEAT },
 };
 
+static const struct origin_step cl[] = {
+	{ .expect = "POST /cl", .status = 200, .flags = ORIGIN_ECHO },
+	{ .expect = "GET /rcl", .flags = ORIGIN_RAW,
+	    .body = "HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\nabc" },
+};
+
 /* One request with @p extra header lines; the status. */
 static int
 one(int port, int oport, const char *method, const char *extra,
@@ -80,7 +86,7 @@ main(void)
 	char v[512];
 	int oport;
 
-	plan(16 + 6 * ORIGIN_FINISH_TESTS + 6 * (HARNESS_STOP_TESTS +
+	plan(20 + 7 * ORIGIN_FINISH_TESTS + 7 * (HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS));
 
 	xff("on", v, sizeof(v));
@@ -133,6 +139,46 @@ main(void)
 	ok(q != NULL && origin_req_header(q, "Max-Forwards", v, sizeof(v)) &&
 	    strcmp(v, "0") == 0, "and passes it on unchanged");
 
+	origin_finish(o);
+	harness_stop(&h);
+	harness_end(&h);
+	origin_free(o);
+
+	/* RFC 9110 §8.6: an accepted list of identical lengths goes on as one. */
+	o = origin_start(cl, 2);
+	oport = origin_port(o);
+	harness_init(&h, 1);
+	harness_conf(&h, "http_access allow localhost\nhttp_access deny all\n");
+	if (harness_start(&h) == -1)
+		bail_out("sluice did not start");
+	{
+		struct raw c;
+		char req[512];
+
+		raw_open(&c, h.port[0]);
+		snprintf(req, sizeof(req), "POST http://127.0.0.1:%d/cl HTTP/1.1"
+		    "\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\nab", oport);
+		raw_sends(&c, req);
+		is_int(raw_read_resp(&c, &r, 0, 5000), 200,
+		    "Content-Length: 2, 2 is accepted (RFC 9110 §8.6)");
+		raw_resp_free(&r);
+		raw_close(&c);
+		q = origin_req(o, 0);
+		ok(q != NULL && origin_req_header(q, "Content-Length", v,
+		    sizeof(v)) && strcmp(v, "2") == 0 &&
+		    strstr(q->head, "2, 2") == NULL,
+		    "and reaches the origin as one Content-Length: 2");
+		raw_open(&c, h.port[0]);
+		snprintf(req, sizeof(req), "GET http://127.0.0.1:%d/rcl HTTP/1.1"
+		    "\r\nHost: x\r\nConnection: close\r\n\r\n", oport);
+		raw_sends(&c, req);
+		is_int(raw_read_resp(&c, &r, 0, 5000), 200, "a response with "
+		    "Content-Length: 3, 3: 200");
+		is_str(raw_resp_header(&r, "Content-Length"), "3",
+		    "the client gets one Content-Length: 3");
+		raw_resp_free(&r);
+		raw_close(&c);
+	}
 	origin_finish(o);
 	harness_stop(&h);
 	harness_end(&h);

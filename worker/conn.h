@@ -49,6 +49,7 @@ enum req_step {
 struct body {
 	enum http_body_mode	mode;
 	uint64_t		left;		/* LENGTH: bytes not yet scanned */
+	uint64_t		length;		/* LENGTH: the declared length */
 	struct http_chunked	chunk;
 	int			decode;		/* de-chunk for an HTTP/1.0 client */
 	int			done;		/* the whole body has been scanned */

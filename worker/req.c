@@ -156,9 +156,13 @@ req_fail(struct conn *c, enum errpage_id err)
 void
 req_body_init(struct body *bd, enum http_body_mode mode, uint64_t len, int decode)
 {
+	struct spipe sp = bd->sp;	/* an open pipe stays with the body */
+
 	memset(bd, 0, sizeof(*bd));
+	bd->sp = sp;
+	bd->sp.len = 0;
 	bd->mode = mode;
-	bd->left = len;
+	bd->left = bd->length = len;
 	bd->decode = decode;
 	bd->done = mode == HTTP_BODY_NONE ||
 	    (mode == HTTP_BODY_LENGTH && len == 0);

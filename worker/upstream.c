@@ -188,6 +188,12 @@ upstream_build_request(struct conn *c)
 		/* We answer 100-continue ourselves (RFC 9110 §10.1.1). */
 		if (r->r_expect_continue && http_field_is(f, "Expect"))
 			continue;
+		/*
+		 * RFC 9110 §8.6: a list of identical values was accepted;
+		 * it goes on as one canonical field, written below.
+		 */
+		if (http_field_is(f, "Content-Length"))
+			continue;
 		if (http_field_is(f, "X-Forwarded-For") &&
 		    worker_conf->forwarded_for != CONF_XFF_TRANSPARENT) {
 			xff++;
@@ -207,6 +213,10 @@ upstream_build_request(struct conn *c)
 		return -1;
 	if (r->r_body.mode == HTTP_BODY_CHUNKED &&
 	    buf_printf(o, "Transfer-Encoding: chunked\r\n") == -1)
+		return -1;
+	if (r->r_body.mode == HTTP_BODY_LENGTH &&
+	    buf_printf(o, "Content-Length: %llu\r\n",
+	    (unsigned long long)r->r_body.length) == -1)
 		return -1;
 	if (http_hdr_via(o, r->r_version, worker_conf->visible_hostname) == -1)
 		return -1;
@@ -545,9 +555,17 @@ upstream_build_response(struct conn *c, const struct http_head *h, int final)
 		}
 		if (http_hdr_is_hop(h, i))
 			continue;
+		/* One canonical Content-Length for a body we frame (§8.6). */
+		if (final && r->r_rbody.mode == HTTP_BODY_LENGTH &&
+		    http_field_is(f, "Content-Length"))
+			continue;
 		if (http_hdr_copy(o, f) == -1)
 			return -1;
 	}
+	if (final && r->r_rbody.mode == HTTP_BODY_LENGTH &&
+	    buf_printf(o, "Content-Length: %llu\r\n",
+	    (unsigned long long)r->r_rbody.length) == -1)
+		return -1;
 	if (http_hdr_via(o, h->version, worker_conf->visible_hostname) == -1)
 		return -1;
 	if (final && !r->r_keepalive &&
