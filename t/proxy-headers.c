@@ -24,6 +24,15 @@ static const struct origin_step cl[] = {
 	{ .expect = "POST /cl", .status = 200, .flags = ORIGIN_ECHO },
 	{ .expect = "GET /rcl", .flags = ORIGIN_RAW,
 	    .body = "HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\nabc" },
+	{ .expect = "GET /gz", .flags = ORIGIN_RAW,
+	    .body = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc" },
+	{ .expect = "GET /1xx", .flags = ORIGIN_RAW,
+	    .body = "HTTP/1.1 102 A\r\n\r\nHTTP/1.1 102 B\r\n\r\n"
+	    "HTTP/1.1 102 C\r\n\r\nHTTP/1.1 102 D\r\n\r\n"
+	    "HTTP/1.1 102 E\r\n\r\nHTTP/1.1 102 F\r\n\r\n"
+	    "HTTP/1.1 102 G\r\n\r\nHTTP/1.1 102 H\r\n\r\n"
+	    "HTTP/1.1 102 I\r\n\r\nHTTP/1.1 200 OK\r\n"
+	    "Content-Length: 2\r\n\r\nok" },
 };
 
 /* One request with @p extra header lines; the status. */
@@ -86,7 +95,7 @@ main(void)
 	char v[512];
 	int oport;
 
-	plan(20 + 7 * ORIGIN_FINISH_TESTS + 7 * (HARNESS_STOP_TESTS +
+	plan(22 + 7 * ORIGIN_FINISH_TESTS + 7 * (HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS));
 
 	xff("on", v, sizeof(v));
@@ -145,7 +154,7 @@ main(void)
 	origin_free(o);
 
 	/* RFC 9110 §8.6: an accepted list of identical lengths goes on as one. */
-	o = origin_start(cl, 2);
+	o = origin_start(cl, 4);
 	oport = origin_port(o);
 	harness_init(&h, 1);
 	harness_conf(&h, "http_access allow localhost\nhttp_access deny all\n");
@@ -176,6 +185,24 @@ main(void)
 		    "Content-Length: 3, 3: 200");
 		is_str(raw_resp_header(&r, "Content-Length"), "3",
 		    "the client gets one Content-Length: 3");
+		raw_resp_free(&r);
+		raw_close(&c);
+		raw_open(&c, h.port[0]);
+		snprintf(req, sizeof(req), "GET http://127.0.0.1:%d/gz HTTP/1.1"
+		    "\r\nHost: x\r\nConnection: close\r\n\r\n", oport);
+		raw_sends(&c, req);
+		is_int(raw_read_resp(&c, &r, 0, 5000), 502, "a response with "
+		    "Transfer-Encoding: gzip (not chunked): 502, never relayed "
+		    "as if it were identity (RFC 9112 §6.1)");
+		raw_resp_free(&r);
+		raw_close(&c);
+		raw_open(&c, h.port[0]);
+		snprintf(req, sizeof(req), "GET http://127.0.0.1:%d/1xx HTTP/1.1"
+		    "\r\nHost: x\r\nConnection: close\r\n\r\n", oport);
+		raw_sends(&c, req);
+		is_int(raw_read_resp(&c, &r, 0, 5000), 502, "nine 1xx before the "
+		    "answer: the eight relayed are followed by a 502, not a "
+		    "silent close");
 		raw_resp_free(&r);
 		raw_close(&c);
 	}

@@ -996,8 +996,12 @@ req_step_deliver(struct conn *c)
 		return SL_OK;
 	}
 	if (r->r_interim) {
-		/* A 1xx went out; the final response is still to come. */
+		/*
+		 * A 1xx went out whole; the final response is still to come,
+		 * and an error page may still take its place.
+		 */
 		r->r_interim = 0;
+		r->r_head_sent = 0;
 		buf_reset(c->obuf);
 		r->r_step = REQ_RECV_RESP_HEAD;
 		return SL_OK;

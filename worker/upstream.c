@@ -666,6 +666,21 @@ upstream_response(struct conn *c, size_t n)
 		r->r_step = REQ_DELIVER;
 		return SL_OK;
 	}
+	/*
+	 * RFC 9112 §6.1: only chunked is relayed.  Another transfer coding
+	 * would reach the client unmarked once the hop-by-hop field is gone
+	 * (or stay coded after de-chunking for HTTP/1.0), so it is a 502.
+	 */
+	for (i = 0; i < h->nfields; i++)
+		if (http_field_is(&h->fields[i], "Transfer-Encoding") &&
+		    !str_ieq(h->fields[i].value, h->fields[i].value_len,
+		    "chunked")) {
+			log_warnx("conn %u client %s: transfer coding '%.*s' "
+			    "from %s for %s is not supported", c->id,
+			    c->c_peer_text, (int)h->fields[i].value_len,
+			    h->fields[i].value, r->r_peer, r->r_url);
+			return req_fail(c, ERR_INVALID_RESP);
+		}
 	if (http_response_framing(h, r->r_is_head, &mode, &len, &why) == -1) {
 		log_warnx("conn %u client %s: invalid response framing from %s "
 		    "for %s: %s", c->id, c->c_peer_text, r->r_peer, r->r_url,
