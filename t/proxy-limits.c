@@ -28,6 +28,8 @@ static const struct origin_step steps[] = {
 	    .flags = ORIGIN_REPEAT },
 	{ .expect = "GET /stall", .status = 200, .body_len = 100000,
 	    .flags = ORIGIN_STALL, .stall_ms = 4000 },
+	{ .expect = "GET /short", .flags = ORIGIN_RAW, .body = "HTTP/1.1 200 OK"
+	    "\r\nContent-Length: 100\r\n\r\nonly this" },
 	{ .expect = "GET /after", .status = 200, .body = "after" },
 };
 #define NSTEPS	((int)(sizeof(steps) / sizeof(steps[0])))
@@ -58,7 +60,7 @@ main(void)
 	size_t i;
 	int n0, got;
 
-	plan(22 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(26 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
@@ -195,6 +197,23 @@ main(void)
 	raw_close(&c);
 	line = harness_file_wait(h.cache_log, 3000, "/stall", NULL);
 	ok(line != NULL, "the truncation is in cache_log");
+	free(line);
+	line = harness_log_wait(&h, "TCP_MISS_TIMEDOUT/200", "/stall", NULL);
+	ok(line != NULL, "and the access log marks it TCP_MISS_TIMEDOUT/200 "
+	    "(squid's code for a timed-out transaction)");
+	free(line);
+
+	/* A body shorter than its Content-Length (RFC 9112 §8). */
+	raw_open(&c, h.port[0]);
+	req(&c, GET, "/short", "");
+	got = raw_read_resp(&c, &r, 0, 5000);
+	ok(got == -1 || !r.complete, "a response body cut short by the origin "
+	    "reaches the client incomplete, never as a whole message");
+	raw_resp_free(&r);
+	ok(raw_wait_eof(&c, 5000), "and the client connection is closed");
+	raw_close(&c);
+	line = harness_log_wait(&h, "TCP_MISS_ABORTED/200", "/short", NULL);
+	ok(line != NULL, "the access log marks it TCP_MISS_ABORTED/200");
 	free(line);
 
 	/* tunnel_idle_timeout. */

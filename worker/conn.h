@@ -125,6 +125,7 @@ struct req {
 	/* Outcome, for the log. */
 	enum errpage_id		 r_err;
 	const char		*r_code;	/* TCP_MISS ... */
+	const char		*r_code_sfx;	/* squid's "_ABORTED", "_TIMEDOUT", or NULL */
 	const char		*r_hier;	/* HIER_DIRECT, HIER_NONE */
 };
 

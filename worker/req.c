@@ -979,6 +979,7 @@ req_step_deliver(struct conn *c)
 		r->r_timed_out = 0;
 		log_info("conn %u client %s: %s timed out while sending the "
 		    "response", c->id, c->c_peer_text, r->r_url);
+		r->r_code_sfx = "_TIMEDOUT";
 		r->r_keepalive = 0;
 		r->r_step = REQ_LOG;
 		return SL_OK;
@@ -991,6 +992,7 @@ req_step_deliver(struct conn *c)
 	if (rc == SL_ERROR) {
 		log_info("conn %u client %s: client went away: %s", c->id,
 		    c->c_peer_text, strerror(errno));
+		r->r_code_sfx = "_ABORTED";
 		r->r_keepalive = 0;
 		r->r_step = REQ_LOG;
 		return SL_OK;
@@ -1030,6 +1032,8 @@ req_step_deliver(struct conn *c)
 			    "connection", c->id, c->c_peer_text, r->r_peer,
 			    side == 'f' ? "broke the framing of" :
 			    "closed before the end of", r->r_url);
+		/* Squid's mark for a transaction that did not complete. */
+		r->r_code_sfx = "_ABORTED";
 		r->r_keepalive = 0;
 	} else if (r->r_up_keep && r->r_body.done && buf_len(c->ubuf) == 0)
 		r->r_up_reusable = 1;	/* a clean end: upstream_release() */
@@ -1083,13 +1087,18 @@ req_step_log(struct conn *c)
 {
 	struct req *r = &c->r;
 	struct accesslog_entry e;
+	char code[64];
 
 	memset(&e, 0, sizeof(e));
 	e.start_sec = r->r_start_sec;
 	e.start_msec = r->r_start_usec / 1000;
 	e.elapsed_ms = ev_now() - r->r_start_ms;
 	e.client = c->c_peer_text;
-	e.code = r->r_code;
+	if (r->r_code_sfx != NULL) {
+		snprintf(code, sizeof(code), "%s%s", r->r_code, r->r_code_sfx);
+		e.code = code;
+	} else
+		e.code = r->r_code;
 	e.status = r->r_status;
 	e.bytes = r->r_bytes_out;
 	e.method = r->r_method ? r->r_method : "NONE";
