@@ -156,13 +156,14 @@ pool_timer_cb(struct ev_timer *t)
 }
 
 int
-pool_get(const struct sockaddr *sa, const char *host, unsigned *nreq)
+pool_get(const struct sockaddr *sa, const char *host, unsigned *nreq,
+    struct ev_io *io, uint32_t events, ev_io_f *cb, void *data)
 {
 	struct pconn *pc, *next;
 	unsigned hash = pool_hash(sa, host);
 	char c;
 	ssize_t n;
-	int fd;
+	int rc, fd;
 
 	for (pc = pool_bucket[hash % POOL_BUCKETS]; pc != NULL; pc = next) {
 		next = pc->bnext;
@@ -177,27 +178,33 @@ pool_get(const struct sockaddr *sa, const char *host, unsigned *nreq)
 			pool_drop(pc, "closed by the origin");
 			continue;
 		}
-		fd = pc->io.fd;
 		*nreq = pc->nreq;
+		fd = pc->io.fd;
 		pool_unlink(pc);
-		ev_io_stop(&pc->io);
+		if ((rc = ev_io_move(&pc->io, io, events, cb, data)) == -1)
+			close(fd);
 		pool_release(pc);
-		return fd;
+		if (rc == -1)
+			continue;
+		return 0;
 	}
 	return -1;
 }
 
 void
-pool_put(int fd, const struct sockaddr *sa, const char *host, unsigned nreq)
+pool_put(struct ev_io *io, const struct sockaddr *sa, const char *host,
+    unsigned nreq)
 {
 	struct pconn *pc, *q;
 	unsigned hash, same = 0;
 	uint32_t gen = 0;
 	size_t hl = strlen(host);
+	int fd = io->fd;
 
 	if (!worker_conf->server_persistent_connections ||
 	    worker_conf->server_idle_pconn_max <= 0 || worker_draining() ||
 	    hl >= sizeof(pc->host)) {
+		ev_io_stop(io);
 		close(fd);
 		return;
 	}
@@ -210,11 +217,8 @@ pool_put(int fd, const struct sockaddr *sa, const char *host, unsigned nreq)
 		for (q = pool_lru_head; q != NULL; q = q->lnext)
 			if (pool_same(q, hash, sa, host))
 				break;
-		if (q == NULL) {
-			close(fd);
-			return;
-		}
-		pool_drop(q, "server_idle_pconn_max_per_origin");
+		if (q != NULL)
+			pool_drop(q, "server_idle_pconn_max_per_origin");
 	}
 	if ((int)pool_n >= worker_conf->server_idle_pconn_max)
 		pool_drop(pool_lru_head, "server_idle_pconn_max");
@@ -225,6 +229,7 @@ pool_put(int fd, const struct sockaddr *sa, const char *host, unsigned nreq)
 		pool_nfree--;
 		gen = pc->io.gen;
 	} else if ((pc = malloc(sizeof(*pc))) == NULL) {
+		ev_io_stop(io);
 		close(fd);
 		return;
 	}
@@ -236,7 +241,7 @@ pool_put(int fd, const struct sockaddr *sa, const char *host, unsigned nreq)
 	memcpy(pc->host, host, hl + 1);
 	pc->hash = hash;
 	pc->nreq = nreq;
-	if (ev_io_start(&pc->io, fd, EPOLLIN | EPOLLRDHUP, pool_io_cb,
+	if (ev_io_move(io, &pc->io, EPOLLIN | EPOLLRDHUP, pool_io_cb,
 	    pc) == -1) {
 		close(fd);
 		pool_release(pc);

@@ -16,8 +16,8 @@
  * sent bytes nobody asked for) is closed at once.
  *
  * Caveats:
- *  - The pool takes and gives plain fds: the caller registers the fd with
- *    its own ev_io after pool_get().
+ *  - The epoll registration moves between the caller's ev_io and the
+ *    pool's (ev_io_move()): one epoll_ctl per hand-over.
  *  - A connection taken from the pool may still turn out dead (the
  *    origin closed it while we were busy): the caller retries idempotent
  *    requests once on a fresh connection (upstream.c).
@@ -27,18 +27,24 @@
 
 #include <sys/socket.h>
 
+#include "ev.h"
+
 /**
- * @brief Take an idle connection to @p sa for @p host.
+ * @brief Take an idle connection to @p sa for @p host into @p io, started
+ *	with @p events, @p cb and @p data (no epoll DEL/ADD: the
+ *	registration moves).
  * @param[out] nreq  requests already served on it.
- * @return an fd (blocking mode untouched: non-blocking), or -1 when none.
+ * @return 0, or -1 when none (then @p io is untouched).
  */
-int	pool_get(const struct sockaddr *sa, const char *host, unsigned *nreq);
+int	pool_get(const struct sockaddr *sa, const char *host, unsigned *nreq,
+	    struct ev_io *io, uint32_t events, ev_io_f *cb, void *data);
 /**
- * @brief Give an fd to the pool (it owns it from now on, even when it
- *	closes it at once because the pool is full, disabled or draining).
+ * @brief Give the connection of started @p io to the pool (it owns the
+ *	fd from now on, even when it closes it at once because the pool is
+ *	full, disabled or draining); @p io ends stopped.
  * @param[in] nreq  requests served on it so far.
  */
-void	pool_put(int fd, const struct sockaddr *sa, const char *host,
+void	pool_put(struct ev_io *io, const struct sockaddr *sa, const char *host,
 	    unsigned nreq);
 /** @brief Close every idle connection (drain, shutdown). */
 void	pool_close_all(void);

@@ -57,13 +57,13 @@ upstream_release(struct conn *c)
 
 	if (fd < 0)
 		return;
-	ev_io_stop(&c->u_io);
 	if (r->r_up_reusable && r->r_addrs != NULL && r->r_host != NULL) {
 		r->r_up_reusable = 0;
-		pool_put(fd, (struct sockaddr *)&r->r_addrs[r->r_addr_i],
+		pool_put(&c->u_io, (struct sockaddr *)&r->r_addrs[r->r_addr_i],
 		    r->r_host, r->r_up_nreq + 1);
 		return;
 	}
+	ev_io_stop(&c->u_io);
 	close(fd);
 }
 
@@ -325,17 +325,12 @@ upstream_step_connect(struct conn *c)
 		/* An idle connection to any allowed address will do. */
 		for (i = 0; i < r->r_naddrs; i++) {
 			sa = (struct sockaddr *)&r->r_addrs[i];
-			fd = pool_get(sa, r->r_host, &r->r_up_nreq);
-			if (fd < 0)
+			if (pool_get(sa, r->r_host, &r->r_up_nreq, &c->u_io,
+			    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+			    conn_io_cb, c) == -1)
 				continue;
 			r->r_addr_i = i;
 			r->r_up_events = 0;
-			if (ev_io_start(&c->u_io, fd, EPOLLIN | EPOLLOUT |
-			    EPOLLRDHUP | EPOLLET, conn_io_cb, c) == -1) {
-				log_warn("conn %u: epoll add of upstream", c->id);
-				close(fd);
-				return req_fail(c, ERR_NO_RESOURCES);
-			}
 			return upstream_connected(c);
 		}
 	}

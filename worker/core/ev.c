@@ -92,6 +92,29 @@ ev_io_modify(struct ev_io *io, uint32_t events)
 	return epoll_ctl(ev_epfd, EPOLL_CTL_MOD, io->fd, &ee);
 }
 
+int
+ev_io_move(struct ev_io *from, struct ev_io *to, uint32_t events,
+    ev_io_f *cb, void *data)
+{
+	struct epoll_event ee;
+	int fd = from->fd;
+
+	from->fd = -1;
+	from->gen++;
+	to->fd = fd;
+	to->cb = cb;
+	to->data = data;
+	memset(&ee, 0, sizeof(ee));
+	ee.events = events;
+	ee.data.ptr = to;
+	if (epoll_ctl(ev_epfd, EPOLL_CTL_MOD, fd, &ee) == -1) {
+		(void)epoll_ctl(ev_epfd, EPOLL_CTL_DEL, fd, NULL);
+		to->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
 void
 ev_io_stop(struct ev_io *io)
 {

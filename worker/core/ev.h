@@ -54,6 +54,14 @@ void	ev_wallclock(int64_t *sec, int *usec);
 int	ev_io_start(struct ev_io *io, int fd, uint32_t events, ev_io_f *cb, void *data);
 /** @brief Change the events of a started io. @return 0 or -1. */
 int	ev_io_modify(struct ev_io *io, uint32_t events);
+/**
+ * @brief Hand the fd of started io @p from to @p to (one epoll_ctl MOD
+ *	instead of DEL and ADD): @p from ends as if stopped (its pending
+ *	events of this turn are dropped), @p to is started with @p events.
+ * @return 0, or -1 (both stopped, the fd left open and unregistered).
+ */
+int	ev_io_move(struct ev_io *from, struct ev_io *to, uint32_t events,
+	    ev_io_f *cb, void *data);
 /** @brief Stop watching (idempotent).  The caller closes the fd afterwards. */
 void	ev_io_stop(struct ev_io *io);
 
