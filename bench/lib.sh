@@ -26,6 +26,18 @@ LOGMODE=${BENCH_LOG:-none}
 NCPU=$(nproc)
 STARTED_PIDS=""
 
+# cmd_line ARGS... -> the command as a reviewer retypes it, with the
+# BENCH_* settings that differ from the defaults in front.
+cmd_line() {
+	c="$*"
+	for v in BENCH_DURATION BENCH_THREADS BENCH_CONNS BENCH_RUNS BENCH_LOG \
+	    BENCH_SQUID_WORKERS BENCH_CONNECT_RUNS BENCH_IDLE_CONNS; do
+		eval "x=\${$v:-}"
+		[ -z "$x" ] || c="$v=$x $c"
+	done
+	echo "$c"
+}
+
 say() { printf '%s\n' "bench: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
@@ -247,7 +259,7 @@ sluice_has_cache() {
 	mkdir -p "$TMP/sluice/probe"
 	sluice_conf "$TMP/probe.conf" 3128 \
 	    "cache_dir lmdb $TMP/sluice/probe 64"
-	"$SLUICE" -t -f "$TMP/probe.conf" >/dev/null 2>&1
+	"$SLUICE" -t -f "$TMP/probe.conf" >"$TMP/probe.out" 2>&1
 }
 
 # ------------------------------------------------------------------- squid
