@@ -85,6 +85,7 @@ bench_tmp() {
 	# nginx workers run as nobody and squid as proxy when we are root:
 	# they must be able to reach their files.
 	chmod 755 "$TMP"
+	LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 	trap bench_cleanup EXIT
 	trap 'exit 130' INT TERM
 }
@@ -340,13 +341,25 @@ wrk_median() {
 		wrk_run "$@" >> "$TMP/runs"
 		k=$((k + 1))
 	done
-	if awk '$1 < 0 { f = 1 } END { exit !f }' "$TMP/runs"; then
-		say "non-2xx answers from $1, see $TMP/wrk.log"
+	runs_median "$TMP/runs" "$1"
+}
+
+# runs_median FILE WHAT -> "reqs p50 p99" medians of the "reqs p50 p99"
+# lines in FILE, or "error error error" when a run saw non-2xx answers
+runs_median() {
+	if awk '$1 < 0 { f = 1 } END { exit !f }' "$1"; then
+		say "non-2xx answers from $2, see $TMP/wrk.log"
 		echo "error error error"; return
 	fi
-	printf '%s %s %s\n' "$(cut -d' ' -f1 "$TMP/runs" | median)" \
-	    "$(cut -d' ' -f2 "$TMP/runs" | median)" \
-	    "$(cut -d' ' -f3 "$TMP/runs" | median)"
+	printf '%s %s %s\n' "$(cut -d' ' -f1 "$1" | median)" \
+	    "$(cut -d' ' -f2 "$1" | median)" "$(cut -d' ' -f3 "$1" | median)"
+}
+
+squid_workers_list() {
+	case ${BENCH_SQUID_WORKERS:-best} in
+	best)	echo "1 2" ;;
+	*)	echo "$BENCH_SQUID_WORKERS" ;;
+	esac
 }
 
 # wrk_lua PROXYPORT PATH -> file: absolute-form requests to the origin
@@ -373,6 +386,9 @@ ratio() {	# A B -> A/B with 2 decimals, or n/a
 machine_md() {
 	cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	src=$(git -C "$ROOT" log -1 --format='%h "%s"' -- master worker acl \
+	    cache configure.ac Makefile.am 2>/dev/null || :)
+	[ -z "$src" ] || commit="$commit (last source change: $src)"
 	git -C "$ROOT" diff --quiet HEAD -- . ':!bench' 2>/dev/null ||
 		commit="$commit (+ uncommitted changes)"
 	cat <<EOF
@@ -383,17 +399,20 @@ machine_md() {
 - squid: $(squid -v 2>/dev/null | head -1 | sed 's/.*Version //')
 - wrk: $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')
 - curl: $(curl --version | head -1 | awk '{ print $2 }')
+- load average when the part started: $LOAD
 - access logging: $LOGMODE for both sluice and squid (BENCH_LOG=$LOGMODE)
 EOF
 }
 
-write_part() {	# NAME (part body on stdin)
+write_part() {	# NAME (part body on stdin: a heading line, then the text)
 	mkdir -p "$BENCH_DIR/results"
+	cat > "$TMP/body"
 	{
+		head -n 1 "$TMP/body"
+		echo
 		machine_md
 		echo "- command: \`$BENCH_CMD\`"
-		echo
-		cat
+		tail -n +2 "$TMP/body"
 	} > "$BENCH_DIR/results/$1.md"
 	assemble_results
 }
