@@ -79,6 +79,14 @@ CONF_DIRECTIVE(reply_header_max_size, 1, 2, conf_set_hdrsize,
     reply_header_max_size, "64 KB",
     "largest origin response head, 1 KB..256 KB (502 above)")
 
+/* Cache. */
+CONF_DIRECTIVE(cache_dir, 1, 3, conf_set_cache_dir, cache_dir, NULL,
+    "lmdb PATH SIZE_MB: the on-disk cache, or none (no caching)")
+CONF_DIRECTIVE(maximum_object_size, 1, 2, conf_set_size, maximum_object_size,
+    "1 GB", "largest response body stored in the cache")
+CONF_DIRECTIVE(minimum_object_size, 1, 2, conf_set_size, minimum_object_size,
+    "0", "smallest response body stored in the cache")
+
 /* Access control: stored raw, compiled by acl/ (acl.h). */
 CONF_DIRECTIVE(acl, 2, CONF_ARGS_ANY, conf_set_acl, acl_lines, NULL,
     "NAME TYPE value... or \"/file\" (types: src port method)")
