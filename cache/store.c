@@ -74,6 +74,7 @@ struct store {
 	unsigned	 tmp_next;
 	int		 off;		/* storing off after ENOSPC/MAP_FULL */
 	int64_t		 off_until;	/* monotonic seconds */
+	uint64_t	 off_bytes;	/* the total when storing went off */
 	struct store_touch touch[STORE_TOUCH_BATCH];
 	unsigned	 ntouch;
 };
@@ -199,7 +200,10 @@ store_meta_add(struct store *s, MDB_txn *txn, int64_t dbytes, int64_t dcount)
 static void
 store_full(struct store *s, const char *what, int err)
 {
+	struct store_stats st;
+
 	s->off_until = store_mono() + STORE_RETRY_SECS;
+	s->off_bytes = store_stats(s, &st) == 0 ? st.bytes : 0;
 	if (s->off)
 		return;
 	s->off = 1;
@@ -328,10 +332,14 @@ store_env_open(struct store *s)
 
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		return rc;
-	/* Records and inline bodies are a part of max_bytes; LMDB needs room
-	 * for its pages, free lists and the evictor's lag. */
-	map = (size_t)(s->max_bytes * 2 > s->max_bytes ? s->max_bytes * 2 :
-	    s->max_bytes) + (size_t)64 * 1024 * 1024;
+	/*
+	 * Records and inline bodies are a part of max_bytes, and storing
+	 * stops at STORE_OVER of it, so they fill at most 1.5 x max_bytes;
+	 * a record that just spills into an overflow page costs up to twice
+	 * its size, plus free lists: 4 x max_bytes + 64 MB.  The map is
+	 * virtual; the file only grows as pages are used.
+	 */
+	map = (size_t)s->max_bytes * 4 + (size_t)64 * 1024 * 1024;
 	if ((rc = mdb_env_set_mapsize(s->env, map)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 256)) != 0 ||
@@ -523,14 +531,32 @@ store_stats(struct store *s, struct store_stats *st)
 
 /* ------------------------------------------------------------- writer */
 
+/* Storing is off: did eviction free a tenth of what we had then? */
+static int
+store_room_again(struct store *s)
+{
+	struct store_stats st;
+
+	return store_stats(s, &st) == 0 &&
+	    st.bytes <= s->off_bytes - s->off_bytes / 10;
+}
+
 int
 store_begin(struct store *s, const uint8_t key[STORE_KEY_LEN],
     const void *skey, size_t skeylen, const void *head, size_t headlen,
     const struct store_meta *m, struct store_writer **out)
 {
 	struct store_writer *w;
+	struct store_stats st;
 
-	if (s->off && store_mono() < s->off_until) {
+	if (s->off && store_mono() < s->off_until &&
+	    !store_room_again(s)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (store_stats(s, &st) == 0 &&
+	    st.bytes > s->max_bytes + s->max_bytes / 2) {
+		store_full(s, "over 150% of its size (eviction behind)", 0);
 		errno = ENOSPC;
 		return -1;
 	}
@@ -1282,6 +1308,7 @@ store_evict(struct store *s, uint64_t target, unsigned batch)
 	MDB_txn *txn;
 	MDB_val k, v;
 	int64_t freed, tfreed;
+	uint64_t total;
 	size_t nids, i;
 	long n = 0;
 	unsigned j;
@@ -1294,14 +1321,15 @@ store_evict(struct store *s, uint64_t target, unsigned batch)
 	for (;;) {
 		if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 			goto fail0;
-		if (store_meta_u64(s, txn, "bytes") <= target) {
+		if ((total = store_meta_u64(s, txn, "bytes")) <= target) {
 			mdb_txn_abort(txn);
 			break;
 		}
 		nids = 0;
 		tfreed = 0;
 		nent = 0;
-		for (j = 0; j < batch; j++) {
+		for (j = 0; j < batch && total - (uint64_t)tfreed > target;
+		    j++) {
 			if ((rc = mdb_cursor_open(txn, s->lru, &cur)) != 0)
 				goto fail;
 			rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);

@@ -46,11 +46,14 @@
  * log line.  Nothing is ever misread.
  *
  * Full disk / full map: a write that fails with ENOSPC, EDQUOT or
- * MDB_MAP_FULL turns storing off in this process with ONE log line
- * (store_begin then returns -1, errno ENOSPC); proxying goes on.  After
- * STORE_RETRY_SECS the next store_begin tries again; its success logs
- * "storing resumed" once.  Eviction by the cache manager is what makes
- * room.
+ * MDB_MAP_FULL, or a total above 150% of max_bytes (the cache manager
+ * is behind; this also keeps the map, 4 x max_bytes + 64 MB, from ever
+ * filling, so that eviction always has pages to work with), turns
+ * storing off in this process with ONE log line
+ * (store_begin then returns -1, errno ENOSPC); proxying goes on.  The
+ * next store_begin tries again once STORE_RETRY_SECS have passed or the
+ * total bytes fell by a tenth since (the cache manager evicted); the
+ * first commit that succeeds then logs "storing resumed" once.
  *
  * Access times: a hit whose recorded access time is older than
  * STORE_TOUCH_SECS is queued in memory; the queue is written in one txn
