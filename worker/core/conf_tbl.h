@@ -80,7 +80,7 @@ CONF_DIRECTIVE(reply_header_max_size, 1, 2, conf_set_hdrsize,
     "largest origin response head, 1 KB..256 KB (502 above)")
 
 /* Cache. */
-CONF_DIRECTIVE(cache_dir, 1, 3, conf_set_cache_dir, cache_dir, NULL,
+CONF_DIRECTIVE(cache_dir, 1, CONF_ARGS_ANY, conf_set_cache_dir, cache_dir, NULL,
     "lmdb PATH SIZE_MB: the on-disk cache, or none (no caching)")
 CONF_DIRECTIVE(maximum_object_size, 1, 2, conf_set_size, maximum_object_size,
     "1 GB", "largest response body stored in the cache")
