@@ -1219,7 +1219,7 @@ store_cleanup(struct store *s, int64_t grace, int64_t now)
 	struct dirent *de;
 	struct stat st;
 	MDB_cursor *cur;
-	MDB_txn *txn;
+	MDB_txn *txn = NULL;
 	MDB_val k, v;
 	long n = 0, pid;
 	char *end;
@@ -1228,9 +1228,10 @@ store_cleanup(struct store *s, int64_t grace, int64_t now)
 	DIR *d;
 
 	/* The body ids the index names (12 bytes each: 1.2 MB per 100k). */
-	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0 ||
-	    (rc = mdb_cursor_open(txn, s->entries, &cur)) != 0) {
-		if (rc != 0 && txn != NULL)
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		txn = NULL;
+	if (rc != 0 || (rc = mdb_cursor_open(txn, s->entries, &cur)) != 0) {
+		if (txn != NULL)
 			mdb_txn_abort(txn);
 		log_warnx("cache %s: clean-up: %s", s->dir, mdb_strerror(rc));
 		return -1;

@@ -69,6 +69,9 @@
  *  - Every call is short and never waits for the network, but a write
  *    txn takes LMDB's process-shared writer lock (held for microseconds
  *    by other processes) and file writes may block on the disk.
+ *  - maximum_object_size / minimum_object_size are the caller's checks
+ *    (it knows Content-Length before store_begin and counts while it
+ *    appends; store_abort() when the body grows too large).
  *  - Keys are 32 bytes chosen by the caller (SHA-256 of method class +
  *    normalised URI); the store does not interpret them.
  */
