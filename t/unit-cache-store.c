@@ -439,6 +439,14 @@ test_persist(void)
 	diag("lookup (+ copy, verify): %u in %.2f s, %.0f/s", n, t1 - t0,
 	    n / (t1 - t0));
 	is_int(nhit, n, "after a reopen every entry is served byte for byte");
+	/* Every hit older than STORE_TOUCH_SECS: batched access times. */
+	t0 = t_secs();
+	for (i = 0; i < n; i++)
+		(void)t_check(s, 7, i, 200 + i % 1500, NULL, T_NOW + 100);
+	store_touch_flush(s);
+	t1 = t_secs();
+	diag("lookup with an access-time update each (batched by %d): "
+	    "%.0f/s", STORE_TOUCH_BATCH, n / (t1 - t0));
 
 	/* Large bodies: file path rate. */
 	t0 = t_secs();
@@ -544,6 +552,87 @@ test_sigkill(void)
 		is_int(t_count_files(0), nfile,
 		    "after clean-up every body file belongs to a record");
 	}
+	store_close(s);
+}
+
+/*
+ * SIGKILL of the evictor (the cache manager) at varied points, while a
+ * writer stores: the index stays consistent, no record loses its body,
+ * and clean-up removes what a kill between commit and unlink left.
+ */
+static void
+test_evict_kill(void)
+{
+	const unsigned nobj = 400, rounds = 12;
+	struct store *s = t_fresh(1024ULL << 20);
+	unsigned i, r, nhit = 0, nbad = 0, nfile = 0;
+	pid_t ev, wr;
+	int p[2], st;
+	char c;
+
+	for (i = 0; i < nobj; i++)
+		(void)t_put(s, 11, i, t_size(11, i), NULL, T_NOW + i);
+	store_close(s);
+	for (r = 0; r < rounds; r++) {
+		if (pipe(p) == -1 || (ev = fork()) == -1)
+			bail_out("fork");
+		if (ev == 0) {
+			close(p[0]);
+			if (store_open(tdir, 1024ULL << 20, &s) == -1)
+				_exit(2);
+			(void)!write(p[1], "x", 1);
+			/* One entry per txn, down to nothing. */
+			(void)store_evict(s, 0, 1);
+			store_close(s);
+			_exit(0);
+		}
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			diag("evictor of round %u did not start", r);
+		close(p[0]);
+		if (pipe(p) == -1 || (wr = fork()) == -1)
+			bail_out("fork");
+		if (wr == 0) {
+			close(p[0]);
+			t_writer(12 + r, 0, 20, p[1]);
+		}
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			diag("writer of round %u did not start", r);
+		close(p[0]);
+		usleep((r * 173) % 1100);
+		kill(ev, SIGKILL);
+		kill(wr, SIGKILL);
+		waitpid(ev, &st, 0);
+		waitpid(wr, &st, 0);
+	}
+	if (store_open(tdir, 1024ULL << 20, &s) == -1) {
+		ok(0, "the store opens after the evictor was killed");
+		skip(3, "no store");
+		return;
+	}
+	ok(1, "the store opens after the evictor was killed");
+	for (r = 11; r < 12 + rounds; r++)
+		for (i = 0; i < (r == 11 ? nobj : 20); i++) {
+			switch (t_check(s, r, i, t_size(r, i), NULL, T_NOW)) {
+			case 1:
+				nhit++;
+				if (t_size(r, i) > STORE_INLINE_MAX)
+					nfile++;
+				break;
+			case -1:
+				nbad++;
+				break;
+			}
+		}
+	diag("%u objects left after %u killed evictors", nhit, rounds);
+	is_int(nbad, 0,
+	    "after killed evictions no record has a wrong or missing body");
+	is_int((long)t_count(s), nhit,
+	    "meta count equals the records found after killed evictions");
+	(void)store_cleanup(s, 0, time(NULL) + 1);
+	is_int(t_count_files(0), nfile,
+	    "clean-up removes bodies a killed evictor left behind");
 	store_close(s);
 }
 
@@ -789,11 +878,12 @@ main(void)
 		bail_out("log_open");
 	strcat(tdir, "/c");
 
-	plan(80);
+	plan(84);
 	test_basic();
 	test_persist();
 	test_sigkill();
 	test_evict();
+	test_evict_kill();
 	test_cleanup();
 	test_schema();
 	test_readers();
