@@ -2,7 +2,7 @@
  * cache-manager.c -- with cache_dir set, the master runs a cache manager
  * child: it opens the store after fork (the master never touches LMDB),
  * removes the temp files of dead writers at start, is restarted when it
- * dies, and stops with the master.
+ * dies, is replaced on reload, and stops with the master.
  *
  * Integration test: a real sluice; the test kills the cache manager by
  * the PID it logged (a child of the master this test started).
@@ -28,7 +28,7 @@ main(void)
 	long mpid = 0;
 	int fd;
 
-	plan(8 + HARNESS_STOP_TESTS + HARNESS_END_TESTS);
+	plan(10 + HARNESS_STOP_TESTS + HARNESS_END_TESTS);
 
 	harness_init(&h, 1);
 	/* A temp file of a writer that died before this start. */
@@ -74,6 +74,15 @@ main(void)
 	is_int(harness_file_wait_count(h.cache_log, "cache manager started",
 	    2, 10000), 2, "the master restarts the cache manager");
 	ok(harness_signal(&h, 0) == 0, "the master is still running");
+
+	/* Reload: a new generation has its own manager; the old one stops. */
+	harness_signal(&h, SIGHUP);
+	is_int(harness_file_wait_count(h.cache_log, "cache manager started",
+	    3, 10000), 3, "a reload starts the new generation's manager");
+	line = harness_file_wait(h.cache_log, 10000, "cache manager",
+	    "finished draining", NULL);
+	ok(line != NULL, "the old generation's manager exits on SIGTERM");
+	free(line);
 
 	harness_stop(&h);
 	harness_end(&h);

@@ -439,6 +439,11 @@ test_persist(void)
 	diag("lookup (+ copy, verify): %u in %.2f s, %.0f/s", n, t1 - t0,
 	    n / (t1 - t0));
 	is_int(nhit, n, "after a reopen every entry is served byte for byte");
+	t0 = t_secs();
+	(void)store_cleanup(s, 60, time(NULL));
+	t1 = t_secs();
+	diag("cache manager clean-up scan with %u entries: %.3f s", n,
+	    t1 - t0);
 	/* Every hit older than STORE_TOUCH_SECS: batched access times. */
 	t0 = t_secs();
 	for (i = 0; i < n; i++)
