@@ -9,7 +9,9 @@
  *
  * Children live in one table; each has a generation.  The current
  * generation's dead workers are respawned; older generations are only
- * waited for (they are draining after a reload).
+ * waited for (they are draining after a reload).  The cache manager
+ * (cachemgr.h), when cache_dir is set, is one more child of each
+ * generation, in slot 0.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -19,12 +21,14 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "acl.h"
+#include "cachemgr.h"
 #include "log.h"
 #include "upgrade.h"
 #include "master.h"
@@ -40,7 +44,7 @@ enum child_state { CHILD_FREE, CHILD_RUNNING, CHILD_DRAINING, CHILD_WAITING };
 struct child {
 	enum child_state state;
 	pid_t		 pid;
-	int		 slot;		/* 1-based */
+	int		 slot;		/* 1-based; 0: the cache manager */
 	unsigned	 gen;
 	int64_t		 started;	/* ms */
 	int64_t		 respawn_at;	/* CHILD_WAITING: when */
@@ -107,6 +111,8 @@ config_prepare_files(const struct conf *c)
 		log_warn("cache_log %s", c->cache_log);
 		return -1;
 	}
+	if (cache_manager_prepare(c) == -1)
+		return -1;
 	return 0;
 }
 
@@ -121,6 +127,18 @@ master_child_free(void)
 	return NULL;
 }
 
+/* "worker N" or "cache manager", for log lines. */
+static const char *
+master_child_name(const struct child *ch)
+{
+	static char buf[32];
+
+	if (ch->slot == 0)
+		return "cache manager";
+	snprintf(buf, sizeof(buf), "worker %d", ch->slot);
+	return buf;
+}
+
 static void
 master_spawn(struct child *ch)
 {
@@ -128,13 +146,15 @@ master_spawn(struct child *ch)
 
 	pid = fork();
 	if (pid == -1) {
-		log_warn("fork of worker %d", ch->slot);
+		log_warn("fork of %s", master_child_name(ch));
 		ch->state = CHILD_WAITING;
 		ch->respawn_at = master_now() + 1000;
 		return;
 	}
 	if (pid == 0) {
 		/* Signals stay blocked until the worker sets its own mask. */
+		if (ch->slot == 0)
+			cache_manager_main(master_conf);
 		worker_main(master_conf, master_ls.fds, master_ls.n, ch->slot);
 	}
 	ch->pid = pid;
@@ -157,6 +177,16 @@ master_spawn_generation(void)
 		}
 		memset(ch, 0, sizeof(*ch));
 		ch->slot = i;
+		master_spawn(ch);
+	}
+	if (master_conf->cache_dir != NULL) {
+		if ((ch = master_child_free()) == NULL) {
+			log_crit("no room for the cache manager in the child "
+			    "table");
+			return;
+		}
+		memset(ch, 0, sizeof(*ch));
+		ch->slot = 0;
 		master_spawn(ch);
 	}
 }
@@ -209,15 +239,15 @@ master_reap(int stopping)
 		if (ch == NULL)
 			continue;
 		if (WIFSIGNALED(status))
-			log_warnx("worker %d (pid %ld) died with signal %d%s",
-			    ch->slot, (long)pid, WTERMSIG(status),
+			log_warnx("%s (pid %ld) died with signal %d%s",
+			    master_child_name(ch), (long)pid, WTERMSIG(status),
 			    WCOREDUMP(status) ? " (core dumped)" : "");
 		else if (WEXITSTATUS(status) != 0 || ch->state == CHILD_RUNNING)
-			log_warnx("worker %d (pid %ld) exited with status %d",
-			    ch->slot, (long)pid, WEXITSTATUS(status));
+			log_warnx("%s (pid %ld) exited with status %d",
+			    master_child_name(ch), (long)pid, WEXITSTATUS(status));
 		else
-			log_info("worker %d (pid %ld) finished draining",
-			    ch->slot, (long)pid);
+			log_info("%s (pid %ld) finished draining",
+			    master_child_name(ch), (long)pid);
 		if (ch->state == CHILD_DRAINING || stopping ||
 		    ch->gen != master_gen) {
 			ch->state = CHILD_FREE;
@@ -235,7 +265,7 @@ master_reap(int stopping)
 			delay = MASTER_BACKOFF_MAX;
 		ch->state = CHILD_WAITING;
 		ch->respawn_at = now + delay;
-		log_notice("restarting worker %d in %lld ms", ch->slot,
+		log_notice("restarting %s in %lld ms", master_child_name(ch),
 		    (long long)delay);
 	}
 }

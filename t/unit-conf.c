@@ -235,6 +235,30 @@ static const struct {
 	const char	*msg;
 	const char	*desc;
 } error_cases[] = {
+	{ "http_port 3128\ncache_dir ufs /var/cache/sluice 100 16 256\n",
+	    "e.conf:2: 'cache_dir' takes lmdb PATH SIZE_MB, or none",
+	    "cache_dir with squid's ufs L1 L2 arguments is an error" },
+	{ "http_port 3128\ncache_dir rock /var/cache/sluice 100\n",
+	    "e.conf:2: 'cache_dir': type 'rock' is not supported",
+	    "a cache_dir type other than lmdb is an error" },
+	{ "http_port 3128\ncache_dir lmdb cache 100\n",
+	    "e.conf:2: 'cache_dir': 'cache' is not an absolute path",
+	    "a relative cache_dir path is an error" },
+	{ "http_port 3128\ncache_dir lmdb /var/cache/sluice 0\n",
+	    "e.conf:2: 'cache_dir': size '0' must be 1..16777216",
+	    "a zero cache_dir size is an error" },
+	{ "http_port 3128\ncache_dir lmdb /var/cache/sluice 10x\n",
+	    "e.conf:2: 'cache_dir': size '10x' must be",
+	    "a cache_dir size with junk is an error" },
+	{ "http_port 3128\ncache_dir lmdb /a 10\ncache_dir lmdb /b 10\n",
+	    "e.conf:3: 'cache_dir': only one cache_dir is supported",
+	    "a second cache_dir is an error at its line" },
+	{ "http_port 3128\nmaximum_object_size 1 TB\n",
+	    "e.conf:2: 'maximum_object_size': bad size '1 TB'",
+	    "a bad maximum_object_size unit is an error" },
+	{ "http_port 3128\nminimum_object_size -1\n",
+	    "e.conf:2: 'minimum_object_size': bad size '-1'",
+	    "a negative minimum_object_size is an error" },
 	{ "http_port 3128\ncache_mem 64 MB\n",
 	    "e.conf:2: unknown directive 'cache_mem'",
 	    "an unknown directive is an error at its file:line" },
@@ -710,6 +734,40 @@ test_include(void)
 	    "the include past the limit is the error");
 }
 
+/* cache_dir, maximum_object_size, minimum_object_size (squid names). */
+static void
+test_cache_dir(void)
+{
+	struct conf *c;
+
+	is_int(t_load("nocache.conf", "http_port 3128\n", &c), 0,
+	    "a config without cache_dir loads");
+	ok(c != NULL && c->cache_dir == NULL,
+	    "no cache_dir means no caching");
+	ok(c != NULL && c->maximum_object_size == 1024ULL * 1024 * 1024,
+	    "maximum_object_size defaults to 1 GB (package files)");
+	ok(c != NULL && c->minimum_object_size == 0,
+	    "minimum_object_size defaults to 0");
+	conf_free(c);
+	is_int(t_load("cache.conf", "http_port 3128\n"
+	    "cache_dir lmdb /var/cache/sluice 2048\n"
+	    "maximum_object_size 4 GB\nminimum_object_size 1 KB\n", &c), 0,
+	    "a config with cache_dir lmdb loads");
+	is_str(c != NULL ? c->cache_dir : NULL, "/var/cache/sluice",
+	    "cache_dir sets the path");
+	ok(c != NULL && c->cache_dir_size == 2048ULL * 1024 * 1024,
+	    "cache_dir SIZE is in megabytes");
+	ok(c != NULL && c->maximum_object_size == 4096ULL * 1024 * 1024,
+	    "maximum_object_size 4 GB is stored in bytes");
+	ok(c != NULL && c->minimum_object_size == 1024,
+	    "minimum_object_size 1 KB is stored in bytes");
+	conf_free(c);
+	is_int(t_load("cnone.conf", "http_port 3128\ncache_dir none\n", &c),
+	    0, "cache_dir none loads");
+	ok(c != NULL && c->cache_dir == NULL, "cache_dir none: no caching");
+	conf_free(c);
+}
+
 static void
 test_workers_auto(void)
 {
@@ -877,7 +935,7 @@ main(void)
 	    sizeof(time_cases) / sizeof(time_cases[0]) +
 	    sizeof(listen_cases) / sizeof(listen_cases[0]) +
 	    2 * sizeof(error_cases) / sizeof(error_cases[0])) +
-	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5);
+	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11);
 
 	test_units();
 	test_listen();
@@ -887,6 +945,7 @@ main(void)
 	test_errors();
 	test_include();
 	test_workers_auto();
+	test_cache_dir();
 	test_help();
 	test_log();
 	test_shipped();

@@ -631,6 +631,55 @@ conf_set_access_log(struct conf_parse *p, const struct conf_directive *d,
 	return conf_string_store(p, d, path);
 }
 
+/*
+ * cache_dir lmdb PATH SIZE_MB, or cache_dir none.  One cache_dir only;
+ * squid's ufs/aufs/rock types and their options are refused.
+ */
+static int
+conf_set_cache_dir(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	unsigned long long mb;
+	char *end;
+
+	if (argc == 2 && strcmp(argv[1], "none") == 0) {
+		p->c->cache_dir_size = 0;
+		return conf_string_store(p, d, NULL);
+	}
+	if (argc != 4) {
+		conf_error(p, "'cache_dir' takes lmdb PATH SIZE_MB, or none");
+		return -1;
+	}
+	if (strcmp(argv[1], "lmdb") != 0) {
+		conf_error(p, "'cache_dir': type '%s' is not supported "
+		    "(only lmdb)", argv[1]);
+		return -1;
+	}
+	if (argv[2][0] != '/') {
+		conf_error(p, "'cache_dir': '%s' is not an absolute path",
+		    argv[2]);
+		return -1;
+	}
+	if (strlen(argv[2]) > 3900) {
+		conf_error(p, "'cache_dir': path too long");
+		return -1;
+	}
+	errno = 0;
+	mb = strtoull(argv[3], &end, 10);
+	if (argv[3][0] < '0' || argv[3][0] > '9' || *end != '\0' ||
+	    errno != 0 || mb == 0 || mb > 16ULL * 1024 * 1024) {
+		conf_error(p, "'cache_dir': size '%s' must be 1..16777216 "
+		    "(megabytes)", argv[3]);
+		return -1;
+	}
+	if (p->c->cache_dir != NULL) {
+		conf_error(p, "'cache_dir': only one cache_dir is supported");
+		return -1;
+	}
+	p->c->cache_dir_size = (uint64_t)mb * 1024 * 1024;
+	return conf_string_store(p, d, argv[2]);
+}
+
 /* cache_effective_user NAME: the user must exist now, not at the drop. */
 static int
 conf_set_user(struct conf_parse *p, const struct conf_directive *d,
@@ -1124,6 +1173,7 @@ conf_free(struct conf *c)
 	free(c->cache_log);
 	free(c->visible_hostname);
 	free(c->dns_nameservers);
+	free(c->cache_dir);
 	conf_lines_free(c->acl_lines, c->nacl_lines);
 	conf_lines_free(c->access_lines, c->naccess_lines);
 	conf_lines_free(c->upgrade_lines, c->nupgrade_lines);

@@ -111,6 +111,12 @@ struct conf {
 	int			 request_header_max_fields;
 	uint64_t		 request_body_max_size;	/* 0: no limit */
 
+	/* Cache (cache/store.h); cache_dir NULL: no caching. */
+	char			*cache_dir;		/* cache_dir lmdb PATH SIZE_MB */
+	uint64_t		 cache_dir_size;	/* bytes */
+	size_t			 maximum_object_size;	/* bytes */
+	size_t			 minimum_object_size;	/* bytes */
+
 	/* Raw acl and http_access lines, in file order. */
 	struct conf_line	*acl_lines;
 	size_t			 nacl_lines;

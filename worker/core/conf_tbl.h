@@ -119,6 +119,14 @@ CONF_DIRECTIVE(forwarded_for, 1, 1, conf_set_forwarded_for, forwarded_for,
 CONF_DIRECTIVE(debug_options, 1, CONF_ARGS_ANY, conf_set_debug, debug_level,
     "ALL,1", "ALL,N: cache_log detail; 0 warnings, 1 info, 2 and up debug")
 
+/* Cache. */
+CONF_DIRECTIVE(cache_dir, 1, CONF_ARGS_ANY, conf_set_cache_dir, cache_dir, NULL,
+    "lmdb PATH SIZE_MB: the on-disk cache, or none (no caching)")
+CONF_DIRECTIVE(maximum_object_size, 1, 2, conf_set_size, maximum_object_size,
+    "1 GB", "largest response body stored in the cache")
+CONF_DIRECTIVE(minimum_object_size, 1, 2, conf_set_size, minimum_object_size,
+    "0", "smallest response body stored in the cache")
+
 /* Access control: stored raw, compiled by acl/ (acl.h). */
 CONF_DIRECTIVE(acl, 2, CONF_ARGS_ANY, conf_set_acl, acl_lines, NULL,
     "NAME TYPE value... or \"/file\" (types: src port method)")

@@ -1,0 +1,121 @@
+/*
+ * cachemgr.c -- the cache manager process (see cachemgr.h).
+ * Runs in the cache manager child, entered right after fork().
+ *
+ * Signals stay blocked and are taken with sigtimedwait(), whose timeout
+ * is the tick: no handler, no race.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/prctl.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cachemgr.h"
+#include "log.h"
+#include "store.h"
+
+int
+cache_manager_prepare(const struct conf *c)
+{
+	if (c->cache_dir == NULL)
+		return 0;
+	return store_dir_prepare(c->cache_dir, c->effective_user);
+}
+
+long
+cache_manager_tick(struct store *s, uint64_t max_bytes)
+{
+	struct store_stats st;
+	int dead;
+
+	if ((dead = store_maintain(s)) > 0)
+		log_notice("cache manager: cleared %d stale readers", dead);
+	if (store_stats(s, &st) == -1)
+		return -1;
+	if (st.bytes <= max_bytes - max_bytes / 20)
+		return 0;
+	return store_evict(s, max_bytes - max_bytes / 10, CACHEMGR_BATCH);
+}
+
+static void
+cache_manager_drop_privileges(const struct conf *c)
+{
+	const char *user = c->effective_user ? c->effective_user : "nobody";
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return;
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("cache manager: no user %s", user);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cache manager: cannot drop privileges to %s", user);
+}
+
+void
+cache_manager_main(const struct conf *c)
+{
+	struct store *s;
+	struct timespec ts;
+	sigset_t set;
+	time_t last_clean;
+	long n;
+	int sig;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	(void)prctl(PR_SET_NAME, "sluice-cachemgr");
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	cache_manager_drop_privileges(c);
+	if (getppid() == 1)
+		exit(1);
+
+	if (store_open(c->cache_dir, c->cache_dir_size, &s) == -1)
+		fatalx("cache manager: cannot open cache_dir %s", c->cache_dir);
+	log_notice("cache manager started, pid %ld, cache_dir %s",
+	    (long)getpid(), c->cache_dir);
+	n = store_cleanup(s, CACHEMGR_GRACE, time(NULL));
+	if (n > 0)
+		log_notice("cache manager: removed %ld temporary or orphaned "
+		    "files", n);
+	last_clean = time(NULL);
+	for (;;) {
+		n = cache_manager_tick(s, c->cache_dir_size);
+		if (n > 0)
+			log_info("cache manager: evicted %ld entries", n);
+		if (time(NULL) - last_clean >= CACHEMGR_CLEAN_SECS) {
+			n = store_cleanup(s, CACHEMGR_GRACE, time(NULL));
+			if (n > 0)
+				log_notice("cache manager: removed %ld "
+				    "orphaned files", n);
+			last_clean = time(NULL);
+		}
+		ts.tv_sec = CACHEMGR_TICK_MS / 1000;
+		ts.tv_nsec = (CACHEMGR_TICK_MS % 1000) * 1000000L;
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		if (sig == SIGUSR1 && log_reopen() == -1)
+			log_warn("cache manager: reopen cache_log");
+	}
+	store_close(s);
+	log_info("cache manager exiting");
+	exit(0);
+}

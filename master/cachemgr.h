@@ -1,0 +1,50 @@
+/*
+ * cachemgr.h -- the cache manager process: keeps cache_dir healthy while
+ * the workers serve.
+ *
+ * Runs in its own child of the master (forked like a worker, one per
+ * generation, respawned when it dies), as the effective user.  It opens
+ * the store after fork and, at start, removes temp files of dead writers
+ * and orphaned body files older than CACHEMGR_GRACE; then every
+ * CACHEMGR_TICK_MS: clears reader slots of dead processes
+ * (mdb_reader_check), flushes the environment, and when the total is
+ * above 95% of the cache_dir size evicts least-recently-used entries down
+ * to 90% (short write txns of CACHEMGR_BATCH entries).  Orphans are
+ * looked for again every CACHEMGR_CLEAN_SECS.
+ *
+ * Signals: SIGTERM/SIGINT exit 0 (store closed first); the manager exits
+ * too when the master dies (PR_SET_PDEATHSIG).
+ */
+#ifndef SLUICE_CACHEMGR_H
+#define SLUICE_CACHEMGR_H
+
+#include "conf.h"
+
+#define CACHEMGR_TICK_MS	1000
+#define CACHEMGR_GRACE		60	/* s: an unnamed body may be in commit */
+#define CACHEMGR_CLEAN_SECS	3600
+#define CACHEMGR_BATCH		64
+
+/**
+ * @brief The cache manager's main, entered right after fork() with the
+ *	master's signals blocked.  Never returns.
+ * @param[in] c  the configuration (c->cache_dir != NULL).
+ */
+void	cache_manager_main(const struct conf *c) __attribute__((noreturn));
+
+/**
+ * @brief In the master, before fork: create cache_dir and its tmp/ and
+ *	bodies/ directories and give them to the children's user.  No LMDB.
+ * @return 0 (also when no cache_dir is set), or -1 after logging why.
+ */
+int	cache_manager_prepare(const struct conf *c);
+
+/**
+ * @brief One maintenance pass (reader check, sync, eviction) on @p s,
+ *	sized for @p max_bytes.  Exported for the tests.
+ * @return entries evicted, or -1 on error (logged).
+ */
+struct store;
+long	cache_manager_tick(struct store *s, uint64_t max_bytes);
+
+#endif
