@@ -28,31 +28,45 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
+#include <strings.h>
 
 #include "acl.h"
+#include "host.h"
 #include "conf.h"
 #include "log.h"
 
 enum acl_type {
 	ACL_TYPE_SRC,
+	ACL_TYPE_DST,
 	ACL_TYPE_PORT,
 	ACL_TYPE_METHOD,
+	ACL_TYPE_DSTDOMAIN,
+	ACL_TYPE_DSTDOM_REGEX,
+	ACL_TYPE_URL_REGEX,
+	ACL_TYPE_URLPATH_REGEX,
+	ACL_TYPE_PROTO,
+	ACL_TYPE_TIME,
+	ACL_TYPE_PROXY_AUTH,
+	ACL_TYPE_MAXCONN,
 	ACL_TYPE_BROKEN		/* refused type: only to quiet later errors */
 };
 
-static const char *const acl_type_names[] = { "src", "port", "method",
-    "(unsupported)" };
+static const char *const acl_type_names[] = { "src", "dst", "port",
+    "method", "dstdomain", "dstdom_regex", "url_regex", "urlpath_regex",
+    "proto", "time", "proxy_auth", "maxconn", "(unsupported)" };
 
 /* Squid types that later issues will add: refused with a clear message. */
 static const char *const acl_types_later[] = {
-	"dst", "dstdomain", "dstdom_regex", "srcdomain", "srcdom_regex",
-	"url_regex", "urlpath_regex", "urllogin", "proto", "time",
-	"proxy_auth", "proxy_auth_regex", "maxconn", "max_user_ip", "myip",
+	"srcdomain", "srcdom_regex", "urllogin",
+	"proxy_auth_regex", "max_user_ip", "myip",
 	"myport", "localip", "localport", "myportname", "browser",
 	"referer_regex", "req_header", "rep_header", "req_mime_type",
 	"rep_mime_type", "http_status", "arp", "eui64", "external", "ident",
@@ -79,6 +93,17 @@ struct acl_range {
 	unsigned	 lo, hi;
 };
 
+/* dstdomain: an open-addressed set of names, each exact or with subdomains. */
+struct acl_dom {
+	char		*name;		/* lower case, no leading or trailing dot */
+	int		 sub;		/* ".example.com": subdomains too */
+};
+
+struct acl_time {
+	unsigned	 days;		/* bit 0 Sunday .. bit 6 Saturday */
+	unsigned	 from, to;	/* minutes of the day, from < to */
+};
+
 struct acl {
 	char		 *name;
 	enum acl_type	  type;
@@ -90,8 +115,20 @@ struct acl {
 	size_t		  nv6;
 	struct acl_range *ports;
 	size_t		  nports;
-	char		**methods;
+	char		**methods;	/* also proto names and user names */
 	size_t		  nmethods;
+	struct acl_dom	 *doms;		/* dstdomain: hash table */
+	size_t		  ndoms;	/* entries */
+	size_t		  domcap;	/* slots, a power of two */
+	regex_t		 *res;		/* *_regex */
+	size_t		  nres;
+	int		  icase;	/* -i seen: later regexes ignore case */
+	struct acl_time	 *times;
+	size_t		  ntimes;
+	const char	 *tfile;	/* where the last day string was */
+	int		  tline;
+	int		  required;	/* proxy_auth REQUIRED */
+	unsigned	  maxconn;
 };
 
 struct acl_term {
@@ -368,16 +405,255 @@ bad:
 	return -1;
 }
 
+/* FNV-1a of a NUL-terminated name. */
+static uint32_t
+acl_hash(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*p++) * 16777619u;
+	return h;
+}
+
+static int
+acl_dom_insert(struct acl *a, char *name, int sub)
+{
+	struct acl_dom *d;
+	size_t i, n = strlen(name);
+
+	for (i = acl_hash(name, n) & (a->domcap - 1);; i = (i + 1) &
+	    (a->domcap - 1)) {
+		d = &a->doms[i];
+		if (d->name == NULL) {
+			d->name = name;
+			d->sub = sub;
+			a->ndoms++;
+			return 1;
+		}
+		if (strcmp(d->name, name) == 0) {
+			d->sub |= sub;	/* ".a.b" and "a.b": the wider wins */
+			return 0;
+		}
+	}
+}
+
+/* Keep the table at most half full: probes stay short. */
+static int
+acl_dom_grow(struct acl *a)
+{
+	struct acl_dom *old = a->doms;
+	size_t i, oldcap = a->domcap;
+
+	if (a->domcap != 0 && (a->ndoms + 1) * 2 <= a->domcap)
+		return 0;
+	a->domcap = oldcap ? oldcap * 2 : 64;
+	if ((a->doms = calloc(a->domcap, sizeof(*a->doms))) == NULL) {
+		a->doms = old;
+		a->domcap = oldcap;
+		return -1;
+	}
+	a->ndoms = 0;
+	for (i = 0; i < oldcap; i++)
+		if (old[i].name != NULL)
+			(void)acl_dom_insert(a, old[i].name, old[i].sub);
+	free(old);
+	return 0;
+}
+
+/*
+ * dstdomain values: "example.com" (that host) or ".example.com" (it and
+ * every subdomain), any case, a trailing dot ignored; an IP literal in
+ * any spelling is normalised like request hosts are.
+ */
+static int
+acl_dom_add(struct acl_compile *x, struct acl *a, const char *v)
+{
+	char out[256], *name;
+	const char *why = NULL;
+	int sub = v[0] == '.';
+
+	if (acl_host_normalise(v + sub, strlen(v + sub), out, sizeof(out),
+	    NULL, &why) == -1) {
+		acl_error(x, "bad domain '%s': %s", v, why ? why : "?");
+		return -1;
+	}
+	if (acl_dom_grow(a) == -1 || (name = strdup(out)) == NULL) {
+		acl_error(x, "out of memory");
+		return -1;
+	}
+	if (acl_dom_insert(a, name, sub) == 0)
+		free(name);
+	return 0;
+}
+
+static int
+acl_regex_add(struct acl_compile *x, struct acl *a, const char *v)
+{
+	regex_t *n;
+	char msg[256];
+	int rc;
+
+	if ((n = acl_array_grow(a->res, a->nres, sizeof(*n))) == NULL) {
+		acl_error(x, "out of memory");
+		return -1;
+	}
+	a->res = n;
+	rc = regcomp(&n[a->nres], v, REG_EXTENDED | REG_NOSUB |
+	    (a->icase ? REG_ICASE : 0));
+	if (rc != 0) {
+		regerror(rc, &n[a->nres], msg, sizeof(msg));
+		acl_error(x, "bad regular expression '%s': %s", v, msg);
+		return -1;
+	}
+	a->nres++;
+	return 0;
+}
+
+/* A word kept as written (proto is compared ignoring case, users not). */
+static int
+acl_word_add(struct acl_compile *x, struct acl *a, const char *v)
+{
+	char **n, *m;
+
+	if ((m = strdup(v)) == NULL ||
+	    (n = acl_array_grow(a->methods, a->nmethods, sizeof(*n))) == NULL) {
+		free(m);
+		acl_error(x, "out of memory");
+		return -1;
+	}
+	n[a->nmethods++] = m;
+	a->methods = n;
+	return 0;
+}
+
+/* squid's proto names. */
+static int
+acl_proto_add(struct acl_compile *x, struct acl *a, const char *v)
+{
+	static const char *const known[] = { "HTTP", "HTTPS", "FTP", "GOPHER",
+	    "WAIS", "CACHE_OBJECT", "ICP", "URN", "WHOIS", "NONE", "WS",
+	    "WSS", NULL };
+	size_t i;
+
+	for (i = 0; known[i] != NULL; i++)
+		if (strcasecmp(v, known[i]) == 0)
+			return acl_word_add(x, a, known[i]);
+	acl_error(x, "unknown proto '%s'", v);
+	return -1;
+}
+
+/* "hh:mm-hh:mm" into minutes; -1 when bad. */
+static int
+acl_time_range(const char *v, unsigned *from, unsigned *to)
+{
+	unsigned h1, m1, h2, m2;
+	char tail;
+
+	if (sscanf(v, "%2u:%2u-%2u:%2u%c", &h1, &m1, &h2, &m2, &tail) != 4 ||
+	    h1 > 24 || h2 > 24 || m1 > 59 || m2 > 59 ||
+	    h1 * 60 + m1 > 1440 || h2 * 60 + m2 > 1440 ||
+	    h1 * 60 + m1 >= h2 * 60 + m2)
+		return -1;
+	*from = h1 * 60 + m1;
+	*to = h2 * 60 + m2;
+	return 0;
+}
+
+/*
+ * time values (squid): a day string of S M T W H F A (D: weekdays), a
+ * range hh:mm-hh:mm, or a day string then a range.  One acl line is one
+ * time spec; several lines OR together.
+ */
+static int
+acl_time_add(struct acl_compile *x, struct acl *a, const char *v)
+{
+	static const char days[] = "SMTWHFA";
+	struct acl_time *n, t;
+	const char *p, *d;
+
+	memset(&t, 0, sizeof(t));
+	if (strchr(v, ':') != NULL) {
+		if (acl_time_range(v, &t.from, &t.to) == -1)
+			goto bad;
+		t.days = 0x7f;
+		/* "MTWHF 08:00-17:00": the range narrows the days before. */
+		if (a->ntimes > 0 && a->times[a->ntimes - 1].to == 1441 &&
+		    a->tline == x->line && a->tfile == x->file) {
+			a->times[a->ntimes - 1].from = t.from;
+			a->times[a->ntimes - 1].to = t.to;
+			return 0;
+		}
+	} else {
+		for (p = v; *p != '\0'; p++) {
+			if (*p == 'D') {
+				t.days |= 0x3e;
+				continue;
+			}
+			if ((d = strchr(days, *p)) == NULL)
+				goto bad;
+			t.days |= 1u << (d - days);
+		}
+		if (t.days == 0)
+			goto bad;
+		t.from = 0;
+		t.to = 1441;	/* all day, unless a range follows */
+		a->tline = x->line;
+		a->tfile = x->file;
+	}
+	if ((n = acl_array_grow(a->times, a->ntimes, sizeof(*n))) == NULL) {
+		acl_error(x, "out of memory");
+		return -1;
+	}
+	n[a->ntimes++] = t;
+	a->times = n;
+	return 0;
+bad:
+	acl_error(x, "bad time '%s' (days SMTWHFA or D, hh:mm-hh:mm)", v);
+	return -1;
+}
+
 static int
 acl_value_add(struct acl_compile *x, struct acl *a, const char *v)
 {
+	long long n;
+	char *end;
+
 	switch (a->type) {
 	case ACL_TYPE_SRC:
+	case ACL_TYPE_DST:
 		return acl_src_add(x, a, v);
 	case ACL_TYPE_PORT:
 		return acl_port_add(x, a, v);
 	case ACL_TYPE_METHOD:
 		return acl_method_add(x, a, v);
+	case ACL_TYPE_DSTDOMAIN:
+		return acl_dom_add(x, a, v);
+	case ACL_TYPE_DSTDOM_REGEX:
+	case ACL_TYPE_URL_REGEX:
+	case ACL_TYPE_URLPATH_REGEX:
+		return acl_regex_add(x, a, v);
+	case ACL_TYPE_PROTO:
+		return acl_proto_add(x, a, v);
+	case ACL_TYPE_TIME:
+		return acl_time_add(x, a, v);
+	case ACL_TYPE_PROXY_AUTH:
+		if (strcmp(v, "REQUIRED") == 0) {
+			a->required = 1;
+			return 0;
+		}
+		return acl_word_add(x, a, v);
+	case ACL_TYPE_MAXCONN:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno != 0 || *end != '\0' || end == v || n < 0 ||
+		    n > 1000000 || a->required) {
+			acl_error(x, "maxconn needs one number, not '%s'", v);
+			return -1;
+		}
+		a->maxconn = (unsigned)n;
+		a->required = 1;	/* set: a value was given */
+		return 0;
 	default:
 		return 0;
 	}
@@ -581,9 +857,14 @@ acl_line_compile(struct acl_compile *x, const struct conf_line *l)
 	}
 
 	/* Squid's flags come before the values; -i/+i mean nothing here. */
-	for (v = 3; v < l->argc && !l->quoted[v] && l->argv[v][0] == '-' &&
-	    l->argv[v][1] != '\0'; v++) {
-		if (strcmp(l->argv[v], "-i") != 0) {
+	for (v = 3; v < l->argc && !l->quoted[v] && (l->argv[v][0] == '-' ||
+	    l->argv[v][0] == '+') && l->argv[v][1] != '\0' &&
+	    !(type == ACL_TYPE_TIME || type == ACL_TYPE_MAXCONN); v++) {
+		if (strcmp(l->argv[v], "-i") == 0)
+			a->icase = 1;
+		else if (strcmp(l->argv[v], "+i") == 0)
+			a->icase = 0;
+		else {
 			acl_error(x, "acl flag '%s' is not supported",
 			    l->argv[v]);
 			return;
@@ -604,13 +885,24 @@ acl_line_compile(struct acl_compile *x, const struct conf_line *l)
 static void
 acl_predefined_add(struct acl_compile *x)
 {
-	static const char *const lines[][5] = {
+	static const char *const lines[][8] = {
 		{ "acl", "all", "src", "all", NULL },
-		{ "acl", "localhost", "src", "127.0.0.1/32", "::1" },
+		{ "acl", "localhost", "src", "127.0.0.1/32", "::1", NULL },
 		{ "acl", "CONNECT", "method", "CONNECT", NULL },
+		/* squid: destinations on this host's loopback or "any". */
+		{ "acl", "to_localhost", "dst", "127.0.0.0/8", "0.0.0.0/32",
+		    "::1/128", "::/128", NULL },
+		/* squid 6: link-local, where cloud metadata services live. */
+		{ "acl", "to_linklocal", "dst", "169.254.0.0/16", "fe80::/10",
+		    NULL },
+		{ "acl", "to_self", "dst", "127.0.0.0/8", "0.0.0.0/32",
+		    "::1/128", "::/128", NULL },
 	};
-	static const unsigned char quoted[5];
+	static const unsigned char quoted[8];
 	struct conf_line l;
+	struct ifaddrs *ifa, *i_;
+	struct acl *self;
+	char addr[INET6_ADDRSTRLEN];
 	size_t i;
 
 	x->file = "(built-in)";
@@ -618,12 +910,32 @@ acl_predefined_add(struct acl_compile *x)
 		l.file = x->file;
 		l.line = x->line = 0;
 		l.argv = (char **)(uintptr_t)lines[i];
-		for (l.argc = 0; l.argc < 5 && lines[i][l.argc] != NULL;
+		for (l.argc = 0; l.argc < 8 && lines[i][l.argc] != NULL;
 		    l.argc++)
 			continue;
 		l.quoted = (unsigned char *)(uintptr_t)quoted;
 		acl_line_compile(x, &l);
 	}
+	/*
+	 * to_self (sluice): also every address of this host's interfaces,
+	 * read when the config is compiled (each reload reads them again).
+	 */
+	if ((self = acl_find(x->s, "to_self")) == NULL || getifaddrs(&ifa) == -1)
+		return;
+	for (i_ = ifa; i_ != NULL; i_ = i_->ifa_next) {
+		if (i_->ifa_addr == NULL)
+			continue;
+		if (i_->ifa_addr->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)
+			    i_->ifa_addr)->sin_addr, addr, sizeof(addr));
+		else if (i_->ifa_addr->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)
+			    i_->ifa_addr)->sin6_addr, addr, sizeof(addr));
+		else
+			continue;
+		(void)acl_src_add(x, self, addr);
+	}
+	freeifaddrs(ifa);
 }
 
 /* ---------------------------------------------------------------- rules */
@@ -723,7 +1035,8 @@ acl_set_compile(const struct conf *c, struct acl_set **out)
 		acl_line_compile(&x, &c->acl_lines[i]);
 	}
 	for (i = 0; i < x.s->nacls; i++)
-		if (x.s->acls[i].type == ACL_TYPE_SRC)
+		if (x.s->acls[i].type == ACL_TYPE_SRC ||
+		    x.s->acls[i].type == ACL_TYPE_DST)
 			acl_src_finish(&x.s->acls[i]);
 	for (i = 0; i < c->naccess_lines; i++) {
 		x.file = c->access_lines[i].file;
@@ -755,6 +1068,13 @@ acl_set_free(struct acl_set *s)
 		for (j = 0; j < a->nmethods; j++)
 			free(a->methods[j]);
 		free(a->methods);
+		for (j = 0; j < a->domcap; j++)
+			free(a->doms[j].name);
+		free(a->doms);
+		for (j = 0; j < a->nres; j++)
+			regfree(&a->res[j]);
+		free(a->res);
+		free(a->times);
 	}
 	free(s->acls);
 	free(s->terms);
@@ -822,6 +1142,70 @@ acl_src_match(const struct acl *a, const struct sockaddr *sa)
 	return acl_v6_match(a, b);
 }
 
+/* Is @p host (normalised) in the dstdomain set, itself or by a parent? */
+static int
+acl_dom_match(const struct acl *a, const char *host)
+{
+	const struct acl_dom *d;
+	const char *p;
+	size_t i, n;
+	int exact = 1;
+
+	if (host == NULL || a->domcap == 0)
+		return 0;
+	for (p = host; p != NULL; exact = 0, p = strchr(p, '.') ?
+	    strchr(p, '.') + 1 : NULL) {
+		n = strlen(p);
+		for (i = acl_hash(p, n) & (a->domcap - 1);; i = (i + 1) &
+		    (a->domcap - 1)) {
+			d = &a->doms[i];
+			if (d->name == NULL)
+				break;
+			if (strcmp(d->name, p) == 0) {
+				if (exact || d->sub)
+					return 1;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+acl_regex_match(const struct acl *a, const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < a->nres; i++)
+		if (regexec(&a->res[i], s, 0, NULL, 0) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+acl_time_match(const struct acl *a, time_t now)
+{
+	struct tm tm;
+	unsigned m;
+	size_t i;
+
+	if (localtime_r(&now, &tm) == NULL)
+		return 0;
+	m = (unsigned)(tm.tm_hour * 60 + tm.tm_min);
+	for (i = 0; i < a->ntimes; i++)
+		if ((a->times[i].days & (1u << tm.tm_wday)) &&
+		    m >= a->times[i].from && (m < a->times[i].to ||
+		    a->times[i].to == 1441))
+			return 1;
+	return 0;
+}
+
+/* 1 match, 0 no match, or ACL_NEED_DST / ACL_NEED_AUTH (negative). */
+#define ACL_M_DST	(-1)
+#define ACL_M_AUTH	(-2)
+
 static int
 acl_match(const struct acl *a, const struct acl_req *r)
 {
@@ -830,6 +1214,10 @@ acl_match(const struct acl *a, const struct acl_req *r)
 	switch (a->type) {
 	case ACL_TYPE_SRC:
 		return acl_src_match(a, r->src);
+	case ACL_TYPE_DST:
+		if (r->dst == NULL)
+			return ACL_M_DST;
+		return acl_src_match(a, r->dst);
 	case ACL_TYPE_PORT:
 		for (i = 0; i < a->nports; i++)
 			if (r->port >= a->ports[i].lo &&
@@ -843,6 +1231,35 @@ acl_match(const struct acl *a, const struct acl_req *r)
 			if (strcmp(r->method, a->methods[i]) == 0)
 				return 1;
 		return 0;
+	case ACL_TYPE_DSTDOMAIN:
+		return acl_dom_match(a, r->host);
+	case ACL_TYPE_DSTDOM_REGEX:
+		return acl_regex_match(a, r->host);
+	case ACL_TYPE_URL_REGEX:
+		return acl_regex_match(a, r->url);
+	case ACL_TYPE_URLPATH_REGEX:
+		return acl_regex_match(a, r->path);
+	case ACL_TYPE_PROTO:
+		if (r->proto == NULL)
+			return 0;
+		for (i = 0; i < a->nmethods; i++)
+			if (strcasecmp(r->proto, a->methods[i]) == 0)
+				return 1;
+		return 0;
+	case ACL_TYPE_TIME:
+		return acl_time_match(a, r->now);
+	case ACL_TYPE_PROXY_AUTH:
+		if (r->user == NULL)
+			return ACL_M_AUTH;
+		if (a->required)
+			return 1;
+		for (i = 0; i < a->nmethods; i++)
+			if (strcmp(r->user, a->methods[i]) == 0)
+				return 1;
+		return 0;
+	case ACL_TYPE_MAXCONN:
+		/* squid: matches once the client has more than N open. */
+		return r->nconn > a->maxconn;
 	default:
 		return 0;
 	}
@@ -854,6 +1271,7 @@ acl_check(const struct acl_set *s, const struct acl_req *r, size_t *rule)
 	const struct acl_rule *ru;
 	const struct acl_term *t;
 	size_t i, j;
+	int m;
 
 	if (rule != NULL)
 		*rule = 0;
@@ -865,7 +1283,15 @@ acl_check(const struct acl_set *s, const struct acl_req *r, size_t *rule)
 		for (j = 0; j < ru->nterms; j++) {
 			t = &s->terms[ru->term + j];
 			/* A term holds when match != negate ("!name"). */
-			if (acl_match(&s->acls[t->acl], r) == t->negate)
+			m = acl_match(&s->acls[t->acl], r);
+			if (m == ACL_M_DST || m == ACL_M_AUTH) {
+				/* Undecidable without it: the caller gets it. */
+				if (rule != NULL)
+					*rule = i + 1;
+				return m == ACL_M_DST ? ACL_NEED_DST :
+				    ACL_NEED_AUTH;
+			}
+			if (m == t->negate)
 				break;
 		}
 		if (j == ru->nterms) {

@@ -11,15 +11,30 @@
  * of one rule AND together, rules are tried in order, the first whose
  * names all match decides, and when none matches the request is denied.
  *
- * Types that work now: src (IPv4/IPv6 addresses, CIDR "10.0.0.0/8",
- * netmask "10.0.0.0/255.0.0.0", a-b ranges, `all`; an IPv4-mapped client
- * ::ffff:a.b.c.d matches IPv4 entries), port (1..65535 and a-b ranges),
- * method (case-sensitive tokens).  Other squid types are refused at load
- * with "file:line: acl type 'X' is not supported yet"; unknown ones with
- * "file:line: unknown acl type 'X'".  The flag -i is accepted and ignored.
+ * Types: src and dst (IPv4/IPv6 addresses, CIDR "10.0.0.0/8", netmask
+ * "10.0.0.0/255.0.0.0", a-b ranges, `all`; an IPv4-mapped address
+ * ::ffff:a.b.c.d matches IPv4 entries), dstdomain (".example.com" is the
+ * domain and its subdomains, "example.com" that host; any case, trailing
+ * dot ignored; kept in a hash set probed with the host and each parent),
+ * dstdom_regex, url_regex, urlpath_regex (POSIX extended, compiled at
+ * load; -i makes the values after it ignore case), port (1..65535, a-b),
+ * method (case-sensitive tokens), proto (HTTP, NONE for CONNECT, ...),
+ * time (squid: day letters SMTWHFA or D for weekdays, and/or
+ * hh:mm-hh:mm, local time), proxy_auth (user names, or REQUIRED for any
+ * authenticated user), maxconn N (the client has more than N
+ * connections open, counted across workers by clientdb.h).
+ * Other squid types are refused with "file:line: acl type 'X' is not
+ * supported yet"; unknown ones with "unknown acl type 'X'".
+ *
+ * Evaluation stops as soon as an acl needs what the request does not
+ * have yet: dst before DNS gives ACL_NEED_DST, proxy_auth without a user
+ * ACL_NEED_AUTH; the worker gets it and asks again from the first rule.
  *
  * Built in, as in squid: `all` (src all), `localhost` (src 127.0.0.1/32
- * ::1), `CONNECT` (method CONNECT).  Redefining one with the same type
+ * ::1), `CONNECT` (method CONNECT), `to_localhost` (dst 127.0.0.0/8
+ * 0.0.0.0/32 ::1 ::), `to_linklocal` (dst 169.254.0.0/16 fe80::/10); and
+ * sluice's `to_self` (to_localhost plus every address of this host's
+ * interfaces, read when the config is compiled).  Redefining one with the same type
  * adds values; with another type is an error.
  *
  * Caveats:
@@ -38,19 +53,34 @@
 
 #include <stddef.h>
 #include <sys/socket.h>
+#include <time.h>
 
 struct conf;
 struct acl_set;
 
-/** What a request looks like to the ACLs before DNS. */
+/** What a request looks like to the ACLs. */
 struct acl_req {
 	const struct sockaddr	*src;		/* client address */
+	const struct sockaddr	*dst;		/* one destination address, NULL
+						   before DNS (a literal: at once) */
 	const char		*method;	/* NUL-terminated, as received */
+	const char		*proto;		/* "HTTP", or "NONE" for CONNECT */
 	unsigned		 port;		/* destination port */
-	const char		*host;		/* destination host, lower case */
+	const char		*host;		/* acl_host_normalise()d */
+	const char		*url;		/* absolute URL (CONNECT: host:port) */
+	const char		*path;		/* path and query ("" for CONNECT) */
+	const char		*user;		/* authenticated user, or NULL */
+	time_t			 now;		/* for time acls (local time) */
+	unsigned		 nconn;		/* the client's open connections,
+						   all workers (maxconn) */
 };
 
-enum acl_verdict { ACL_DENY = 0, ACL_ALLOW = 1 };
+enum acl_verdict {
+	ACL_DENY = 0,
+	ACL_ALLOW = 1,
+	ACL_NEED_DST,		/* a rule reached needs dst, which is NULL */
+	ACL_NEED_AUTH,		/* a rule reached has proxy_auth, user is NULL */
+};
 
 /**
  * @brief Compile the acl and http_access lines of @p c.
@@ -66,7 +96,8 @@ void	acl_set_free(struct acl_set *s);
  * @brief Evaluate the http_access rules for @p r.
  * @param[out] rule  the 1-based index of the rule that matched, 0 when
  *	none did (default deny); may be NULL.
- * @return ACL_ALLOW or ACL_DENY.
+ * @return ACL_ALLOW, ACL_DENY, or ACL_NEED_DST / ACL_NEED_AUTH (then
+ *	@p rule is the rule that could not be decided).
  */
 enum acl_verdict acl_check(const struct acl_set *s, const struct acl_req *r,
 	    size_t *rule);

@@ -127,6 +127,7 @@ t_check(const struct acl_set *s, const struct t_req *rq, size_t n)
 
 	for (i = 0; i < n; i++) {
 		memset(&ss, 0, sizeof(ss));
+		memset(&r, 0, sizeof(r));
 		if (rq[i].src == NULL)
 			r.src = NULL;
 		else if (inet_pton(AF_INET, rq[i].src, &sin->sin_addr) == 1)
@@ -339,12 +340,12 @@ static const struct {
 	const char	*msg;
 	const char	*desc;
 } error_cases[] = {
-	{ "acl d dst 192.0.2.1\n",
-	    "e.conf:2: acl type 'dst' is not supported yet",
+	{ "acl d srcdomain .example.com\n",
+	    "e.conf:2: acl type 'srcdomain' is not supported yet",
 	    "a squid type not done yet is refused by name" },
-	{ "acl d dstdomain .example.com\n",
-	    "e.conf:2: acl type 'dstdomain' is not supported yet",
-	    "dstdomain is refused for now" },
+	{ "acl d external helper\n",
+	    "e.conf:2: acl type 'external' is not supported yet",
+	    "external acls are refused for now" },
 	{ "acl d frobnicate 1\n", "e.conf:2: unknown acl type 'frobnicate'",
 	    "an unknown acl type is refused" },
 	{ "http_access allow nosuch\n", "e.conf:2: undefined acl 'nosuch'",
@@ -473,10 +474,11 @@ test_errors(void)
 	t_free(c, s);
 
 	/* Every error is reported; a refused acl adds no "undefined" error. */
-	rc = t_compile("e.conf", "acl d dst 10.0.0.1\nacl p port 0\n"
+	rc = t_compile("e.conf", "acl d srcdomain x.test\nacl p port 0\n"
 	    "http_access deny d\nhttp_access allow nosuch\n", &c, &s);
 	is_int(rc, -1, "a config with three acl errors fails");
-	like(logbuf, "e.conf:2: acl type 'dst'", "the first error is reported");
+	like(logbuf, "e.conf:2: acl type 'srcdomain'",
+	    "the first error is reported");
 	like(logbuf, "e.conf:3: bad port '0'", "the second error is reported");
 	like(logbuf, "e.conf:5: undefined acl 'nosuch'",
 	    "the third error is reported");
