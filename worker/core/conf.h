@@ -93,6 +93,19 @@ struct conf {
 
 	struct acl_set		*acl;		/* set by the master after acl_set_compile() */
 
+	/* Proxy authentication: auth_param basic ... (worker/auth.h). */
+	char			**auth_program;	/* argv, NULL-terminated, one
+						   allocation; NULL: no auth */
+	int			 auth_children;	/* most helpers per worker */
+	int			 auth_startup;	/* helpers started at once */
+	int			 auth_idle;	/* accepted, see conf.c */
+	int			 auth_concurrency;	/* 0: one request per helper */
+	char			*auth_realm;
+	int64_t			 auth_credentialsttl;	/* ms */
+	int			 auth_casesensitive;
+	int64_t			 auth_timeout;	/* ms, helper answer bound */
+	int			 auth_defaults;	/* private: defaults applied */
+
 	/* Private to conf.c: interned file names. */
 	char			**files;
 	size_t			 nfiles;

@@ -85,6 +85,13 @@ CONF_DIRECTIVE(acl, 2, CONF_ARGS_ANY, conf_set_acl, acl_lines, NULL,
 CONF_DIRECTIVE(http_access, 1, CONF_ARGS_ANY, conf_set_access, access_lines,
     NULL, "allow|deny [!]acl...; first match wins, none matched: deny")
 
+/* Proxy authentication (worker/auth.h). */
+CONF_DIRECTIVE(auth_param, 2, CONF_ARGS_ANY, conf_set_auth_param,
+    auth_program, NULL,
+    "basic program PATH ARGS|basic_file FILE; children N [startup=N] "
+    "[idle=N] [concurrency=N]; realm TEXT; credentialsttl TIME; "
+    "casesensitive on|off; timeout TIME")
+
 /* Files. */
 CONF_DIRECTIVE(include, 1, 1, conf_set_include, files, NULL,
     "FILE read in place, relative to this file's directory")
