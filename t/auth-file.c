@@ -52,7 +52,7 @@ get(struct harness *h, int oport, const char *cred)
 	struct client *cl;
 	struct client_req q;
 	struct client_resp r;
-	char u[256], hdr[600], enc[600];
+	char u[256], hdr[700], enc[600];
 	long st;
 
 	snprintf(u, sizeof(u), "http://127.0.0.1:%d/f", oport);

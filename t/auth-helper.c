@@ -11,6 +11,9 @@
  * the helper (its options choose how it misbehaves; it appends each user
  * it is asked about to a file, which counts the helper calls).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* strcasestr */
+#endif
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +61,7 @@ get(struct harness *h, int oport, const char *path, const char *cred,
 {
 	struct client *cl;
 	struct client_req q;
-	char u[256], hdr[600], enc[600];
+	char u[256], hdr[700], enc[600];
 	long st;
 
 	snprintf(u, sizeof(u), "http://127.0.0.1:%d%s", oport, path);
