@@ -14,6 +14,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* strcasestr */
 #endif
+#include <sys/stat.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +84,7 @@ static void
 start(struct harness *h, int oport, const char *helper_opts,
     const char *extra)
 {
-	char conf[2048];
+	char conf[2048], path[300];
 
 	harness_init(h, 1);
 	harness_set(h, "HELPER", "%s", helper);
@@ -99,6 +101,9 @@ start(struct harness *h, int oport, const char *helper_opts,
 	    "http_access allow localhost users\n"
 	    "http_access deny all\n", extra);
 	harness_conf(h, conf);
+	/* The helper runs as the workers' user (nobody when we are root). */
+	if (harness_write(h, "calls", "", path) == -1 || chmod(path, 0666) == -1)
+		bail_out("cannot make the calls file");
 	if (harness_start(h) == -1)
 		bail_out("sluice did not start");
 }

@@ -513,6 +513,7 @@ auth_helper_spawn(struct auth_helper *h)
 	sigset_t none;
 	int sv[2];
 	pid_t pid;
+	int lfd = log_fd();
 
 	/* On a failure before the fork, try this slot again in a while. */
 	h->state = AUTH_H_DEAD;
@@ -537,13 +538,22 @@ auth_helper_spawn(struct auth_helper *h)
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (dup2(sv[1], 0) == -1 || dup2(sv[1], 1) == -1)
 			_exit(127);
-		(void)close_range(3, ~0U, 0);
 		if (strcmp(av[0], "basic_file") == 0) {
+			/* Keep cache_log: the built-in helper logs there. */
+			if (lfd > 3)
+				(void)close_range(3, (unsigned)lfd - 1, 0);
+			(void)close_range(lfd >= 3 ? (unsigned)lfd + 1 : 3,
+			    ~0U, 0);
 			(void)prctl(PR_SET_NAME, "sluice-auth");
 			_exit(auth_file_main(av[1], auth_conf->auth_concurrency));
 		}
+		/* As in squid, a helper's stderr goes to cache_log. */
+		if (lfd > 2)
+			(void)dup2(lfd, 2);
+		(void)close_range(3, ~0U, 0);
 		execv(av[0], av);
-		log_warn("auth helper: cannot run %s", av[0]);
+		dprintf(2, "auth helper: cannot run %s: %s\n", av[0],
+		    strerror(errno));
 		_exit(127);
 	}
 	close(sv[1]);

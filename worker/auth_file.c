@@ -77,6 +77,7 @@ auth_file_load(const char *path)
 	size_t cap = 0, len, lineno = 0;
 	char *p, *nl, *colon, *end;
 	struct auth_file_user *nu;
+	int last;
 
 	if (stat(path, &st) == -1) {
 		if (af_loaded != -1)
@@ -112,12 +113,13 @@ auth_file_load(const char *path)
 		lineno++;
 		if ((nl = strchr(p, '\n')) == NULL)
 			nl = p + strlen(p);
+		last = *nl == '\0';
 		end = nl;
 		if (end > p && end[-1] == '\r')
 			end--;
 		*end = '\0';
 		if (*p == '\0' || *p == '#') {
-			if (*nl == '\0')
+			if (last)
 				break;
 			continue;
 		}
@@ -151,7 +153,7 @@ auth_file_load(const char *path)
 			}
 			af_nusers++;
 		}
-		if (*nl == '\0')
+		if (last)
 			break;
 	}
 	af_st = st;
