@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -843,7 +844,8 @@ auth_reap(void)
 void
 auth_shutdown(void)
 {
-	int i;
+	struct timespec ts = { 0, 10 * 1000000L };
+	int i, left, tries;
 
 	for (i = 0; i < auth_nh; i++) {
 		struct auth_helper *h = &auth_h[i];
@@ -859,4 +861,28 @@ auth_shutdown(void)
 	}
 	ev_timer_stop(&auth_timer);
 	ev_timer_stop(&auth_kick);
+	/*
+	 * The loop is over: wait for them here (bounded, 1 s), so that no
+	 * helper outlives its worker; SIGKILL what is left.
+	 */
+	for (tries = 0; tries < 100; tries++) {
+		for (left = 0, i = 0; i < auth_nh; i++) {
+			if (auth_h[i].pid <= 0)
+				continue;
+			if (waitpid(auth_h[i].pid, NULL, WNOHANG) != 0)
+				auth_h[i].pid = 0;
+			else
+				left++;
+		}
+		if (left == 0)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	for (i = 0; i < auth_nh; i++) {
+		if (auth_h[i].pid <= 0)
+			continue;
+		(void)kill(auth_h[i].pid, SIGKILL);
+		(void)waitpid(auth_h[i].pid, NULL, 0);
+		auth_h[i].pid = 0;
+	}
 }
