@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "clientdb.h"
 #include "log.h"
 #include "master.h"
 #include "proc.h"
@@ -126,6 +127,11 @@ master_spawn(struct child *ch)
 		return;
 	}
 	if (pid == 0) {
+		/*
+		 * maxconn counts live per child-table slot, not per worker
+		 * number: generations overlap during a reload.
+		 */
+		clientdb_worker((unsigned)(ch - master_child));
 		/* Signals stay blocked until the worker sets its own mask. */
 		worker_main(master_conf, master_ls.fds, master_ls.n, ch->slot);
 	}
@@ -200,6 +206,8 @@ master_reap(int stopping)
 				ch = &master_child[i];
 		if (ch == NULL)
 			continue;
+		/* Its clients are gone with it (maxconn). */
+		clientdb_reset_slot((unsigned)(ch - master_child));
 		if (WIFSIGNALED(status))
 			log_warnx("worker %d (pid %ld) died with signal %d%s",
 			    ch->slot, (long)pid, WTERMSIG(status),
@@ -335,6 +343,10 @@ master_run(struct conf *c, struct listen_set *ls, int foreground)
 
 	log_notice("sluice " PACKAGE_VERSION " starting, pid %ld, %d workers",
 	    (long)getpid(), c->workers);
+	/* Shared maxconn counts, one row per child slot; survives reloads. */
+	if (clientdb_init(MASTER_MAX_CHILDREN) == -1)
+		log_warnx("maxconn counts unavailable: maxconn acls never "
+		    "match");
 	master_spawn_generation();
 
 	for (;;) {
