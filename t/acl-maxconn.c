@@ -7,7 +7,8 @@
  *
  * Integration test: a real sluice with two workers, raw idle
  * connections, libcurl.  Which worker accepted what is read from
- * /proc/PID/fd (socket counts), only to report the spread.
+ * /proc/PID/fd (socket counts); one worker is paused (SIGSTOP, by PID)
+ * while half the connections arrive, so both workers hold some.
  */
 #include <sys/types.h>
 #include <dirent.h>
@@ -56,6 +57,13 @@ nsockets(pid_t pid)
 	return count;
 }
 
+/* Connections the two workers accepted since @p base was taken. */
+static int
+accepted(const pid_t *w, const int *base)
+{
+	return nsockets(w[0]) - base[0] + nsockets(w[1]) - base[1];
+}
+
 int
 main(void)
 {
@@ -65,7 +73,7 @@ main(void)
 	struct client_resp r;
 	pid_t w[8], gone[2];
 	char u[256];
-	int base[2], n, i, oport;
+	int base[2], n, i, k, busy, oport;
 
 	plan(7 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS + HARNESS_END_TESTS);
 	o = origin_start(steps, 1);
@@ -85,24 +93,29 @@ main(void)
 	base[1] = nsockets(w[1]);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%d/m", oport);
 
-	for (i = 0; i < MAXCONN; i++)
+	/*
+	 * Half the idle connections first; then the worker that took them
+	 * is stopped (SIGSTOP: it leaves epoll_wait, so the kernel wakes
+	 * the other one) while the other half arrive, and continued.
+	 */
+	for (i = 0; i < MAXCONN / 2; i++)
 		if (raw_open(&idle[i], h.port[0]) == -1)
 			bail_out("cannot connect");
-	/* Wait (bounded) until the workers have accepted all of them. */
-	for (i = 0; i < 100; i++) {
-		if (nsockets(w[0]) - base[0] + nsockets(w[1]) - base[1] >=
-		    MAXCONN)
-			break;
+	for (k = 0; k < 100 && accepted(w, base) < MAXCONN / 2; k++)
 		harness_msleep(20);
-	}
+	busy = nsockets(w[0]) - base[0] > 0 ? 0 : 1;
+	kill(w[busy], SIGSTOP);
+	for (; i < MAXCONN; i++)
+		if (raw_open(&idle[i], h.port[0]) == -1)
+			bail_out("cannot connect");
+	for (k = 0; k < 100 && accepted(w, base) < MAXCONN; k++)
+		harness_msleep(20);
+	kill(w[busy], SIGCONT);
 	n = nsockets(w[0]) - base[0];
 	diag("idle connections: %d in worker %ld, %d in worker %ld", n,
-	    (long)w[0], MAXCONN - n, (long)w[1]);
-	if (n > 0 && n < MAXCONN)
-		ok(1, "the %d idle connections are spread over both workers",
-		    MAXCONN);
-	else
-		skip(1, "the kernel gave every connection to one worker");
+	    (long)w[0], nsockets(w[1]) - base[1], (long)w[1]);
+	ok(n > 0 && n < MAXCONN && accepted(w, base) == MAXCONN,
+	    "the %d idle connections are spread over both workers", MAXCONN);
 
 	is_int(client_get(h.port[0], u, &r), 403,
 	    "a %dth connection from the same client: maxconn %d denies it",
@@ -111,23 +124,15 @@ main(void)
 
 	raw_close(&idle[0]);
 	/* The close is seen by its worker in its next loop turn. */
-	for (i = 0; i < 100; i++) {
-		if (nsockets(w[0]) + nsockets(w[1]) - base[0] - base[1] <
-		    MAXCONN)
-			break;
+	for (k = 0; k < 100 && accepted(w, base) >= MAXCONN; k++)
 		harness_msleep(20);
-	}
 	is_int(client_get(h.port[0], u, &r), 200,
 	    "after one closes, a new connection is allowed");
 	client_resp_free(&r);
 	if (raw_open(&idle[0], h.port[0]) == -1)
 		bail_out("cannot connect");
-	for (i = 0; i < 100; i++) {
-		if (nsockets(w[0]) + nsockets(w[1]) - base[0] - base[1] >=
-		    MAXCONN)
-			break;
+	for (k = 0; k < 100 && accepted(w, base) < MAXCONN; k++)
 		harness_msleep(20);
-	}
 	is_int(client_get(h.port[0], u, &r), 403,
 	    "back at %d idle connections: denied again", MAXCONN);
 	client_resp_free(&r);
