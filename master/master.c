@@ -29,6 +29,7 @@
 
 #include "acl.h"
 #include "cachemgr.h"
+#include "clientdb.h"
 #include "log.h"
 #include "upgrade.h"
 #include "master.h"
@@ -152,6 +153,11 @@ master_spawn(struct child *ch)
 		return;
 	}
 	if (pid == 0) {
+		/*
+		 * maxconn counts live per child-table slot, not per worker
+		 * number: generations overlap during a reload.
+		 */
+		clientdb_worker((unsigned)(ch - master_child));
 		/* Signals stay blocked until the worker sets its own mask. */
 		if (ch->slot == 0)
 			cache_manager_main(master_conf);
@@ -238,6 +244,8 @@ master_reap(int stopping)
 				ch = &master_child[i];
 		if (ch == NULL)
 			continue;
+		/* Its clients are gone with it (maxconn). */
+		clientdb_reset_slot((unsigned)(ch - master_child));
 		if (WIFSIGNALED(status))
 			log_warnx("%s (pid %ld) died with signal %d%s",
 			    master_child_name(ch), (long)pid, WTERMSIG(status),
@@ -373,6 +381,10 @@ master_run(struct conf *c, struct listen_set *ls, int foreground)
 
 	log_notice("sluice " PACKAGE_VERSION " starting, pid %ld, %d workers",
 	    (long)getpid(), c->workers);
+	/* Shared maxconn counts, one row per child slot; survives reloads. */
+	if (clientdb_init(MASTER_MAX_CHILDREN) == -1)
+		log_warnx("maxconn counts unavailable: maxconn acls never "
+		    "match");
 	master_spawn_generation();
 
 	for (;;) {

@@ -115,10 +115,14 @@ t_free(struct conf *c, struct acl_set *s)
 }
 
 /* Run @n requests against @s: two assertions each (verdict and rule). */
+/* The destination every t_check() request goes to (a public address). */
+static const char *t_dst = "198.51.100.7";
+
 static void
 t_check(const struct acl_set *s, const struct t_req *rq, size_t n)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss, ds;
+	struct sockaddr_in *dsin = (struct sockaddr_in *)&ds;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	struct acl_req r;
@@ -138,6 +142,10 @@ t_check(const struct acl_set *s, const struct t_req *rq, size_t n)
 			bail_out("bad test address %s", rq[i].src);
 		if (rq[i].src != NULL)
 			r.src = (const struct sockaddr *)&ss;
+		memset(&ds, 0, sizeof(ds));
+		dsin->sin_family = AF_INET;
+		inet_pton(AF_INET, t_dst, &dsin->sin_addr);
+		r.dst = (const struct sockaddr *)&ds;
 		r.method = rq[i].method;
 		r.port = rq[i].port;
 		r.host = "example.com";
@@ -514,24 +522,36 @@ test_where(void)
 
 /* The rules of etc/sluice.conf.in decide as its comments say. */
 static const struct t_req shipped_reqs[] = {
-	{ "127.0.0.1", "GET", 80, ACL_ALLOW, 3, "loopback may GET port 80" },
-	{ "192.168.1.5", "CONNECT", 443, ACL_ALLOW, 3,
+	{ "127.0.0.1", "GET", 80, ACL_ALLOW, 6, "loopback may GET port 80" },
+	{ "192.168.1.5", "CONNECT", 443, ACL_ALLOW, 6,
 	    "a LAN client may CONNECT to 443" },
 	{ "192.168.1.5", "CONNECT", 22, ACL_DENY, 1,
 	    "port 22 is not a Safe_port" },
 	{ "192.168.1.5", "CONNECT", 8443, ACL_DENY, 2,
 	    "CONNECT to a safe port other than 443 is denied" },
-	{ "192.168.1.5", "GET", 8443, ACL_ALLOW, 3,
+	{ "192.168.1.5", "GET", 8443, ACL_ALLOW, 6,
 	    "GET to an unregistered port is allowed" },
-	{ "203.0.113.9", "GET", 80, ACL_DENY, 4,
+	{ "203.0.113.9", "GET", 80, ACL_DENY, 7,
 	    "a client outside localnet is denied by deny all" },
-	{ "fd00::1", "GET", 80, ACL_ALLOW, 3, "a ULA client is allowed" },
-	{ "fe80::1", "GET", 80, ACL_ALLOW, 3,
+	{ "fd00::1", "GET", 80, ACL_ALLOW, 6, "a ULA client is allowed" },
+	{ "fe80::1", "GET", 80, ACL_ALLOW, 6,
 	    "a link-local v6 client is allowed" },
-	{ "2001:db8::1", "GET", 80, ACL_DENY, 4,
+	{ "2001:db8::1", "GET", 80, ACL_DENY, 7,
 	    "a global IPv6 client is denied" },
-	{ "::ffff:172.16.0.1", "GET", 80, ACL_ALLOW, 3,
+	{ "::ffff:172.16.0.1", "GET", 80, ACL_ALLOW, 6,
 	    "an IPv4-mapped RFC 1918 client is allowed" },
+};
+
+/* The same rules for destinations on this host or link-local. */
+static const struct t_req shipped_local_reqs[] = {
+	{ "192.168.1.5", "GET", 80, ACL_DENY, 3,
+	    "to 127.0.0.1: denied by to_localhost" },
+	{ "127.0.0.1", "GET", 8080, ACL_DENY, 3,
+	    "to 127.0.0.1 even from loopback: denied by to_localhost" },
+};
+static const struct t_req shipped_meta_reqs[] = {
+	{ "192.168.1.5", "GET", 80, ACL_DENY, 4,
+	    "to 169.254.169.254 (cloud metadata): denied by to_linklocal" },
 };
 
 static void
@@ -585,6 +605,13 @@ test_shipped(void)
 	} else {
 		t_check(s, shipped_reqs, sizeof(shipped_reqs) /
 		    sizeof(shipped_reqs[0]));
+		t_dst = "127.0.0.1";
+		t_check(s, shipped_local_reqs, sizeof(shipped_local_reqs) /
+		    sizeof(shipped_local_reqs[0]));
+		t_dst = "169.254.169.254";
+		t_check(s, shipped_meta_reqs, sizeof(shipped_meta_reqs) /
+		    sizeof(shipped_meta_reqs[0]));
+		t_dst = "198.51.100.7";
 	}
 	t_free(c, s);
 	free(text);
@@ -611,6 +638,8 @@ main(void)
 	n += 2 * sizeof(error_cases) / sizeof(error_cases[0]) + 2 + 5;
 	n += 5;
 	n += 1 + 2 * sizeof(shipped_reqs) / sizeof(shipped_reqs[0]);
+	n += 2 * sizeof(shipped_local_reqs) / sizeof(shipped_local_reqs[0]);
+	n += 2 * sizeof(shipped_meta_reqs) / sizeof(shipped_meta_reqs[0]);
 	plan((int)n);
 
 	test_cases();

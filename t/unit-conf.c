@@ -351,6 +351,39 @@ static const struct {
 	{ "http_port 3128\ninclude e.conf\n",
 	    "e.conf:2: include nesting too deep (max 8 levels)",
 	    "a file including itself stops at the depth limit" },
+	{ "http_port 3128\nauth_param digest program /bin/x\n",
+	    "e.conf:2: auth_param scheme 'digest' is not supported (only basic)",
+	    "auth_param: a scheme other than basic is an error" },
+	{ "http_port 3128\nauth_param basic program helper\n",
+	    "e.conf:2: auth_param basic program 'helper' must be an absolute "
+	    "path or basic_file", "auth_param: a relative program is an error" },
+	{ "http_port 3128\nauth_param basic program basic_file\n",
+	    "e.conf:2: auth_param basic program basic_file takes one htpasswd "
+	    "file", "auth_param: basic_file without its file is an error" },
+	{ "http_port 3128\nauth_param basic children 0\n",
+	    "e.conf:2: auth_param basic children needs a number 1..1000",
+	    "auth_param: children 0 is an error" },
+	{ "http_port 3128\nauth_param basic children 5 startup=x\n",
+	    "e.conf:2: auth_param basic children: 'startup=x' must be 0..1000",
+	    "auth_param: a bad children option value is an error" },
+	{ "http_port 3128\nauth_param basic children 5 spare=1\n",
+	    "e.conf:2: auth_param basic children: unknown option 'spare=1'",
+	    "auth_param: an unknown children option is an error" },
+	{ "http_port 3128\nauth_param basic casesensitive maybe\n",
+	    "e.conf:2: auth_param basic casesensitive on|off",
+	    "auth_param: casesensitive takes on or off" },
+	{ "http_port 3128\nauth_param basic realm a\\b\n",
+	    "e.conf:2: auth_param basic realm must not hold quotes",
+	    "auth_param: a realm that would break the quoted-string is an error" },
+	{ "http_port 3128\nauth_param basic credentialsttl 5 fortnights\n",
+	    "e.conf:2: auth_param basic credentialsttl: bad time",
+	    "auth_param: a bad credentialsttl is an error" },
+	{ "http_port 3128\nauth_param basic timeout 0\n",
+	    "e.conf:2: auth_param basic timeout must be above 0",
+	    "auth_param: timeout 0 is an error" },
+	{ "http_port 3128\nauth_param basic nonce_max_count 5\n",
+	    "e.conf:2: auth_param basic 'nonce_max_count' is not supported",
+	    "auth_param: an unknown parameter is an error" },
 };
 
 /* ---------------------------------------------------------------- tests */
@@ -913,12 +946,73 @@ test_shipped(void)
 		    "the shipped config listens on 127.0.0.1 and ::1");
 		unlike(c->access_log, "@",
 		    "the shipped paths were substituted");
-		ok(c->nacl_lines > 0 && c->naccess_lines == 4,
-		    "the shipped config has acls and four http_access rules");
+		ok(c->nacl_lines > 0 && c->naccess_lines == 7,
+		    "the shipped config has acls and seven http_access rules");
 		conf_free(c);
 	}
 	free(text);
 	free(out);
+}
+
+/* auth_param: squid's sub-directives, their defaults, basic_file. */
+static void
+test_auth_param(void)
+{
+	struct conf *c;
+	int rc;
+
+	rc = t_load("auth0.conf", "http_port 3128\n", &c);
+	is_int(rc, 0, "auth_param: a config without it loads");
+	if (c == NULL)
+		bail_out("auth0.conf did not load");
+	ok(c->auth_program == NULL, "auth_param: no program by default (no "
+	    "authentication)");
+	is_int(c->auth_children, 5, "auth_param: children defaults to 5");
+	is_int(c->auth_credentialsttl, 2 * 3600 * 1000LL,
+	    "auth_param: credentialsttl defaults to squid's 2 hours");
+	is_int(c->auth_timeout, 10000, "auth_param: timeout defaults to 10 s");
+	is_int(c->auth_casesensitive, 0,
+	    "auth_param: casesensitive defaults to off, as in squid");
+	conf_free(c);
+
+	rc = t_load("auth1.conf", "http_port 3128\n"
+	    "auth_param basic program /usr/lib/squid/basic_ncsa_auth "
+	    "/etc/squid/passwd\n"
+	    "auth_param basic children 7 startup=2 idle=1 concurrency=3\n"
+	    "auth_param basic realm Our  Proxy\n"
+	    "auth_param basic credentialsttl 30 minutes\n"
+	    "auth_param basic casesensitive on\n"
+	    "auth_param basic timeout 500 ms\n", &c);
+	is_int(rc, 0, "auth_param: every sub-directive loads");
+	if (c == NULL)
+		bail_out("auth1.conf did not load");
+	ok(c->auth_program != NULL && strcmp(c->auth_program[0],
+	    "/usr/lib/squid/basic_ncsa_auth") == 0 &&
+	    strcmp(c->auth_program[1], "/etc/squid/passwd") == 0 &&
+	    c->auth_program[2] == NULL, "auth_param: program and its arguments");
+	ok(c->auth_children == 7 && c->auth_startup == 2 && c->auth_idle == 1,
+	    "auth_param: children 7 startup=2 idle=1");
+	is_int(c->auth_concurrency, 3, "auth_param: concurrency=3");
+	is_str(c->auth_realm, "Our Proxy",
+	    "auth_param: the realm is the rest of the line, words joined");
+	is_int(c->auth_credentialsttl, 30 * 60 * 1000LL,
+	    "auth_param: credentialsttl 30 minutes");
+	is_int(c->auth_casesensitive, 1, "auth_param: casesensitive on");
+	is_int(c->auth_timeout, 500, "auth_param: timeout 500 ms");
+	conf_free(c);
+
+	rc = t_load("auth2.conf", "http_port 3128\n"
+	    "auth_param basic program basic_file /etc/sluice/htpasswd\n", &c);
+	ok(rc == 0 && c != NULL && strcmp(c->auth_program[0], "basic_file") ==
+	    0 && strcmp(c->auth_program[1], "/etc/sluice/htpasswd") == 0,
+	    "auth_param: basic_file FILE selects the built-in helper");
+	conf_free(c);
+	rc = t_load("auth3.conf", "http_port 3128\n"
+	    "auth_param basic program /bin/a\n"
+	    "auth_param basic program /bin/b x\n", &c);
+	ok(rc == 0 && c != NULL && strcmp(c->auth_program[0], "/bin/b") == 0,
+	    "auth_param: a later program line replaces the earlier one");
+	conf_free(c);
 }
 
 int
@@ -935,7 +1029,7 @@ main(void)
 	    sizeof(time_cases) / sizeof(time_cases[0]) +
 	    sizeof(listen_cases) / sizeof(listen_cases[0]) +
 	    2 * sizeof(error_cases) / sizeof(error_cases[0])) +
-	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11);
+	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16);
 
 	test_units();
 	test_listen();
@@ -949,6 +1043,7 @@ main(void)
 	test_help();
 	test_log();
 	test_shipped();
+	test_auth_param();
 
 	log_open(NULL, 1);
 	t_cleanup();

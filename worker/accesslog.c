@@ -71,7 +71,8 @@ accesslog_field(char *out, size_t outlen, const char *s)
 void
 accesslog_write(const struct accesslog_entry *e)
 {
-	char line[4096], url[2048], method[64], type[128];
+	char line[4096], url[2048], method[64], type[128], user[256];
+	char rule[600];
 	int n;
 
 	if (accesslog_fd == -1)
@@ -79,11 +80,18 @@ accesslog_write(const struct accesslog_entry *e)
 	accesslog_field(url, sizeof(url), e->url);
 	accesslog_field(method, sizeof(method), e->method);
 	accesslog_field(type, sizeof(type), e->type);
+	/* The user name comes from the client: escaped like the URL. */
+	accesslog_field(user, sizeof(user), e->user);
+	rule[0] = '\0';
+	if (e->rule != NULL) {
+		memcpy(rule, " rule=", 6);
+		accesslog_field(rule + 6, sizeof(rule) - 6, e->rule);
+	}
 	n = snprintf(line, sizeof(line),
-	    "%" PRId64 ".%03d %6" PRId64 " %s %s/%03d %" PRIu64 " %s %s %s %s/%s %s\n",
+	    "%" PRId64 ".%03d %6" PRId64 " %s %s/%03d %" PRIu64 " %s %s %s %s/%s %s%s\n",
 	    e->start_sec, e->start_msec, e->elapsed_ms, e->client, e->code,
-	    e->status, e->bytes, method, url, e->user ? e->user : "-",
-	    e->hier, e->peer ? e->peer : "-", type);
+	    e->status, e->bytes, method, url, user,
+	    e->hier, e->peer ? e->peer : "-", type, rule);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {

@@ -4,7 +4,10 @@
  *	time.ms elapsed client code/status bytes method URL user hier/peer type
  *	1764031234.567     12 127.0.0.1 TCP_MISS/200 5123 GET http://h/a - HIER_DIRECT/10.0.0.9 text/plain
  *
- * so that GoAccess, SARG and Calamaris read it.  Runs in the workers; the
+ * so that GoAccess, SARG and Calamaris read it.  A denied request gets
+ * one more field after the ten native ones, "rule=FILE:LINE" (the
+ * http_access line that denied it) or "rule=default-deny"; the user
+ * field is the authenticated proxy user or "-".  Runs in the workers; the
  * master creates the file (owned by the workers' user) before forking and
  * on SIGUSR1, and each worker (re)opens it by path.
  *
@@ -32,6 +35,9 @@ struct accesslog_entry {
 	const char	*hier;		/* HIER_DIRECT, HIER_NONE */
 	const char	*peer;		/* NULL: "-" */
 	const char	*type;		/* content type, NULL: "-" */
+	const char	*rule;		/* denials: "FILE:LINE" or
+					   "default-deny", appended as an
+					   11th field "rule=..."; else NULL */
 };
 
 /** @brief Open @p path (NULL: no access log). @return 0, or -1 with errno. */

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
+#include "clientdb.h"
 #include "conf.h"
 #include "conn.h"
 #include "log.h"
@@ -65,6 +67,8 @@ conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
 		free(c);
 		return SL_ERROR;
 	}
+	/* maxconn: this client's connections across all workers. */
+	c->c_nconn = clientdb_enter((const struct sockaddr *)&c->c_peer);
 	c->next = conn_list;
 	if (conn_list != NULL)
 		conn_list->prev = c;
@@ -87,6 +91,9 @@ conn_close(struct conn *c)
 		dns_cancel(c->r.r_dnsq);
 		c->r.r_dnsq = NULL;
 	}
+	auth_cancel(c->r.r_authq);
+	c->r.r_authq = NULL;
+	clientdb_leave((const struct sockaddr *)&c->c_peer);
 	upstream_release(c);
 	spipe_close(&c->r.r_body.sp);
 	spipe_close(&c->r.r_rbody.sp);

@@ -38,6 +38,8 @@
 
 #define CONN_MAGIC	0x636f6e6eU
 
+struct auth_query;
+
 enum req_step {
 #define REQ_STEP_ENUM(name, fn)	REQ_##name,
 	REQ_STEPS(REQ_STEP_ENUM)
@@ -122,6 +124,17 @@ struct req {
 	int			 r_t_down_src_eof;	/* upstream sent EOF */
 	int			 r_t_down_eof;	/* ... and it was passed to the client */
 
+	/* Access control and proxy authentication (auth.h). */
+	char			*r_user;	/* authenticated user, arena */
+	const char		*r_rule;	/* denial: "FILE:LINE" / "default-deny" */
+	int			 r_dst_lit;	/* the host is an IP literal: r_dst */
+	struct sockaddr_storage	 r_dst;
+	enum req_step		 r_auth_ret;	/* step to go back to after AUTH */
+	struct auth_query	*r_authq;	/* pending helper check */
+	char			*r_auth_user;	/* the user being checked, arena */
+	int			 r_auth_done;	/* its answer came */
+	int			 r_auth_rc;	/* enum auth_result */
+
 	/* Outcome, for the log. */
 	enum errpage_id		 r_err;
 	const char		*r_code;	/* TCP_MISS ... */
@@ -140,6 +153,7 @@ struct conn {
 	unsigned		 c_peer_port;
 	int64_t			 c_accepted_ms;
 	unsigned		 c_nreq;	/* requests served on this conn */
+	unsigned		 c_nconn;	/* conns from this client, all workers */
 
 	struct buf		*cbuf;
 	struct buf		*ubuf;
@@ -212,7 +226,9 @@ void	upstream_release(struct conn *);
 int	req_step_recv_head(struct conn *);
 int	req_step_parse(struct conn *);
 int	req_step_access_pre(struct conn *);
+int	req_step_auth(struct conn *);
 int	req_step_resolve(struct conn *);
+int	req_step_access_post(struct conn *);
 int	upstream_step_connect(struct conn *);
 int	upstream_step_send(struct conn *);
 int	upstream_step_recv_head(struct conn *);

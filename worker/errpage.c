@@ -82,6 +82,13 @@ int
 errpage_build(struct buf *b, enum errpage_id id, const char *url,
     const char *host, int keepalive)
 {
+	return errpage_build_hdrs(b, id, url, host, keepalive, NULL);
+}
+
+int
+errpage_build_hdrs(struct buf *b, enum errpage_id id, const char *url,
+    const char *host, int keepalive, const char *hdrs)
+{
 	char body[2048], eurl[1024], ehost[256], date[64];
 	time_t now;
 	struct tm tm;
@@ -106,10 +113,10 @@ errpage_build(struct buf *b, enum errpage_id id, const char *url,
 	if (buf_printf(b, "HTTP/1.1 %d %s\r\nServer: sluice/" PACKAGE_VERSION
 	    "\r\nDate: %s\r\nContent-Type: text/html; charset=utf-8\r\n"
 	    "Content-Length: %d\r\nCache-Control: no-store\r\n"
-	    "X-Sluice-Error: %s\r\nConnection: %s\r\n\r\n%s",
+	    "X-Sluice-Error: %s\r\n%sConnection: %s\r\n\r\n%s",
 	    errpage_tbl[id].status, errpage_tbl[id].reason, date, n,
-	    errpage_tbl[id].name, keepalive ? "keep-alive" : "close",
-	    body) == -1) {
+	    errpage_tbl[id].name, hdrs != NULL ? hdrs : "",
+	    keepalive ? "keep-alive" : "close", body) == -1) {
 		buf_reset(b);
 		return -1;
 	}

@@ -19,7 +19,9 @@
 	X(ERR_INVALID_URL, 400, "Bad Request",				\
 	    "The requested URL could not be understood.")		\
 	X(ERR_ACCESS_DENIED, 403, "Forbidden",				\
-	    "Access to this URL is denied by the proxy's rules.")	\
+	    "Access denied by policy.")					\
+	X(ERR_CACHE_ACCESS_DENIED, 407, "Proxy Authentication Required", \
+	    "The proxy needs a valid user name and password.")		\
 	X(ERR_REQUEST_TIMEOUT, 408, "Request Timeout",			\
 	    "The request was not received in time.")			\
 	X(ERR_BODY_TOO_BIG, 413, "Content Too Large",			\
@@ -42,6 +44,8 @@
 	    "The proxy is shutting down.")				\
 	X(ERR_NO_RESOURCES, 503, "Service Unavailable",			\
 	    "The proxy is out of resources.")				\
+	X(ERR_AUTH_UNAVAILABLE, 503, "Service Unavailable",		\
+	    "The proxy cannot check credentials right now.")		\
 	X(ERR_DNS_FAIL, 504, "Gateway Timeout",				\
 	    "The proxy could not resolve the server's name.")		\
 	X(ERR_CONNECT_TIMEOUT, 504, "Gateway Timeout",			\
@@ -75,5 +79,14 @@ const char	*errpage_reason(int status);
  */
 int		 errpage_build(struct buf *b, enum errpage_id id, const char *url,
 		    const char *host, int keepalive);
+/**
+ * @brief errpage_build() with extra header lines.
+ * @param[in] hdrs  lines each ending in CRLF (e.g. Proxy-Authenticate
+ *	for a 407), or NULL.
+ * @return as errpage_build().
+ */
+int		 errpage_build_hdrs(struct buf *b, enum errpage_id id,
+		    const char *url, const char *host, int keepalive,
+		    const char *hdrs);
 
 #endif

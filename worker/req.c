@@ -21,10 +21,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "accesslog.h"
 #include "acl.h"
+#include "auth.h"
+#include "host.h"
 #include "conf.h"
 #include "conn.h"
 #include "http_hdr.h"
@@ -463,44 +466,33 @@ req_step_recv_head(struct conn *c)
 	}
 }
 
-/* Is p[0..n) a valid host: an IPv4/reg-name of letters, digits, '-' '.' '_'. */
-static int
-req_host_valid(const char *p, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 255)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char ch = p[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-		    ch == '_'))
-			return 0;
-	}
-	return 1;
-}
-
 /*
- * Split an authority "host[:port]" or "[v6]:port" (RFC 3986 §3.2).
- * Userinfo and percent-encoded hosts are refused (RFC 9110 §4.2.4: a
- * sender must not generate userinfo in an http URI; a proxy that accepts
- * one invites phishing and ACL evasion).
+ * Split an authority "host[:port]" or "[v6]:port" (RFC 3986 §3.2) and
+ * normalise the host with acl_host_normalise(): what DNS, the ACLs, the
+ * Host header and the logs see is that one spelling (2130706433, 0x7f.1,
+ * [::ffff:127.0.0.1] all become 127.0.0.1).  Userinfo is refused (RFC
+ * 9110 §4.2.4: a sender must not generate it in an http URI; a proxy that
+ * accepts it invites phishing and ACL evasion), and so are
+ * percent-encoded hosts and zone ids.  Each refusal is logged here.
  */
 static int
 req_parse_authority(struct conn *c, const char *p, size_t n, unsigned defport,
     int need_port)
 {
 	struct req *r = &c->r;
-	const char *colon = NULL, *h;
-	size_t hl, i;
+	const char *colon = NULL, *h, *why = NULL;
+	struct sockaddr_storage ss;
+	size_t hl;
 	unsigned long port = 0;
-	char *host;
+	char host[256];
+	int kind, bracket = n > 0 && p[0] == '[';
 
-	if (memchr(p, '@', n) != NULL || memchr(p, '%', n) != NULL)
+	if (memchr(p, '@', n) != NULL) {
+		log_info("conn %u client %s: userinfo in the request target "
+		    "refused", c->id, c->c_peer_text);
 		return -1;
-	if (n > 0 && p[0] == '[') {
+	}
+	if (bracket) {
 		const char *close = memchr(p, ']', n);
 
 		if (close == NULL)
@@ -516,8 +508,6 @@ req_parse_authority(struct conn *c, const char *p, size_t n, unsigned defport,
 		colon = memchr(p, ':', n);
 		h = p;
 		hl = colon ? (size_t)(colon - p) : n;
-		if (!req_host_valid(h, hl))
-			return -1;
 	}
 	if (colon != NULL) {
 		const char *ps = colon + 1, *pe = p + n;
@@ -539,20 +529,27 @@ req_parse_authority(struct conn *c, const char *p, size_t n, unsigned defport,
 			return -1;
 		port = defport;
 	}
-	host = req_strdup(c, h, hl);
-	if (host == NULL)
+	memset(&ss, 0, sizeof(ss));
+	kind = hl == 0 ? -1 : acl_host_normalise(h, hl, host, sizeof(host),
+	    &ss, &why);
+	/* Brackets hold IPv6 only (RFC 3986 §3.2.2), mapped IPv4 included. */
+	if (kind == -1 || (bracket && (kind == HOST_NAME ||
+	    memchr(h, ':', hl) == NULL))) {
+		log_info("conn %u client %s: bad host '%.*s': %s", c->id,
+		    c->c_peer_text, (int)(hl > 100 ? 100 : hl), h,
+		    hl == 0 ? "empty" : kind == -1 && why != NULL ? why :
+		    "an IPv6 address is expected in brackets");
 		return -1;
-	for (i = 0; i < hl; i++)
-		host[i] = str_lower(host[i]);
-	if (p[0] == '[') {
-		struct sockaddr_storage ss;
-
-		if (sockaddr_from_literal(host, 0, &ss) == -1 ||
-		    ss.ss_family != AF_INET6)
-			return -1;
 	}
-	r->r_host = host;
+	if ((r->r_host = req_strdup(c, host, strlen(host))) == NULL)
+		return -1;
 	r->r_port = (unsigned)port;
+	if (kind != HOST_NAME) {
+		/* The destination is known now: ACCESS_PRE checks it. */
+		r->r_dst = ss;
+		sockaddr_set_port((struct sockaddr *)&r->r_dst, r->r_port);
+		r->r_dst_lit = 1;
+	}
 	return 0;
 }
 
@@ -801,6 +798,44 @@ req_step_parse(struct conn *c)
 	return SL_OK;
 }
 
+/* What the ACLs see of the request; @p dst is NULL before DNS. */
+static void
+req_acl_fill(struct conn *c, struct acl_req *ar, const struct sockaddr *dst)
+{
+	struct req *r = &c->r;
+
+	memset(ar, 0, sizeof(*ar));
+	ar->src = (const struct sockaddr *)&c->c_peer;
+	ar->dst = dst;
+	ar->method = r->r_method;
+	ar->proto = r->r_connect ? "NONE" : "HTTP";	/* squid's names */
+	ar->port = r->r_port;
+	ar->host = r->r_host;
+	ar->url = r->r_url;
+	ar->path = r->r_connect || r->r_path == NULL ? "" : r->r_path;
+	ar->user = r->r_user;
+	ar->now = (time_t)r->r_start_sec;
+	ar->nconn = c->c_nconn;
+}
+
+/*
+ * Deny: 403 naming only the reason class; the rule that decided goes to
+ * cache_log and to the access log's rule= field, never to the client.
+ */
+static int
+req_deny(struct conn *c, size_t rule, const char *what)
+{
+	struct req *r = &c->r;
+
+	r->r_rule = rule ? acl_rule_where(worker_conf->acl, rule) :
+	    "default-deny";
+	log_info("conn %u client %s%s%s: %s %s%s denied by %s", c->id,
+	    c->c_peer_text, r->r_user ? " user " : "", r->r_user ? r->r_user :
+	    "", r->r_method, r->r_url, what, r->r_rule);
+	r->r_code = "TCP_DENIED";
+	return req_fail(c, ERR_ACCESS_DENIED);
+}
+
 int
 req_step_access_pre(struct conn *c)
 {
@@ -808,18 +843,122 @@ req_step_access_pre(struct conn *c)
 	struct acl_req ar;
 	size_t rule = 0;
 
-	ar.src = (const struct sockaddr *)&c->c_peer;
-	ar.method = r->r_method;
-	ar.port = r->r_port;
-	ar.host = r->r_host;
-	if (acl_check(worker_conf->acl, &ar, &rule) != ACL_ALLOW) {
-		log_info("conn %u client %s: %s %s denied by %s", c->id,
-		    c->c_peer_text, r->r_method, r->r_url, rule ?
-		    acl_rule_where(worker_conf->acl, rule) : "default deny");
+	/* An IP-literal host is its own destination: checked at once. */
+	req_acl_fill(c, &ar, r->r_dst_lit ?
+	    (const struct sockaddr *)&r->r_dst : NULL);
+	switch (acl_check(worker_conf->acl, &ar, &rule)) {
+	case ACL_ALLOW:
+	case ACL_NEED_DST:
+		/* ACCESS_POST checks every resolved address. */
+		r->r_step = REQ_RESOLVE;
+		return SL_OK;
+	case ACL_NEED_AUTH:
+		r->r_auth_ret = REQ_ACCESS_PRE;
+		r->r_step = REQ_AUTH;
+		return SL_OK;
+	case ACL_DENY:
+	default:
+		return req_deny(c, rule, "");
+	}
+}
+
+static void
+req_auth_done(void *arg, enum auth_result res)
+{
+	struct conn *c = arg;
+
+	CHECK_MAGIC(c, CONN_MAGIC);
+	c->r.r_authq = NULL;
+	c->r.r_auth_done = 1;
+	c->r.r_auth_rc = (int)res;
+	req_run(c);
+}
+
+/*
+ * Proxy authentication (RFC 9110 §11.7.1, RFC 7617): Basic credentials
+ * from Proxy-Authorization, checked by the cache or a helper; none or
+ * wrong ones get 407 with the challenge, no answer gets 503.
+ */
+int
+req_step_auth(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct http_field *f;
+	char user[256], pass[256];
+	enum auth_result rc;
+	size_t i;
+
+	if (r->r_timed_out) {
+		r->r_timed_out = 0;
+		auth_cancel(r->r_authq);
+		r->r_authq = NULL;
+		log_info("conn %u client %s: no answer from the auth helpers "
+		    "in time for %s", c->id, c->c_peer_text, r->r_url);
+		return req_fail(c, ERR_AUTH_UNAVAILABLE);
+	}
+	if (r->r_authq != NULL)
+		return SL_AGAIN;	/* woken by other I/O */
+	if (r->r_auth_done) {
+		r->r_auth_done = 0;
+		switch (r->r_auth_rc) {
+		case AUTH_OK:
+			r->r_user = r->r_auth_user;
+			r->r_step = r->r_auth_ret;
+			return SL_OK;
+		case AUTH_FAIL:
+			log_info("conn %u client %s: wrong credentials for "
+			    "user %s", c->id, c->c_peer_text, r->r_auth_user);
+			r->r_code = "TCP_DENIED";
+			return req_fail(c, ERR_CACHE_ACCESS_DENIED);
+		default:
+			log_info("conn %u client %s: credentials of user %s "
+			    "could not be checked", c->id, c->c_peer_text,
+			    r->r_auth_user);
+			return req_fail(c, ERR_AUTH_UNAVAILABLE);
+		}
+	}
+	if (r->r_user != NULL) {
+		/* The acl module asked again with a user: a bug there. */
+		log_warnx("conn %u: proxy_auth asked twice", c->id);
+		return req_deny(c, 0, "");
+	}
+	if (!auth_enabled()) {
+		log_warnx("conn %u client %s: a proxy_auth acl needs "
+		    "auth_param basic program; denying %s", c->id,
+		    c->c_peer_text, r->r_url);
+		r->r_rule = "no-auth_param";
 		r->r_code = "TCP_DENIED";
 		return req_fail(c, ERR_ACCESS_DENIED);
 	}
-	r->r_step = REQ_RESOLVE;
+	f = NULL;
+	for (i = 0; r->r_head != NULL && i < r->r_head->nfields; i++) {
+		if (http_field_is(&r->r_head->fields[i], "Proxy-Authorization")) {
+			f = &r->r_head->fields[i];
+			break;
+		}
+	}
+	if (f == NULL || auth_basic_decode(f->value, f->value_len, user,
+	    sizeof(user), pass, sizeof(pass)) == -1) {
+		if (f != NULL)
+			log_info("conn %u client %s: unusable "
+			    "Proxy-Authorization", c->id, c->c_peer_text);
+		r->r_code = "TCP_DENIED";
+		return req_fail(c, ERR_CACHE_ACCESS_DENIED);
+	}
+	rc = auth_check(user, pass, req_auth_done, c, &r->r_authq);
+	explicit_bzero(pass, sizeof(pass));
+	if ((r->r_auth_user = req_strdup(c, user, strlen(user))) == NULL) {
+		auth_cancel(r->r_authq);
+		r->r_authq = NULL;
+		return req_fail(c, ERR_TOO_BIG);
+	}
+	if (rc == AUTH_PENDING) {
+		/* auth.c bounds each wait; this is the outer bound. */
+		req_timer(c, 3 * worker_conf->auth_timeout + 2000);
+		return SL_AGAIN;
+	}
+	r->r_auth_done = 1;
+	r->r_auth_rc = (int)rc;
 	return SL_OK;
 }
 
@@ -946,7 +1085,7 @@ req_step_resolve(struct conn *c)
 				return req_fail(c, ERR_NO_RESOURCES);
 			r->r_addrs[0] = ss;
 			r->r_naddrs = 1;
-			r->r_step = REQ_CONNECT_UP;
+			r->r_step = REQ_ACCESS_POST;
 			return SL_OK;
 		}
 		req_timer(c, worker_conf->dns_timeout);
@@ -965,6 +1104,60 @@ req_step_resolve(struct conn *c)
 		    dns_strerror(r->r_dns_rc) : "out of memory");
 		return req_fail(c, ERR_DNS_FAIL);
 	}
+	r->r_step = REQ_ACCESS_POST;
+	return SL_OK;
+}
+
+/*
+ * http_access once per resolved address: only the allowed ones are kept
+ * (in place, in order) for CONNECT_UP, so a name that resolves to a
+ * forbidden address never reaches it; none allowed is a 403.
+ */
+int
+req_step_access_post(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct acl_req ar;
+	enum acl_verdict v;
+	size_t i, kept = 0, rule = 0, deny_rule = 0;
+	int ndenied = 0;
+
+	/* A first pass without changes: NEED_AUTH sends us to AUTH and back. */
+	for (i = 0; i < r->r_naddrs; i++) {
+		req_acl_fill(c, &ar, (const struct sockaddr *)&r->r_addrs[i]);
+		if (acl_check(worker_conf->acl, &ar, &rule) == ACL_NEED_AUTH) {
+			r->r_auth_ret = REQ_ACCESS_POST;
+			r->r_step = REQ_AUTH;
+			return SL_OK;
+		}
+	}
+	for (i = 0; i < r->r_naddrs; i++) {
+		req_acl_fill(c, &ar, (const struct sockaddr *)&r->r_addrs[i]);
+		v = acl_check(worker_conf->acl, &ar, &rule);
+		if (v == ACL_ALLOW) {
+			r->r_addrs[kept++] = r->r_addrs[i];
+			continue;
+		}
+		/* DENY (NEED_DST cannot happen with dst set: deny it too). */
+		if (ndenied++ == 0)
+			deny_rule = v == ACL_DENY ? rule : 0;
+		if (kept > 0 || i + 1 < r->r_naddrs) {
+			char a[SOCKADDR_STRLEN];
+
+			sockaddr_ntop((const struct sockaddr *)&r->r_addrs[i],
+			    a, sizeof(a));
+			log_info("conn %u client %s: address %s of %s denied "
+			    "by %s", c->id, c->c_peer_text, a, r->r_host,
+			    rule && v == ACL_DENY ?
+			    acl_rule_where(worker_conf->acl, rule) :
+			    "default-deny");
+		}
+	}
+	if (kept == 0)
+		return req_deny(c, deny_rule, r->r_naddrs > 1 ?
+		    " (every address)" : "");
+	r->r_naddrs = kept;
+	r->r_addr_i = 0;
 	r->r_step = REQ_CONNECT_UP;
 	return SL_OK;
 }
@@ -1069,7 +1262,16 @@ req_step_synth(struct conn *c)
 		r->r_keepalive = 0;
 	if (c->obuf == NULL && (c->obuf = buf_get(BUF_SMALL)) == NULL)
 		return conn_close(c);
-	if (errpage_build(c->obuf, r->r_err, r->r_url,
+	if (r->r_err == ERR_CACHE_ACCESS_DENIED) {
+		/* RFC 9110 §11.7.1: a 407 carries the challenge. */
+		char hdr[600];
+
+		snprintf(hdr, sizeof(hdr), "Proxy-Authenticate: Basic "
+		    "realm=\"%s\"\r\n", auth_realm());
+		if (errpage_build_hdrs(c->obuf, r->r_err, r->r_url,
+		    worker_conf->visible_hostname, r->r_keepalive, hdr) == -1)
+			return conn_close(c);
+	} else if (errpage_build(c->obuf, r->r_err, r->r_url,
 	    worker_conf->visible_hostname, r->r_keepalive) == -1)
 		return conn_close(c);
 	if (r->r_method == NULL || r->r_url == NULL) {
@@ -1106,6 +1308,8 @@ req_step_log(struct conn *c)
 	e.hier = r->r_hier;
 	e.peer = r->r_peer[0] ? r->r_peer : NULL;
 	e.type = r->r_ctype;
+	e.user = r->r_user;
+	e.rule = r->r_rule;
 	accesslog_write(&e);
 	r->r_step = REQ_FINISH;
 	return SL_OK;
@@ -1146,6 +1350,8 @@ req_step_finish(struct conn *c)
 	spipe_close(&r->r_rbody.sp);
 	if (r->r_dnsq != NULL)
 		dns_cancel(r->r_dnsq);
+	auth_cancel(r->r_authq);
+	r->r_authq = NULL;
 	keep = r->r_keepalive && !worker_draining() &&
 	    ev_now() < c->c_accepted_ms + worker_conf->client_lifetime;
 	if (!keep && (r->r_synth || !r->r_body.done)) {

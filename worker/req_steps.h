@@ -13,7 +13,9 @@
 	X(RECV_HEAD,	req_step_recv_head)	/* (wait) request_timeout / idle */ \
 	X(PARSE,	req_step_parse)		/* target form, framing, Host, Via */ \
 	X(ACCESS_PRE,	req_step_access_pre)	/* http_access before DNS */ \
+	X(AUTH,		req_step_auth)		/* (wait) auth helper, bounded */ \
 	X(RESOLVE,	req_step_resolve)	/* (wait) dns_timeout */ \
+	X(ACCESS_POST,	req_step_access_post)	/* http_access per address */ \
 	X(CONNECT_UP,	upstream_step_connect)	/* (wait) connect_timeout */ \
 	X(SEND_REQ,	upstream_step_send)	/* (wait) read_timeout */ \
 	X(RECV_RESP_HEAD, upstream_step_recv_head) /* (wait) read_timeout */ \

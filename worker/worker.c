@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "auth.h"
 #include "conf.h"
 #include "conn.h"
 #include "dns.h"
@@ -178,6 +179,9 @@ worker_signal(struct ev_io *io, uint32_t revents)
 				log_info("worker %d: log files reopened",
 				    worker_slot);
 			break;
+		case SIGCHLD:
+			auth_reap();	/* our only children are auth helpers */
+			break;
 		default:
 			break;
 		}
@@ -246,6 +250,9 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 	if (dns_init(c->dns_nameservers, c->dns_timeout,
 	    c->positive_dns_ttl, c->negative_dns_ttl) == -1)
 		fatalx("worker %d: cannot start the resolver", slot);
+	/* Helpers run with the worker's (dropped) privileges. */
+	if (auth_init(c) == -1)
+		fatalx("worker %d: cannot start the auth helpers", slot);
 	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd == -1 || ev_io_start(&worker_sigio, sfd, EPOLLIN,
 	    worker_signal, NULL) == -1)
@@ -266,6 +273,7 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 	log_notice("worker %d started, pid %ld", slot, (long)getpid());
 	if (ev_run(worker_done) == -1)
 		fatal("worker %d: epoll_wait", slot);
+	auth_shutdown();
 	log_info("worker %d exiting", slot);
 	exit(0);
 }

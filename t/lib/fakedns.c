@@ -8,7 +8,7 @@
  * The answer copies ID, opcode and RD, sets QR, AA and RA, echoes the
  * question, and for a known name and QTYPE A adds one record: a pointer to
  * the question name (0xC00C), TYPE 1, CLASS 1, TTL 60, RDLENGTH 4,
- * 127.0.0.1.
+ * the address, for each address given (127.0.0.1 by default).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* pipe2 */
@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,6 +32,7 @@
 #include "tap.h"
 
 #define FAKEDNS_MAX_NAMES	16
+#define FAKEDNS_MAX_ADDRS	4
 
 struct fakedns {
 	int		 fd;
@@ -40,6 +42,8 @@ struct fakedns {
 	pthread_mutex_t	 mtx;
 	int		 queries;
 	char		*name[FAKEDNS_MAX_NAMES];
+	struct in_addr	 addr[FAKEDNS_MAX_NAMES][FAKEDNS_MAX_ADDRS];
+	int		 naddr[FAKEDNS_MAX_NAMES];
 	int		 nname;
 };
 
@@ -74,12 +78,12 @@ fakedns_answer(struct fakedns *d, const unsigned char *q, size_t len,
 {
 	static const unsigned char rr[] = {
 		0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3c,
-		0x00, 0x04, 127, 0, 0, 1
+		0x00, 0x04
 	};
 	unsigned char a[600];
 	char name[256];
 	size_t qlen;
-	int nlen, known = 0, i, qtype;
+	int nlen, known = 0, i, j, qtype, idx = 0;
 
 	if (len < 12 || (q[2] & 0x80) != 0)
 		return;				/* not a query */
@@ -89,8 +93,10 @@ fakedns_answer(struct fakedns *d, const unsigned char *q, size_t len,
 	qlen = (size_t)nlen + 4;
 	qtype = q[12 + nlen] << 8 | q[12 + nlen + 1];
 	for (i = 0; i < d->nname; i++)
-		if (strcasecmp(d->name[i], name) == 0)
+		if (strcasecmp(d->name[i], name) == 0) {
 			known = 1;
+			idx = i;
+		}
 
 	memcpy(a, q, 2);			/* ID */
 	a[2] = (unsigned char)(0x80 | (q[2] & 0x78) | 0x04 | (q[2] & 0x01));
@@ -98,12 +104,13 @@ fakedns_answer(struct fakedns *d, const unsigned char *q, size_t len,
 	a[4] = 0;
 	a[5] = 1;				/* QDCOUNT */
 	a[6] = 0;
-	a[7] = known && qtype == 1 ? 1 : 0;	/* ANCOUNT */
+	a[7] = known && qtype == 1 ? (unsigned char)d->naddr[idx] : 0;
 	memset(a + 8, 0, 4);
 	memcpy(a + 12, q + 12, qlen);
-	if (known && qtype == 1) {
+	for (j = 0; known && qtype == 1 && j < d->naddr[idx]; j++) {
 		memcpy(a + 12 + qlen, rr, sizeof(rr));
-		qlen += sizeof(rr);
+		memcpy(a + 12 + qlen + sizeof(rr), &d->addr[idx][j], 4);
+		qlen += sizeof(rr) + 4;
 	}
 	(void)sendto(d->fd, a, 12 + qlen, 0, (const struct sockaddr *)from,
 	    sizeof(*from));
@@ -174,8 +181,27 @@ fakedns_start(void)
 void
 fakedns_add(struct fakedns *d, const char *name)
 {
-	if (d->nname < FAKEDNS_MAX_NAMES)
-		d->name[d->nname++] = strdup(name);
+	fakedns_add_addrs(d, name, "127.0.0.1");
+}
+
+void
+fakedns_add_addrs(struct fakedns *d, const char *name, const char *addrs)
+{
+	char buf[256], *w, *save = NULL;
+	int n = 0;
+
+	if (d->nname >= FAKEDNS_MAX_NAMES)
+		bail_out("fakedns: more than %d names", FAKEDNS_MAX_NAMES);
+	snprintf(buf, sizeof(buf), "%s", addrs);
+	for (w = strtok_r(buf, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save)) {
+		if (n == FAKEDNS_MAX_ADDRS ||
+		    inet_pton(AF_INET, w, &d->addr[d->nname][n]) != 1)
+			bail_out("fakedns: bad address list '%s'", addrs);
+		n++;
+	}
+	d->naddr[d->nname] = n;
+	d->name[d->nname++] = strdup(name);
 }
 
 int

@@ -31,6 +31,13 @@ struct fakedns	*fakedns_start(void);
 /** @brief Answer A queries for @p name (case insensitive) with 127.0.0.1. */
 void	fakedns_add(struct fakedns *d, const char *name);
 
+/**
+ * @brief Answer A queries for @p name with the IPv4 addresses of the
+ *	blank-separated list @p addrs (1..4, in that order).
+ */
+void	fakedns_add_addrs(struct fakedns *d, const char *name,
+	    const char *addrs);
+
 /** @return the UDP port it listens on. */
 int	fakedns_port(const struct fakedns *d);
 

@@ -849,6 +849,196 @@ conf_set_upgrade(struct conf_parse *p, const struct conf_directive *d,
 	    argc, argv, quoted);
 }
 
+/* squid's defaults for auth_param basic, applied once per load. */
+static int
+conf_auth_defaults(struct conf_parse *p)
+{
+	struct conf *c = p->c;
+
+	if (c->auth_defaults)
+		return 0;
+	c->auth_defaults = 1;
+	c->auth_children = 5;
+	c->auth_startup = 1;
+	c->auth_idle = 1;
+	c->auth_credentialsttl = 2 * 3600 * 1000LL;	/* squid: 2 hours */
+	c->auth_timeout = 10 * 1000;
+	if ((c->auth_realm = strdup("sluice proxy")) == NULL) {
+		conf_error(p, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* "name=N" with N in [min, max]; @return 1 matched, 0 not this name, -1 bad. */
+static int
+conf_auth_opt(struct conf_parse *p, const char *arg, const char *name,
+    long long min, long long max, int *out)
+{
+	size_t n = strlen(name);
+	long long v;
+
+	if (strncmp(arg, name, n) != 0 || arg[n] != '=')
+		return 0;
+	if (conf_number(arg + n + 1, min, max, &v) != 0) {
+		conf_error(p, "auth_param basic children: '%s' must be "
+		    "%lld..%lld", arg, min, max);
+		return -1;
+	}
+	*out = (int)v;
+	return 1;
+}
+
+/*
+ * auth_param basic program PATH [ARGS...] | program basic_file FILE
+ * auth_param basic children N [startup=N] [idle=N] [concurrency=N]
+ * auth_param basic realm TEXT...
+ * auth_param basic credentialsttl TIME
+ * auth_param basic casesensitive on|off
+ * auth_param basic timeout TIME		(sluice: helper answer bound)
+ * squid's syntax; only the basic scheme.  idle= is accepted and has no
+ * effect: helpers are not stopped when idle.
+ */
+static int
+conf_set_auth_param(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	struct conf *c = p->c;
+	const char *what;
+	size_t len, i;
+	char **av, *s;
+	long long n;
+	int j, rc;
+
+	if (conf_auth_defaults(p) == -1)
+		return -1;
+	if (strcmp(argv[1], "basic") != 0) {
+		conf_error(p, "auth_param scheme '%s' is not supported "
+		    "(only basic)", argv[1]);
+		return -1;
+	}
+	what = argv[2];
+	if (strcmp(what, "program") == 0) {
+		if (argc < 4) {
+			conf_error(p, "auth_param basic program needs a path");
+			return -1;
+		}
+		if (strcmp(argv[3], "basic_file") == 0) {
+			if (argc != 5) {
+				conf_error(p, "auth_param basic program "
+				    "basic_file takes one htpasswd file");
+				return -1;
+			}
+		} else if (argv[3][0] != '/') {
+			conf_error(p, "auth_param basic program '%s' must be "
+			    "an absolute path or basic_file", argv[3]);
+			return -1;
+		}
+		/* One block: the pointers, then the strings. */
+		len = (size_t)(argc - 2) * sizeof(char *);
+		for (j = 3; j < argc; j++)
+			len += strlen(argv[j]) + 1;
+		if ((av = malloc(len)) == NULL) {
+			conf_error(p, "out of memory");
+			return -1;
+		}
+		s = (char *)(av + (argc - 2));
+		for (j = 3; j < argc; j++) {
+			av[j - 3] = s;
+			strcpy(s, argv[j]);
+			s += strlen(argv[j]) + 1;
+		}
+		av[argc - 3] = NULL;
+		free(c->auth_program);
+		c->auth_program = av;
+		return 0;
+	}
+	if (strcmp(what, "children") == 0) {
+		if (argc < 4 || conf_number(argv[3], 1, 1000, &n) != 0) {
+			conf_error(p, "auth_param basic children needs a "
+			    "number 1..1000");
+			return -1;
+		}
+		c->auth_children = (int)n;
+		for (j = 4; j < argc; j++) {
+			if ((rc = conf_auth_opt(p, argv[j], "startup", 0, 1000,
+			    &c->auth_startup)) != 0 ||
+			    (rc = conf_auth_opt(p, argv[j], "idle", 0, 1000,
+			    &c->auth_idle)) != 0 ||
+			    (rc = conf_auth_opt(p, argv[j], "concurrency", 0,
+			    1000, &c->auth_concurrency)) != 0) {
+				if (rc == -1)
+					return -1;
+				continue;
+			}
+			conf_error(p, "auth_param basic children: unknown "
+			    "option '%s'", argv[j]);
+			return -1;
+		}
+		if (c->auth_startup > c->auth_children)
+			c->auth_startup = c->auth_children;
+		return 0;
+	}
+	if (strcmp(what, "realm") == 0) {
+		if (argc < 4) {
+			conf_error(p, "auth_param basic realm needs a text");
+			return -1;
+		}
+		for (len = 0, j = 3; j < argc; j++)
+			len += strlen(argv[j]) + 1;
+		if ((s = malloc(len)) == NULL) {
+			conf_error(p, "out of memory");
+			return -1;
+		}
+		s[0] = '\0';
+		for (j = 3; j < argc; j++) {
+			if (j > 3)
+				strcat(s, " ");
+			strcat(s, argv[j]);
+		}
+		/* It goes into a quoted-string (RFC 9110 §5.6.4). */
+		for (i = 0; s[i] != '\0'; i++) {
+			if (s[i] == '"' || s[i] == '\\' ||
+			    (unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+				conf_error(p, "auth_param basic realm must not "
+				    "hold quotes, backslashes or controls");
+				free(s);
+				return -1;
+			}
+		}
+		free(c->auth_realm);
+		c->auth_realm = s;
+		return 0;
+	}
+	if (strcmp(what, "credentialsttl") == 0 || strcmp(what, "timeout") == 0) {
+		int64_t *t = what[0] == 'c' ? &c->auth_credentialsttl :
+		    &c->auth_timeout;
+
+		if (argc < 4 || argc > 5 || conf_parse_time(argv[3],
+		    argc > 4 ? argv[4] : NULL, t) == -1) {
+			conf_error(p, "auth_param basic %s: bad time (units: "
+			    "ms seconds minutes hours days weeks)", what);
+			return -1;
+		}
+		if (what[0] == 't' && *t <= 0) {
+			conf_error(p, "auth_param basic timeout must be above 0");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(what, "casesensitive") == 0) {
+		if (argc != 4 || (strcmp(argv[3], "on") != 0 &&
+		    strcmp(argv[3], "off") != 0)) {
+			conf_error(p, "auth_param basic casesensitive on|off");
+			return -1;
+		}
+		c->auth_casesensitive = strcmp(argv[3], "on") == 0;
+		return 0;
+	}
+	conf_error(p, "auth_param basic '%s' is not supported", what);
+	return -1;
+}
+
 /* include FILE: relative to the directory of the including file. */
 static int
 conf_set_include(struct conf_parse *p, const struct conf_directive *d,
@@ -1090,6 +1280,9 @@ conf_validate(struct conf_parse *p)
 	struct conf *c = p->c;
 	char host[256];
 
+	if (conf_auth_defaults(p) == -1)
+		return;
+
 	if (c->nlisten == 0) {
 		log_warnx("%s: no http_port", c->path);
 		p->nerrors++;
@@ -1174,6 +1367,8 @@ conf_free(struct conf *c)
 	free(c->visible_hostname);
 	free(c->dns_nameservers);
 	free(c->cache_dir);
+	free(c->auth_program);
+	free(c->auth_realm);
 	conf_lines_free(c->acl_lines, c->nacl_lines);
 	conf_lines_free(c->access_lines, c->naccess_lines);
 	conf_lines_free(c->upgrade_lines, c->nupgrade_lines);

@@ -129,6 +129,18 @@ struct conf {
 	struct conf_line	*upgrade_lines;
 	size_t			 nupgrade_lines;
 	struct upgrade_rules	*upgrade;	/* set by the master, or NULL */
+	/* Proxy authentication: auth_param basic ... (worker/auth.h). */
+	char			**auth_program;	/* argv, NULL-terminated, one
+						   allocation; NULL: no auth */
+	int			 auth_children;	/* most helpers per worker */
+	int			 auth_startup;	/* helpers started at once */
+	int			 auth_idle;	/* accepted, see conf.c */
+	int			 auth_concurrency;	/* 0: one request per helper */
+	char			*auth_realm;
+	int64_t			 auth_credentialsttl;	/* ms */
+	int			 auth_casesensitive;
+	int64_t			 auth_timeout;	/* ms, helper answer bound */
+	int			 auth_defaults;	/* private: defaults applied */
 
 	/* Private to conf.c: interned file names. */
 	char			**files;

@@ -136,6 +136,13 @@ CONF_DIRECTIVE(http_upgrade_request_protocols, 3, CONF_ARGS_ANY,
     conf_set_upgrade, upgrade_lines, NULL,
     "PROTOCOL|OTHER allow|deny [!]acl...: Upgrade offers to forward")
 
+/* Proxy authentication (worker/auth.h). */
+CONF_DIRECTIVE(auth_param, 2, CONF_ARGS_ANY, conf_set_auth_param,
+    auth_program, NULL,
+    "basic program PATH ARGS|basic_file FILE; children N [startup=N] "
+    "[idle=N] [concurrency=N]; realm TEXT; credentialsttl TIME; "
+    "casesensitive on|off; timeout TIME")
+
 /* Files. */
 CONF_DIRECTIVE(include, 1, 1, conf_set_include, files, NULL,
     "FILE read in place, relative to this file's directory")
