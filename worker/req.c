@@ -771,8 +771,12 @@ req_step_deliver(struct conn *c)
 		return SL_OK;
 	}
 	if (r->r_interim) {
-		/* A 1xx went out; the final response is still to come. */
+		/*
+		 * A whole 1xx went out; the final response is still to come,
+		 * and may still be an error page (RFC 9110 §15.2).
+		 */
 		r->r_interim = 0;
+		r->r_head_sent = 0;
 		buf_reset(c->obuf);
 		r->r_step = REQ_RECV_RESP_HEAD;
 		return SL_OK;
