@@ -806,6 +806,9 @@ req_step_deliver(struct conn *c)
 			    side == 'f' ? "broke the framing of" :
 			    "closed before the end of", r->r_url);
 		r->r_keepalive = 0;
+		/* squid's mark for a transaction cut short, in the log. */
+		if (strcmp(r->r_code, "TCP_MISS") == 0)
+			r->r_code = "TCP_MISS_ABORTED";
 	}
 	r->r_step = REQ_LOG;
 	return SL_OK;
