@@ -55,7 +55,7 @@ static const struct rcase bad[] = {
 	{ "/h4", "whitespace before the colon: 502 (RFC 9112 §5.1)" },
 	{ "/h5", "bare LF line endings: 502 (RFC 9112 §2.2)" },
 	{ "/h6", "field line without a colon: 502 (RFC 9112 §5)" },
-	{ "/h7", "header section over 64 KB: 502 (reply_header_max_size)" },
+	{ "/h7", "header section over 64 KB: 502 (RFC 9110 §5.4)" },
 	{ "/i1", "nine 1xx responses (over the cap of 8): 502 "
 	    "(RFC 9110 §15.2)" },
 	{ "/i2", "a 1xx then an invalid response: 502 (RFC 9110 §15.2)" },
