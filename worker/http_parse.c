@@ -207,6 +207,12 @@ http_version_parse(const char *p, size_t n, int *version)
 	    p[6] != '.' || p[7] < '0' || p[7] > '9')
 		return -1;
 	*version = (p[5] - '0') * 10 + (p[7] - '0');
+	/*
+	 * RFC 9110 §2.5: a higher minor version of a major version we
+	 * implement is processed as the highest minor we know: 1.2 is 1.1.
+	 */
+	if (*version > 11 && *version < 20)
+		*version = 11;
 	return *version == 10 || *version == 11 ? 0 : 1;
 }
 
@@ -443,9 +449,9 @@ struct http_framing {
 };
 
 /*
- * Collect the framing fields.  Content-Length may repeat, also as a list,
- * only with one value (RFC 9110 §8.6); a malformed or empty element is an
- * error.  Transfer-Encoding codings are read from every field in order,
+ * Collect the framing fields.  Content-Length must come once, with one
+ * value: repeated (several fields or a list, even of one value, RFC 9110
+ * §8.6 allows refusing it), malformed or empty is an error.  Transfer-Encoding codings are read from every field in order,
  * as one list (RFC 9110 §5.3); empty elements are skipped (§5.6.1).
  * 0, or -1 with *why.
  */
@@ -469,8 +475,16 @@ http_framing_collect(const struct http_head *h, struct http_framing *fr,
 					*why = "bad Content-Length";
 					return -1;
 				}
-				if (fr->has_cl && v != fr->cl) {
-					*why = "different Content-Lengths";
+				/*
+				 * RFC 9110 §8.6 lets a recipient reject
+				 * repeated values; forwarding them as they
+				 * are is not an option it gives, and a
+				 * next hop may read "5, 5" differently.
+				 */
+				if (fr->has_cl) {
+					*why = v != fr->cl ?
+					    "different Content-Lengths" :
+					    "repeated Content-Length";
 					return -1;
 				}
 				fr->has_cl = 1;

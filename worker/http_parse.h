@@ -92,8 +92,10 @@ size_t	http_head_end(const char *buf, size_t len, struct http_head_scan *s);
  * @param[out] why  a static reason for the logs when it fails.
  * @return 0, or the status to answer: 400 (malformed, including no Host
  *	in HTTP/1.1 and several Host fields, RFC 9112 §3.2), 431 (more than
- *	HTTP_MAX_FIELDS fields), 505 (a well-formed HTTP version other than
- *	1.0/1.1, e.g. HTTP/2.0 or HTTP/0.9; a malformed version is 400).
+ *	HTTP_MAX_FIELDS fields), 505 (a well-formed HTTP version whose major
+ *	is not 1, e.g. HTTP/2.0 or HTTP/0.9; a malformed version is 400).
+ *	HTTP/1.2 to HTTP/1.9 are handled as HTTP/1.1 (RFC 9110 §2.5):
+ *	h->version is 11.
  * @note Leading empty lines before the request line (RFC 9112 §2.2) are
  *	skipped only when they are CRLF, at most 8 of them.  On success
  *	h->head_len == len when @p len came from http_head_end().  On
@@ -105,7 +107,8 @@ int	http_request_parse(const char *buf, size_t len, struct http_head *h,
 /**
  * @brief Parse a complete response head.
  * @return 0, or -1 (the caller answers 502) with @p *why set.  Only
- *	HTTP/1.0 and HTTP/1.1 and status codes 100..599 are accepted.
+ *	HTTP/1.x (1.2..1.9 read as 1.1) and status codes 100..599 are
+ *	accepted.
  */
 int	http_response_parse(const char *buf, size_t len, struct http_head *h,
 	    const char **why);
@@ -123,7 +126,9 @@ enum http_body_mode {
  * @param[out] mode  NONE, LENGTH or CHUNKED.
  * @param[out] length  the Content-Length when LENGTH.
  * @return 0, or the status to answer: 400 (Transfer-Encoding with
- *	Content-Length; several different or a malformed Content-Length;
+ *	Content-Length; a repeated Content-Length, even with one value
+ *	(RFC 9110 §8.6 allows refusing it; "5, 5" must not be forwarded as
+ *	it is), or a malformed one;
  *	Transfer-Encoding in HTTP/1.0; chunked not final or applied twice),
  *	501 (a transfer coding other than chunked).
  */

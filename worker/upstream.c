@@ -189,8 +189,8 @@ upstream_build_request(struct conn *c)
 		if (r->r_expect_continue && http_field_is(f, "Expect"))
 			continue;
 		/*
-		 * RFC 9110 §8.6: a list of identical values was accepted;
-		 * it goes on as one canonical field, written below.
+		 * RFC 9110 §8.6: the length goes on as one canonical field
+		 * (no leading zeros), written below from the parsed value.
 		 */
 		if (http_field_is(f, "Content-Length"))
 			continue;
