@@ -207,6 +207,11 @@ static const struct hcase badbody[] = {
 	C(400, "whitespace after chunk-size without ';': 400 "
 	    "(RFC 9112 §7.1.1)",
 	    "5 \r\nhello\r\n0\r\n\r\n"),
+	C(400, "last chunk without the final CRLF, a request after it: 400 "
+	    "(RFC 9112 §7.1)",
+	    "5\r\nhello\r\n0\r\n"),
+	C(400, "chunk data longer than its size: 400 (RFC 9112 §7.1)",
+	    "3\r\nhello\r\n0\r\n\r\n"),
 	C(400, "trailer field with whitespace before the colon: 400 "
 	    "(RFC 9112 §7.1.2)",
 	    "5\r\nhello\r\n0\r\nX-T : v\r\n\r\n"),
@@ -298,7 +303,7 @@ main(void)
 	size_t len;
 	int oport, i, n;
 
-	plan(3 * NREFUSED + 3 * NBADBODY + 3 * 4 + 4 * 3 + 2 + 4 +
+	plan(3 * NREFUSED + 3 * NBADBODY + 3 * 5 + 4 * 3 + 2 + 4 +
 	    HARNESS_STOP_TESTS + HARNESS_END_TESTS);
 
 	o = origin_start(steps, 1);
@@ -343,6 +348,17 @@ main(void)
 	big = malloc(80 * 1024);
 	if (big == NULL)
 		bail_out("out of memory");
+	/* A chunk extension over the 4096-byte bound (RFC 9112 §7.1.1). */
+	n = snprintf(big, 300, "POST http://127.0.0.1:%d/body HTTP/1.1\r\n"
+	    "Host: 127.0.0.1:%d\r\nTransfer-Encoding: chunked\r\n\r\n5;a=",
+	    oport, oport);
+	memset(big + n, 'x', 5000);
+	n += 5000;
+	n += snprintf(big + n, 300, "\r\nhello\r\n0\r\n\r\n"
+	    "GET http://127.0.0.1:%d/smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
+	    oport);
+	refuse(&h, o, big, (size_t)n, 400, 1,
+	    "chunk extension over 4096 bytes: 400 (RFC 9112 §7.1.1)");
 	n = snprintf(big, 200, "GET http://127.0.0.1:%d/", oport);
 	memset(big + n, 'a', 70 * 1024);
 	strcpy(big + n + 70 * 1024, " HTTP/1.1\r\nHost: x\r\n\r\n");
