@@ -150,6 +150,21 @@ clientdb_enter(const struct sockaddr *src)
 	return sum;
 }
 
+unsigned
+clientdb_count(const struct sockaddr *src)
+{
+	unsigned char a[16];
+	unsigned sum = 0, c;
+	long i;
+
+	if (cdb_keys == NULL || cdb_addr(src, a) == -1 ||
+	    (i = cdb_find(a, 0)) == -1)
+		return 0;
+	for (c = 0; c < cdb_cols; c++)
+		sum += atomic_load(&cdb_counts[(size_t)i * cdb_cols + c]);
+	return sum;
+}
+
 void
 clientdb_leave(const struct sockaddr *src)
 {

@@ -29,6 +29,8 @@ void	clientdb_worker(unsigned slot);
 void	clientdb_reset_slot(unsigned slot);
 /** @brief A connection from @p src opened. @return its count now, all workers. */
 unsigned clientdb_enter(const struct sockaddr *src);
+/** @brief Connections from @p src open now, all workers (0 when unknown). */
+unsigned clientdb_count(const struct sockaddr *src);
 /** @brief A connection from @p src closed. */
 void	clientdb_leave(const struct sockaddr *src);
 

@@ -71,7 +71,7 @@ main(void)
 	int p[2], st;
 	pid_t pid;
 
-	plan(9);
+	plan(10);
 	ok(clientdb_init(4) == 0, "the shared table is made before fork");
 	if (pipe(p) == -1)
 		bail_out("pipe");
@@ -93,6 +93,8 @@ main(void)
 	    "another address has its own count");
 	is_int(clientdb_enter((const struct sockaddr *)&xm), 6,
 	    "::ffff:192.0.2.1 is counted as 192.0.2.1");
+	is_int(clientdb_count((const struct sockaddr *)&x), 6,
+	    "clientdb_count() reads the sum without changing it");
 	clientdb_leave((const struct sockaddr *)&xm);
 
 	/* The child of slot 1 "died": the master forgets its three. */

@@ -28,6 +28,7 @@
 #include "acl.h"
 #include "auth.h"
 #include "host.h"
+#include "clientdb.h"
 #include "conf.h"
 #include "conn.h"
 #include "http_hdr.h"
@@ -815,7 +816,8 @@ req_acl_fill(struct conn *c, struct acl_req *ar, const struct sockaddr *dst)
 	ar->path = r->r_connect || r->r_path == NULL ? "" : r->r_path;
 	ar->user = r->r_user;
 	ar->now = (time_t)r->r_start_sec;
-	ar->nconn = c->c_nconn;
+	/* Now, not at accept: others may have come or gone since. */
+	ar->nconn = clientdb_count((const struct sockaddr *)&c->c_peer);
 }
 
 /*
