@@ -115,8 +115,8 @@ struct acl {
 	size_t		  nv6;
 	struct acl_range *ports;
 	size_t		  nports;
-	char		**methods;	/* also proto names and user names */
-	size_t		  nmethods;
+	char		**words;	/* also proto names and user names */
+	size_t		  nwords;
 	struct acl_dom	 *doms;		/* dstdomain: hash table */
 	size_t		  ndoms;	/* entries */
 	size_t		  domcap;	/* slots, a power of two */
@@ -379,10 +379,11 @@ acl_port_add(struct acl_compile *x, struct acl *a, const char *v)
 }
 
 /* method values: an RFC 9110 §5.6.2 token, kept as written. */
+static int	acl_word_add(struct acl_compile *, struct acl *, const char *);
+
 static int
 acl_method_add(struct acl_compile *x, struct acl *a, const char *v)
 {
-	char **n, *m;
 	const char *q;
 
 	if (*v == '\0')
@@ -391,15 +392,7 @@ acl_method_add(struct acl_compile *x, struct acl *a, const char *v)
 		if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') ||
 		    (*q >= '0' && *q <= '9') || strchr("!#$%&'*+-.^_`|~", *q)))
 			goto bad;
-	if ((m = strdup(v)) == NULL ||
-	    (n = acl_array_grow(a->methods, a->nmethods, sizeof(*n))) == NULL) {
-		free(m);
-		acl_error(x, "out of memory");
-		return -1;
-	}
-	n[a->nmethods++] = m;
-	a->methods = n;
-	return 0;
+	return acl_word_add(x, a, v);
 bad:
 	acl_error(x, "bad method '%s'", v);
 	return -1;
@@ -517,13 +510,13 @@ acl_word_add(struct acl_compile *x, struct acl *a, const char *v)
 	char **n, *m;
 
 	if ((m = strdup(v)) == NULL ||
-	    (n = acl_array_grow(a->methods, a->nmethods, sizeof(*n))) == NULL) {
+	    (n = acl_array_grow(a->words, a->nwords, sizeof(*n))) == NULL) {
 		free(m);
 		acl_error(x, "out of memory");
 		return -1;
 	}
-	n[a->nmethods++] = m;
-	a->methods = n;
+	n[a->nwords++] = m;
+	a->words = n;
 	return 0;
 }
 
@@ -1065,9 +1058,9 @@ acl_set_free(struct acl_set *s)
 		free(a->v4);
 		free(a->v6);
 		free(a->ports);
-		for (j = 0; j < a->nmethods; j++)
-			free(a->methods[j]);
-		free(a->methods);
+		for (j = 0; j < a->nwords; j++)
+			free(a->words[j]);
+		free(a->words);
 		for (j = 0; j < a->domcap; j++)
 			free(a->doms[j].name);
 		free(a->doms);
@@ -1202,6 +1195,21 @@ acl_time_match(const struct acl *a, time_t now)
 	return 0;
 }
 
+/* Is @p w one of the acl's words (words, protos, user names)? */
+static int
+acl_word_match(const struct acl *a, const char *w, int icase)
+{
+	size_t i;
+
+	if (w == NULL)
+		return 0;
+	for (i = 0; i < a->nwords; i++)
+		if ((icase ? strcasecmp(w, a->words[i]) :
+		    strcmp(w, a->words[i])) == 0)
+			return 1;
+	return 0;
+}
+
 /* 1 match, 0 no match, or ACL_NEED_DST / ACL_NEED_AUTH (negative). */
 #define ACL_M_DST	(-1)
 #define ACL_M_AUTH	(-2)
@@ -1225,12 +1233,7 @@ acl_match(const struct acl *a, const struct acl_req *r)
 				return 1;
 		return 0;
 	case ACL_TYPE_METHOD:
-		if (r->method == NULL)
-			return 0;
-		for (i = 0; i < a->nmethods; i++)
-			if (strcmp(r->method, a->methods[i]) == 0)
-				return 1;
-		return 0;
+		return acl_word_match(a, r->method, 0);
 	case ACL_TYPE_DSTDOMAIN:
 		return acl_dom_match(a, r->host);
 	case ACL_TYPE_DSTDOM_REGEX:
@@ -1240,23 +1243,13 @@ acl_match(const struct acl *a, const struct acl_req *r)
 	case ACL_TYPE_URLPATH_REGEX:
 		return acl_regex_match(a, r->path);
 	case ACL_TYPE_PROTO:
-		if (r->proto == NULL)
-			return 0;
-		for (i = 0; i < a->nmethods; i++)
-			if (strcasecmp(r->proto, a->methods[i]) == 0)
-				return 1;
-		return 0;
+		return acl_word_match(a, r->proto, 1);
 	case ACL_TYPE_TIME:
 		return acl_time_match(a, r->now);
 	case ACL_TYPE_PROXY_AUTH:
 		if (r->user == NULL)
 			return ACL_M_AUTH;
-		if (a->required)
-			return 1;
-		for (i = 0; i < a->nmethods; i++)
-			if (strcmp(r->user, a->methods[i]) == 0)
-				return 1;
-		return 0;
+		return a->required || acl_word_match(a, r->user, 0);
 	case ACL_TYPE_MAXCONN:
 		/* squid: matches once the client has more than N open. */
 		return r->nconn > a->maxconn;
