@@ -111,6 +111,10 @@ main(void)
 	    "a close after a reset never takes a count below zero");
 	clientdb_leave((const struct sockaddr *)&y);
 	ok(clientdb_enter(NULL) == 0, "no address: not counted");
-	ok(clientdb_init(4) == 0, "a second init (reload) keeps the table");
+	got = clientdb_count((const struct sockaddr *)&x);
+	ok(clientdb_init(4) == 0 && got > 0 &&
+	    clientdb_count((const struct sockaddr *)&x) == got,
+	    "a second init (a reload) keeps the table and its counts (%u)",
+	    got);
 	return exit_status();
 }
