@@ -144,7 +144,11 @@ t_check(const struct acl_set *s, const struct t_req *rq, size_t n)
 			r.src = (const struct sockaddr *)&ss;
 		memset(&ds, 0, sizeof(ds));
 		dsin->sin_family = AF_INET;
-		inet_pton(AF_INET, t_dst, &dsin->sin_addr);
+		if (inet_pton(AF_INET, t_dst, &dsin->sin_addr) != 1) {
+			ds.ss_family = AF_INET6;
+			inet_pton(AF_INET6, t_dst, &((struct sockaddr_in6 *)
+			    &ds)->sin6_addr);
+		}
 		r.dst = (const struct sockaddr *)&ds;
 		r.method = rq[i].method;
 		r.port = rq[i].port;
@@ -522,23 +526,23 @@ test_where(void)
 
 /* The rules of etc/sluice.conf.in decide as its comments say. */
 static const struct t_req shipped_reqs[] = {
-	{ "127.0.0.1", "GET", 80, ACL_ALLOW, 6, "loopback may GET port 80" },
-	{ "192.168.1.5", "CONNECT", 443, ACL_ALLOW, 6,
+	{ "127.0.0.1", "GET", 80, ACL_ALLOW, 7, "loopback may GET port 80" },
+	{ "192.168.1.5", "CONNECT", 443, ACL_ALLOW, 7,
 	    "a LAN client may CONNECT to 443" },
 	{ "192.168.1.5", "CONNECT", 22, ACL_DENY, 1,
 	    "port 22 is not a Safe_port" },
 	{ "192.168.1.5", "CONNECT", 8443, ACL_DENY, 2,
 	    "CONNECT to a safe port other than 443 is denied" },
-	{ "192.168.1.5", "GET", 8443, ACL_ALLOW, 6,
+	{ "192.168.1.5", "GET", 8443, ACL_ALLOW, 7,
 	    "GET to an unregistered port is allowed" },
-	{ "203.0.113.9", "GET", 80, ACL_DENY, 7,
+	{ "203.0.113.9", "GET", 80, ACL_DENY, 8,
 	    "a client outside localnet is denied by deny all" },
-	{ "fd00::1", "GET", 80, ACL_ALLOW, 6, "a ULA client is allowed" },
-	{ "fe80::1", "GET", 80, ACL_ALLOW, 6,
+	{ "fd00::1", "GET", 80, ACL_ALLOW, 7, "a ULA client is allowed" },
+	{ "fe80::1", "GET", 80, ACL_ALLOW, 7,
 	    "a link-local v6 client is allowed" },
-	{ "2001:db8::1", "GET", 80, ACL_DENY, 7,
+	{ "2001:db8::1", "GET", 80, ACL_DENY, 8,
 	    "a global IPv6 client is denied" },
-	{ "::ffff:172.16.0.1", "GET", 80, ACL_ALLOW, 6,
+	{ "::ffff:172.16.0.1", "GET", 80, ACL_ALLOW, 7,
 	    "an IPv4-mapped RFC 1918 client is allowed" },
 };
 
@@ -552,6 +556,10 @@ static const struct t_req shipped_local_reqs[] = {
 static const struct t_req shipped_meta_reqs[] = {
 	{ "192.168.1.5", "GET", 80, ACL_DENY, 4,
 	    "to 169.254.169.254 (cloud metadata): denied by to_linklocal" },
+};
+static const struct t_req shipped_meta6_reqs[] = {
+	{ "192.168.1.5", "GET", 80, ACL_DENY, 5,
+	    "to fd00:ec2::254 (cloud metadata over IPv6): denied" },
 };
 
 static void
@@ -611,6 +619,9 @@ test_shipped(void)
 		t_dst = "169.254.169.254";
 		t_check(s, shipped_meta_reqs, sizeof(shipped_meta_reqs) /
 		    sizeof(shipped_meta_reqs[0]));
+		t_dst = "fd00:ec2::254";
+		t_check(s, shipped_meta6_reqs, sizeof(shipped_meta6_reqs) /
+		    sizeof(shipped_meta6_reqs[0]));
 		t_dst = "198.51.100.7";
 	}
 	t_free(c, s);
@@ -640,6 +651,7 @@ main(void)
 	n += 1 + 2 * sizeof(shipped_reqs) / sizeof(shipped_reqs[0]);
 	n += 2 * sizeof(shipped_local_reqs) / sizeof(shipped_local_reqs[0]);
 	n += 2 * sizeof(shipped_meta_reqs) / sizeof(shipped_meta_reqs[0]);
+	n += 2 * sizeof(shipped_meta6_reqs) / sizeof(shipped_meta6_reqs[0]);
 	plan((int)n);
 
 	test_cases();
