@@ -1,0 +1,370 @@
+/*
+ * policy.c -- RFC 9111 decisions of a shared cache (see policy.h).
+ * Pure functions: no I/O, no allocation, no clock.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "http_parse.h"
+#include "policy.h"
+#include "str.h"
+
+static int
+policy_is(const struct http_field *f, const char *name)
+{
+	return str_ieq(f->name, f->name_len, name);
+}
+
+/* delta-seconds (RFC 9111 §1.2.2): 1*DIGIT, capped at 2^31; -1 if bad. */
+static int64_t
+policy_delta(const char *p, size_t n)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
+		p++;
+		n -= 2;
+	}
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		if (v < CC_DELTA_MAX)
+			v = v * 10 + (p[i] - '0');
+	}
+	return v > CC_DELTA_MAX ? CC_DELTA_MAX : v;
+}
+
+/* A delta-seconds directive: bad or repeated spoils freshness (§4.2.1). */
+static void
+policy_cc_delta(struct cc *cc, int64_t *slot, const char *v, size_t vn,
+    int has_value)
+{
+	int64_t d = has_value ? policy_delta(v, vn) : -1;
+
+	if (d < 0 || *slot >= 0) {
+		cc->flags |= CC_INVALID;
+		*slot = -1;
+		return;
+	}
+	*slot = d;
+}
+
+/* One directive "name[=value]" of a Cache-Control list. */
+static void
+policy_cc_one(struct cc *cc, const char *d, size_t n, int is_request)
+{
+	const char *eq = memchr(d, '=', n), *v = NULL;
+	size_t nn = eq ? (size_t)(eq - d) : n, vn = 0;
+
+	while (nn > 0 && (d[nn - 1] == ' ' || d[nn - 1] == '\t'))
+		nn--;
+	if (eq != NULL) {
+		v = eq + 1;
+		vn = n - nn - 1;
+		while (vn > 0 && (*v == ' ' || *v == '\t')) {
+			v++;
+			vn--;
+		}
+	}
+	if (str_ieq(d, nn, "no-store"))
+		cc->flags |= CC_NO_STORE;
+	else if (str_ieq(d, nn, "no-cache"))
+		cc->flags |= eq && !is_request ? CC_NO_CACHE_FIELDS :
+		    CC_NO_CACHE;
+	else if (str_ieq(d, nn, "private"))
+		cc->flags |= eq ? CC_PRIVATE_FIELDS : CC_PRIVATE;
+	else if (str_ieq(d, nn, "public"))
+		cc->flags |= CC_PUBLIC;
+	else if (str_ieq(d, nn, "must-revalidate"))
+		cc->flags |= CC_MUST_REVALIDATE;
+	else if (str_ieq(d, nn, "proxy-revalidate"))
+		cc->flags |= CC_PROXY_REVALIDATE;
+	else if (str_ieq(d, nn, "only-if-cached"))
+		cc->flags |= CC_ONLY_IF_CACHED;
+	else if (str_ieq(d, nn, "max-age"))
+		policy_cc_delta(cc, &cc->max_age, v, vn, eq != NULL);
+	else if (str_ieq(d, nn, "s-maxage"))
+		policy_cc_delta(cc, &cc->s_maxage, v, vn, eq != NULL);
+	else if (str_ieq(d, nn, "min-fresh"))
+		policy_cc_delta(cc, &cc->min_fresh, v, vn, eq != NULL);
+	else if (str_ieq(d, nn, "max-stale")) {
+		/* §5.2.1.2: without a value, any staleness is accepted. */
+		if (eq == NULL)
+			cc->flags |= CC_MAX_STALE_ANY;
+		else
+			policy_cc_delta(cc, &cc->max_stale, v, vn, 1);
+	}
+	/* §5.2.3: unknown extensions are ignored. */
+}
+
+void
+policy_cc(const struct http_head *h, int is_request, struct cc *cc)
+{
+	const struct http_field *f;
+	const char *p, *e, *s;
+	size_t i;
+	int seen = 0, pragma = 0, quoted;
+
+	memset(cc, 0, sizeof(*cc));
+	cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh = -1;
+	for (i = 0; i < h->nfields; i++) {
+		f = &h->fields[i];
+		if (is_request && policy_is(f, "Pragma") &&
+		    http_list_has(f->value, f->value_len, "no-cache"))
+			pragma = 1;
+		if (!policy_is(f, "Cache-Control"))
+			continue;
+		seen = 1;
+		/* Comma-separated, commas inside quoted-strings kept. */
+		for (p = f->value, e = p + f->value_len; p < e; p = s + 1) {
+			while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
+				p++;
+			for (s = p, quoted = 0; s < e && (quoted || *s != ',');
+			    s++)
+				if (*s == '"')
+					quoted = !quoted;
+			if (s > p)
+				policy_cc_one(cc, p, (size_t)(s - p), is_request);
+		}
+	}
+	/* §5.4: Pragma: no-cache counts only without Cache-Control. */
+	if (pragma && !seen)
+		cc->flags |= CC_NO_CACHE;
+}
+
+/* ---------------------------------------------------------------- dates */
+
+static int
+policy_month(const char *m)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	const char *p;
+
+	if (strlen(m) != 3 || (p = strstr(months, m)) == NULL ||
+	    (p - months) % 3 != 0)
+		return -1;
+	return (int)((p - months) / 3);
+}
+
+int64_t
+policy_date(const char *s, size_t n)
+{
+	char buf[64], wd[16], mon[8];
+	struct tm tm;
+	int d, y, hh, mm, ss, used = 0, m;
+	time_t t;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	memset(&tm, 0, sizeof(tm));
+	/* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
+	if (sscanf(buf, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n",
+	    wd, &d, mon, &y, &hh, &mm, &ss, &used) == 7 && (size_t)used == n)
+		;
+	/* rfc850-date: Sunday, 06-Nov-94 08:49:37 GMT */
+	else if (used = 0, sscanf(buf, "%9[A-Za-z], %2d-%3[A-Za-z]-%2d "
+	    "%2d:%2d:%2d GMT%n", wd, &d, mon, &y, &hh, &mm, &ss, &used) == 7 &&
+	    (size_t)used == n)
+		y += y < 70 ? 2000 : 1900;	/* §5.6.7: the nearest past */
+	/* asctime-date: Sun Nov  6 08:49:37 1994 */
+	else if (used = 0, sscanf(buf, "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d "
+	    "%4d%n", wd, mon, &d, &hh, &mm, &ss, &y, &used) == 7 &&
+	    (size_t)used == n)
+		;
+	else
+		return -1;
+	if ((m = policy_month(mon)) == -1 || d < 1 || d > 31 || hh > 23 ||
+	    mm > 59 || ss > 60 || y < 1900 || hh < 0 || mm < 0 || ss < 0)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m;
+	tm.tm_mday = d;
+	tm.tm_hour = hh;
+	tm.tm_min = mm;
+	tm.tm_sec = ss;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || tm.tm_mday != d)
+		return -1;	/* 31 Feb and the like */
+	return (int64_t)t;
+}
+
+/* The single value of @p name, or NULL; *many set when it repeats. */
+static const struct http_field *
+policy_field(const struct http_head *h, const char *name, int *many)
+{
+	const struct http_field *f = NULL;
+	size_t i;
+
+	*many = 0;
+	for (i = 0; i < h->nfields; i++)
+		if (policy_is(&h->fields[i], name)) {
+			if (f != NULL)
+				*many = 1;
+			else
+				f = &h->fields[i];
+		}
+	return f;
+}
+
+/* ---------------------------------------------------------------- policy */
+
+/* RFC 9111 §4.2.2: heuristically cacheable by default. */
+static int
+policy_heuristic_status(int st)
+{
+	switch (st) {
+	case 200: case 203: case 204: case 206: case 300: case 301:
+	case 308: case 404: case 405: case 410: case 414: case 501:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Statuses this cache understands well enough to store (§3). */
+static int
+policy_understood(int st)
+{
+	switch (st) {
+	case 200: case 203: case 204: case 300: case 301: case 302:
+	case 307: case 308: case 404: case 405: case 410: case 414:
+	case 451: case 501:
+		return 1;
+	default:
+		return 0;	/* 206 and 304 need special handling: not here */
+	}
+}
+
+int
+policy_storable(const char *method, const struct http_head *req,
+    const struct cc *rq, const struct http_head *resp, const struct cc *rs,
+    const char **why)
+{
+	const struct http_field *f;
+	int many;
+
+#define NO(reason)	do { if (why != NULL) *why = (reason); return 0; } while (0)
+	if (strcmp(method, "GET") != 0)
+		NO("method is not GET");
+	if (!policy_understood(resp->status))
+		NO("status not stored");
+	if ((rq->flags | rs->flags) & CC_NO_STORE)
+		NO("no-store");
+	if (rs->flags & (CC_PRIVATE | CC_PRIVATE_FIELDS))
+		NO("private");
+	/* §3.5: a response to an authenticated request, only when allowed. */
+	if (policy_field(req, "Authorization", &many) != NULL &&
+	    !(rs->flags & (CC_MUST_REVALIDATE | CC_PUBLIC)) && rs->s_maxage < 0)
+		NO("Authorization");
+	if ((f = policy_field(resp, "Vary", &many)) != NULL) {
+		size_t i;
+
+		for (i = 0; i < resp->nfields; i++)
+			if (policy_is(&resp->fields[i], "Vary") &&
+			    http_list_has(resp->fields[i].value,
+			    resp->fields[i].value_len, "*"))
+				NO("Vary: *");
+	}
+	/* §3: something that allows reuse. */
+	if (rs->flags & CC_PUBLIC || rs->max_age >= 0 || rs->s_maxage >= 0 ||
+	    policy_field(resp, "Expires", &many) != NULL ||
+	    policy_heuristic_status(resp->status))
+		return 1;
+	NO("no freshness information");
+#undef NO
+}
+
+int64_t
+policy_lifetime(const struct http_head *resp, const struct cc *rs,
+    int64_t response_time, const struct refresh *rp, int *heuristic)
+{
+	const struct http_field *f;
+	int64_t date, exp, lm, life;
+	int many;
+
+	*heuristic = 0;
+	if (rs->flags & CC_INVALID)
+		return 0;		/* §4.2.1: invalid freshness: stale */
+	if (rs->s_maxage >= 0)
+		return rs->s_maxage;	/* shared caches: s-maxage first */
+	if (rs->max_age >= 0)
+		return rs->max_age;
+	f = policy_field(resp, "Date", &many);
+	date = f && !many ? policy_date(f->value, f->value_len) : -1;
+	if (date < 0)
+		date = response_time;
+	if ((f = policy_field(resp, "Expires", &many)) != NULL) {
+		/* §5.3: invalid (or repeated) Expires means already expired. */
+		exp = many ? -1 : policy_date(f->value, f->value_len);
+		if (exp < 0)
+			return 0;
+		return exp > date ? exp - date : 0;
+	}
+	/* §4.2.2: a heuristic only for these statuses, or when public. */
+	if (!policy_heuristic_status(resp->status) && !(rs->flags & CC_PUBLIC))
+		return 0;
+	*heuristic = 1;
+	f = policy_field(resp, "Last-Modified", &many);
+	lm = f && !many ? policy_date(f->value, f->value_len) : -1;
+	life = lm >= 0 && lm <= date ? (date - lm) * rp->percent / 100 :
+	    rp->min;
+	if (life < rp->min)
+		life = rp->min;
+	if (life > rp->max)
+		life = rp->max;
+	return life;
+}
+
+int64_t
+policy_age(int64_t date, int64_t age_value, int64_t request_time,
+    int64_t response_time, int64_t now)
+{
+	int64_t apparent, delay, corrected, initial;
+
+	/* RFC 9111 §4.2.3, step by step. */
+	apparent = date >= 0 && response_time > date ? response_time - date : 0;
+	delay = response_time > request_time ? response_time - request_time : 0;
+	corrected = (age_value > 0 ? age_value : 0) + delay;
+	initial = apparent > corrected ? apparent : corrected;
+	return initial + (now > response_time ? now - response_time : 0);
+}
+
+enum policy_use
+policy_use(const struct cc *rq, const struct cc *rs, int64_t lifetime,
+    int64_t age)
+{
+	int fresh = lifetime > age;
+
+	/* §5.2.1.4 (and Pragma, §5.4), §5.2.2.4: always ask. */
+	if (rq->flags & CC_NO_CACHE || rs->flags & (CC_NO_CACHE |
+	    CC_NO_CACHE_FIELDS))
+		return USE_REVALIDATE;
+	/* §5.2.1.1: no older than max-age. */
+	if (rq->max_age >= 0 && age > rq->max_age)
+		return USE_REVALIDATE;
+	/* §5.2.1.3: fresh for at least min-fresh more. */
+	if (rq->min_fresh >= 0 && lifetime - age < rq->min_fresh)
+		return USE_REVALIDATE;
+	if (fresh)
+		return USE_FRESH;
+	/* §4.2.4, §5.2.2.2, §5.2.2.8, §5.2.2.10: stale must be checked. */
+	if (rs->flags & (CC_MUST_REVALIDATE | CC_PROXY_REVALIDATE) ||
+	    rs->s_maxage >= 0)
+		return USE_REVALIDATE;
+	/* §5.2.1.2: the client accepts this much staleness. */
+	if (rq->flags & CC_MAX_STALE_ANY ||
+	    (rq->max_stale >= 0 && age - lifetime <= rq->max_stale))
+		return USE_STALE_OK;
+	return USE_REVALIDATE;
+}

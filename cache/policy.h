@@ -1,0 +1,111 @@
+/*
+ * policy.h -- RFC 9111 decisions of a shared cache, as pure functions.
+ *
+ * No I/O, no allocation, no clock: the caller gives parsed heads
+ * (worker/http_parse.h) and times in seconds since the epoch.  The
+ * request path (still to come: see docs/architecture.md) asks:
+ *   - may this response be stored?          policy_storable()   §3
+ *   - for how long is it fresh?             policy_lifetime()   §4.2.1-2
+ *   - how old is it now?                    policy_age()        §4.2.3
+ *   - may it answer this request?           policy_use()        §4.2, §5.2
+ *
+ * Caveats:
+ *  - Cache-Control directive names compare case-insensitively; unknown
+ *    directives are ignored (§5.2.3).  A freshness directive whose value
+ *    is invalid, or that appears twice, makes the response stale (§4.2.1,
+ *    §1.2.2 allows the first or stale: stale is the safe reading).
+ *  - delta-seconds over 2^31 are taken as 2^31 (§1.2.2).
+ *  - Heuristic freshness uses squid's refresh_pattern defaults (MIN 0,
+ *    10% of Date - Last-Modified, MAX 3 days) until refresh_pattern is a
+ *    directive; the caller passes them.
+ */
+#ifndef SLUICE_POLICY_H
+#define SLUICE_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct http_head;
+
+#define CC_NO_STORE		0x0001
+#define CC_NO_CACHE		0x0002	/* unqualified no-cache */
+#define CC_PRIVATE		0x0004	/* unqualified private */
+#define CC_PUBLIC		0x0008
+#define CC_MUST_REVALIDATE	0x0010
+#define CC_PROXY_REVALIDATE	0x0020
+#define CC_ONLY_IF_CACHED	0x0040
+#define CC_MAX_STALE_ANY	0x0080	/* max-stale without a value */
+#define CC_INVALID		0x0100	/* a freshness directive was bad or repeated */
+#define CC_NO_CACHE_FIELDS	0x0200	/* no-cache="field": revalidate too */
+#define CC_PRIVATE_FIELDS	0x0400	/* private="field": not storable here */
+
+#define CC_DELTA_MAX		2147483648LL	/* 2^31, RFC 9111 §1.2.2 */
+
+/** Cache-Control of one message; -1 for an absent value. */
+struct cc {
+	unsigned	flags;
+	int64_t		max_age;
+	int64_t		s_maxage;
+	int64_t		max_stale;
+	int64_t		min_fresh;
+};
+
+/** Heuristic freshness (squid's refresh_pattern: MIN PERCENT MAX). */
+struct refresh {
+	int64_t		min;		/* seconds */
+	int		percent;	/* of Date - Last-Modified */
+	int64_t		max;		/* seconds */
+};
+
+/** May the response be used, and how (RFC 9111 §4). */
+enum policy_use {
+	USE_FRESH = 1,		/* serve it */
+	USE_STALE_OK,		/* stale, but the client's max-stale allows it */
+	USE_REVALIDATE,		/* ask the origin (conditional request) */
+};
+
+/** @brief Parse every Cache-Control field of @p h (and Pragma: no-cache
+ *	for a request without Cache-Control, §5.4) into @p cc. */
+void	policy_cc(const struct http_head *h, int is_request, struct cc *cc);
+
+/**
+ * @brief An HTTP-date (RFC 9110 §5.6.7: IMF-fixdate, rfc850, asctime).
+ * @return seconds since the epoch, or -1 when invalid.
+ */
+int64_t	policy_date(const char *s, size_t n);
+
+/**
+ * @brief May a shared cache store this response to this request (§3)?
+ * @param[in] method  the request method.
+ * @param[out] why  a short reason when not.
+ * @return 1 or 0.
+ */
+int	policy_storable(const char *method, const struct http_head *req,
+	    const struct cc *rq, const struct http_head *resp,
+	    const struct cc *rs, const char **why);
+
+/**
+ * @brief Freshness lifetime in seconds (§4.2.1): s-maxage, max-age,
+ *	Expires - Date, or heuristic (§4.2.2) when allowed; 0 when none.
+ * @param[in] response_time  when the response arrived (for a missing Date).
+ * @param[out] heuristic  set to 1 when the lifetime is a heuristic one.
+ */
+int64_t	policy_lifetime(const struct http_head *resp, const struct cc *rs,
+	    int64_t response_time, const struct refresh *rp, int *heuristic);
+
+/**
+ * @brief current_age (§4.2.3).
+ * @param[in] date  the response's Date (-1: none, response_time is used).
+ * @param[in] age_value  its Age field (-1: none).
+ */
+int64_t	policy_age(int64_t date, int64_t age_value, int64_t request_time,
+	    int64_t response_time, int64_t now);
+
+/**
+ * @brief May a stored response of @p lifetime and @p age answer a request
+ *	with directives @p rq (§4.2, §4.2.4, §5.2.1, §5.2.2)?
+ */
+enum policy_use policy_use(const struct cc *rq, const struct cc *rs,
+	    int64_t lifetime, int64_t age);
+
+#endif

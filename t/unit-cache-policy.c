@@ -1,0 +1,238 @@
+/*
+ * unit-cache-policy.c -- RFC 9111 as a shared cache reads it: each row
+ * is one rule with its section number (cache/policy.c).
+ *
+ * Unit test: heads parsed by worker/http_parse.c from literal text, then
+ * the pure policy functions.  No sockets, no clock.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http_parse.h"
+#include "policy.h"
+#include "tap.h"
+
+#define T0	((int64_t)784111777)	/* Sun, 06 Nov 1994 08:49:37 GMT */
+
+static const struct refresh defrp = { 0, 10, 3 * 86400 };
+
+static struct http_head reqh, resph;
+static char reqbuf[2048], respbuf[2048];
+
+static void
+parse(const char *req, const char *resp)
+{
+	const char *why = NULL;
+
+	snprintf(reqbuf, sizeof(reqbuf), "GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "%s\r\n", req);
+	snprintf(respbuf, sizeof(respbuf), "%s\r\n", resp);
+	if (http_request_parse(reqbuf, strlen(reqbuf), &reqh, &why) != 0)
+		bail_out("test request does not parse: %s", why);
+	if (http_response_parse(respbuf, strlen(respbuf), &resph, &why) != 0)
+		bail_out("test response does not parse: %s", why);
+}
+
+/* policy_date */
+static const struct {
+	const char	*in;
+	int64_t		 out;
+	const char	*desc;
+} dates[] = {
+	{ "Sun, 06 Nov 1994 08:49:37 GMT", T0, "IMF-fixdate (RFC 9110 §5.6.7)" },
+	{ "Sunday, 06-Nov-94 08:49:37 GMT", T0, "rfc850-date (§5.6.7)" },
+	{ "Sun Nov  6 08:49:37 1994", T0, "asctime-date (§5.6.7)" },
+	{ "Sun, 06 Nov 1994 08:49:37 UTC", -1, "not GMT: invalid" },
+	{ "Sun, 31 Feb 1994 08:49:37 GMT", -1, "31 February: invalid" },
+	{ "0", -1, "Expires: 0 is not a date (§5.3: already expired)" },
+	{ "Sun, 06 Nov 1994 08:49:37 GMT junk", -1, "trailing junk: invalid" },
+	{ "Sun, 06 Foo 1994 08:49:37 GMT", -1, "unknown month: invalid" },
+};
+
+/* policy_storable: request fields, response, expected, why */
+static const struct {
+	const char	*req;
+	const char	*resp;
+	int		 ok;
+	const char	*desc;
+} storable[] = {
+	{ "", "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n", 1,
+	  "200 with max-age is storable (§3)" },
+	{ "", "HTTP/1.1 200 OK\r\n", 1,
+	  "200 without freshness is heuristically storable (§4.2.2)" },
+	{ "", "HTTP/1.1 302 Found\r\n", 0,
+	  "302 without explicit freshness is not (§4.2.2 list)" },
+	{ "", "HTTP/1.1 302 Found\r\nCache-Control: max-age=60\r\n", 1,
+	  "302 with max-age is (§3)" },
+	{ "", "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\n", 0,
+	  "response no-store (§5.2.2.5)" },
+	{ "Cache-Control: no-store\r\n", "HTTP/1.1 200 OK\r\n", 0,
+	  "request no-store (§5.2.1.5)" },
+	{ "", "HTTP/1.1 200 OK\r\nCache-Control: private, max-age=60\r\n", 0,
+	  "private: a shared cache must not store (§5.2.2.7)" },
+	{ "", "HTTP/1.1 200 OK\r\nCache-Control: private=\"Set-Cookie\"\r\n",
+	  0, "private=field: not stored here (§5.2.2.7)" },
+	{ "Authorization: Basic eDp5\r\n", "HTTP/1.1 200 OK\r\n"
+	  "Cache-Control: max-age=60\r\n", 0,
+	  "Authorization without public/s-maxage/must-revalidate (§3.5)" },
+	{ "Authorization: Basic eDp5\r\n", "HTTP/1.1 200 OK\r\n"
+	  "Cache-Control: public, max-age=60\r\n", 1,
+	  "Authorization with public (§3.5)" },
+	{ "Authorization: Basic eDp5\r\n", "HTTP/1.1 200 OK\r\n"
+	  "Cache-Control: s-maxage=60\r\n", 1,
+	  "Authorization with s-maxage (§3.5)" },
+	{ "", "HTTP/1.1 200 OK\r\nVary: *\r\nCache-Control: max-age=60\r\n",
+	  0, "Vary: * is never served, so not stored (§4.1)" },
+	{ "", "HTTP/1.1 206 Partial Content\r\nCache-Control: max-age=60\r\n",
+	  0, "206 is not stored by this cache (§3.3 not implemented)" },
+	{ "", "HTTP/1.1 500 Oops\r\nCache-Control: max-age=60\r\n", 0,
+	  "a status the cache does not handle (§3)" },
+	{ "", "HTTP/1.1 200 OK\r\nCACHE-CONTROL: NO-STORE\r\n", 0,
+	  "directive and field names ignore case (§5.2)" },
+};
+
+/* policy_lifetime: response, expected lifetime, heuristic */
+static const struct {
+	const char	*resp;
+	int64_t		 life;
+	int		 heur;
+	const char	*desc;
+} lifetimes[] = {
+	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=60, s-maxage=300\r\n",
+	  300, 0, "s-maxage before max-age in a shared cache (§4.2.1)" },
+	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n"
+	  "Expires: Sun, 06 Nov 1994 09:49:37 GMT\r\n"
+	  "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+	  60, 0, "max-age before Expires (§4.2.1)" },
+	{ "HTTP/1.1 200 OK\r\nExpires: Sun, 06 Nov 1994 09:49:37 GMT\r\n"
+	  "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+	  3600, 0, "Expires - Date (§4.2.1)" },
+	{ "HTTP/1.1 200 OK\r\nExpires: 0\r\n"
+	  "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+	  0, 0, "an invalid Expires means already expired (§5.3)" },
+	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=abc\r\n",
+	  0, 0, "an invalid max-age makes the response stale (§4.2.1)" },
+	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n"
+	  "Cache-Control: max-age=3600\r\n",
+	  0, 0, "a repeated max-age makes it stale (§4.2.1)" },
+	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=99999999999\r\n",
+	  CC_DELTA_MAX, 0, "delta-seconds past 2^31 are 2^31 (§1.2.2)" },
+	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=\"120\"\r\n",
+	  120, 0, "a quoted max-age is read (§5.2)" },
+	{ "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	  "Last-Modified: Sun, 06 Nov 1994 06:49:37 GMT\r\n",
+	  720, 1, "heuristic: 10% of Date - Last-Modified (§4.2.2)" },
+	{ "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	  "Last-Modified: Sun, 06 Nov 1984 08:49:37 GMT\r\n",
+	  3 * 86400, 1, "heuristic capped at refresh_pattern MAX (3 days)" },
+	{ "HTTP/1.1 302 Found\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	  "Last-Modified: Sun, 06 Nov 1994 06:49:37 GMT\r\n",
+	  0, 0, "no heuristic for 302 (§4.2.2)" },
+	{ "HTTP/1.1 302 Found\r\nCache-Control: public\r\n"
+	  "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	  "Last-Modified: Sun, 06 Nov 1994 06:49:37 GMT\r\n",
+	  720, 1, "public allows a heuristic for any status (§4.2.2)" },
+};
+
+/* policy_use: request CC, response CC, lifetime, age, expected */
+static const struct {
+	const char	*req;
+	const char	*resp;
+	int64_t		 life, age;
+	enum policy_use	 use;
+	const char	*desc;
+} uses[] = {
+	{ "", "", 60, 10, USE_FRESH, "age below lifetime: fresh (§4.2)" },
+	{ "", "", 60, 60, USE_REVALIDATE, "age equal to lifetime: stale" },
+	{ "Cache-Control: no-cache\r\n", "", 60, 10, USE_REVALIDATE,
+	  "request no-cache: revalidate (§5.2.1.4)" },
+	{ "Pragma: no-cache\r\n", "", 60, 10, USE_REVALIDATE,
+	  "Pragma: no-cache without Cache-Control (§5.4)" },
+	{ "Pragma: no-cache\r\nCache-Control: max-stale\r\n", "", 60, 10,
+	  USE_FRESH, "Pragma is ignored when Cache-Control is there (§5.4)" },
+	{ "", "Cache-Control: no-cache\r\n", 60, 10, USE_REVALIDATE,
+	  "response no-cache: revalidate (§5.2.2.4)" },
+	{ "Cache-Control: max-age=5\r\n", "", 60, 10, USE_REVALIDATE,
+	  "request max-age below the age (§5.2.1.1)" },
+	{ "Cache-Control: min-fresh=55\r\n", "", 60, 10, USE_REVALIDATE,
+	  "request min-fresh beyond what is left (§5.2.1.3)" },
+	{ "Cache-Control: max-stale=30\r\n", "", 60, 80, USE_STALE_OK,
+	  "stale by 20 s within max-stale=30 (§5.2.1.2)" },
+	{ "Cache-Control: max-stale=10\r\n", "", 60, 80, USE_REVALIDATE,
+	  "stale by 20 s beyond max-stale=10 (§5.2.1.2)" },
+	{ "Cache-Control: max-stale\r\n", "", 60, 9999, USE_STALE_OK,
+	  "max-stale without a value: any staleness (§5.2.1.2)" },
+	{ "Cache-Control: max-stale\r\n", "Cache-Control: must-revalidate\r\n",
+	  60, 80, USE_REVALIDATE, "must-revalidate overrides max-stale "
+	  "(§5.2.2.2)" },
+	{ "Cache-Control: max-stale\r\n", "Cache-Control: proxy-revalidate\r\n",
+	  60, 80, USE_REVALIDATE, "proxy-revalidate binds a shared cache "
+	  "(§5.2.2.8)" },
+	{ "Cache-Control: max-stale\r\n", "Cache-Control: s-maxage=60\r\n",
+	  60, 80, USE_REVALIDATE, "s-maxage implies proxy-revalidate "
+	  "(§5.2.2.10)" },
+};
+
+int
+main(void)
+{
+	struct cc rq, rs;
+	size_t i;
+	int ok_, heur;
+	const char *why;
+	int64_t v;
+
+	plan((int)(sizeof(dates) / sizeof(dates[0]) +
+	    sizeof(storable) / sizeof(storable[0]) +
+	    2 * sizeof(lifetimes) / sizeof(lifetimes[0]) +
+	    sizeof(uses) / sizeof(uses[0])) + 5);
+
+	for (i = 0; i < sizeof(dates) / sizeof(dates[0]); i++)
+		is_int(policy_date(dates[i].in, strlen(dates[i].in)),
+		    dates[i].out, "%s", dates[i].desc);
+
+	for (i = 0; i < sizeof(storable) / sizeof(storable[0]); i++) {
+		parse(storable[i].req, storable[i].resp);
+		policy_cc(&reqh, 1, &rq);
+		policy_cc(&resph, 0, &rs);
+		why = NULL;
+		ok_ = policy_storable("GET", &reqh, &rq, &resph, &rs, &why);
+		is_int(ok_, storable[i].ok, "%s%s%s", storable[i].desc,
+		    why ? ": " : "", why ? why : "");
+	}
+
+	for (i = 0; i < sizeof(lifetimes) / sizeof(lifetimes[0]); i++) {
+		parse("", lifetimes[i].resp);
+		policy_cc(&resph, 0, &rs);
+		v = policy_lifetime(&resph, &rs, T0, &defrp, &heur);
+		is_int(v, lifetimes[i].life, "%s", lifetimes[i].desc);
+		is_int(heur, lifetimes[i].heur, "%s: %s", lifetimes[i].desc,
+		    lifetimes[i].heur ? "heuristic" : "not heuristic");
+	}
+
+	for (i = 0; i < sizeof(uses) / sizeof(uses[0]); i++) {
+		char resp[512];
+
+		snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n%s",
+		    uses[i].resp);
+		parse(uses[i].req, resp);
+		policy_cc(&reqh, 1, &rq);
+		policy_cc(&resph, 0, &rs);
+		is_int(policy_use(&rq, &rs, uses[i].life, uses[i].age),
+		    uses[i].use, "%s", uses[i].desc);
+	}
+
+	/* §4.2.3: Age computed from its parts. */
+	is_int(policy_age(100, -1, 100, 100, 130), 30,
+	    "age: resident time alone (§4.2.3)");
+	is_int(policy_age(90, -1, 100, 100, 100), 10,
+	    "age: apparent age from a Date in the past (§4.2.3)");
+	is_int(policy_age(100, 50, 98, 100, 100), 52,
+	    "age: Age value plus the response delay (§4.2.3)");
+	is_int(policy_age(200, -1, 100, 100, 100), 0,
+	    "age: a Date in the future counts as 0 (§4.2.3)");
+	is_int(policy_age(-1, 7, 100, 100, 110), 17,
+	    "age: no Date, Age 7, 10 s resident (§4.2.3)");
+	return exit_status();
+}
