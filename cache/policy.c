@@ -247,9 +247,8 @@ policy_understood(int st)
 }
 
 int
-policy_storable(const char *method, const struct http_head *req,
-    const struct cc *rq, const struct http_head *resp, const struct cc *rs,
-    const char **why)
+policy_storable(const char *method, int authorization, const struct cc *rq,
+    const struct http_head *resp, const struct cc *rs, const char **why)
 {
 	const struct http_field *f;
 	int many;
@@ -264,7 +263,7 @@ policy_storable(const char *method, const struct http_head *req,
 	if (rs->flags & (CC_PRIVATE | CC_PRIVATE_FIELDS))
 		NO("private");
 	/* §3.5: a response to an authenticated request, only when allowed. */
-	if (policy_field(req, "Authorization", &many) != NULL &&
+	if (authorization &&
 	    !(rs->flags & (CC_MUST_REVALIDATE | CC_PUBLIC)) && rs->s_maxage < 0)
 		NO("Authorization");
 	if ((f = policy_field(resp, "Vary", &many)) != NULL) {

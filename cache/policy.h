@@ -77,10 +77,11 @@ int64_t	policy_date(const char *s, size_t n);
 /**
  * @brief May a shared cache store this response to this request (§3)?
  * @param[in] method  the request method.
+ * @param[in] authorization  the request carried Authorization (§3.5).
  * @param[out] why  a short reason when not.
  * @return 1 or 0.
  */
-int	policy_storable(const char *method, const struct http_head *req,
+int	policy_storable(const char *method, int authorization,
 	    const struct cc *rq, const struct http_head *resp,
 	    const struct cc *rs, const char **why);
 

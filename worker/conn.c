@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "clientdb.h"
 #include "conf.h"
+#include "cache_req.h"
 #include "conn.h"
 #include "log.h"
 #include "sl.h"
@@ -94,6 +95,9 @@ conn_close(struct conn *c)
 	auth_cancel(c->r.r_authq);
 	c->r.r_authq = NULL;
 	clientdb_leave((const struct sockaddr *)&c->c_peer);
+	cache_body_end(c, 0);
+	if (c->r.r_hit_fd >= 0)
+		close(c->r.r_hit_fd);
 	upstream_release(c);
 	spipe_close(&c->r.r_body.sp);
 	spipe_close(&c->r.r_rbody.sp);

@@ -35,6 +35,7 @@
 #include "req_steps.h"
 #include "sockaddr.h"
 #include "splice.h"
+#include "policy.h"
 
 #define CONN_MAGIC	0x636f6e6eU
 
@@ -47,6 +48,8 @@ enum req_step {
 	REQ_NSTEPS
 };
 
+struct store_writer;
+
 /** A message body on its way through one buffer (request or response). */
 struct body {
 	enum http_body_mode	mode;
@@ -58,6 +61,7 @@ struct body {
 	size_t			ready;		/* scanned bytes at buf->pos to write */
 	struct spipe		sp;		/* zero-copy path, once the buffer is empty */
 	int			copy;		/* bytes must cross user space (no splice) */
+	struct store_writer	*w;		/* the cache copy of what is sent, or NULL */
 };
 
 struct req {
@@ -134,6 +138,19 @@ struct req {
 	char			*r_auth_user;	/* the user being checked, arena */
 	int			 r_auth_done;	/* its answer came */
 	int			 r_auth_rc;	/* enum auth_result */
+
+	/* Cache (cache_req.c). */
+	uint8_t			 r_cache_key[32];
+	int			 r_cache_key_ok;	/* GET/HEAD looked up: may store */
+	int			 r_cache_auth;	/* the request had Authorization */
+	struct cc		 r_cache_rq;	/* its Cache-Control */
+	int			 r_cache_invalidate;	/* unsafe method (RFC 9111 §4.4) */
+	int			 r_cache_storing;
+	const char		*r_cache_fwd;	/* Cache-Status fwd=, or NULL */
+	int			 r_cache_fwd_status;
+	int			 r_hit_fd;	/* HIT_SEND: body file, or -1 */
+	off_t			 r_hit_off;
+	uint64_t		 r_hit_left;
 
 	/* Outcome, for the log. */
 	enum errpage_id		 r_err;
@@ -223,6 +240,8 @@ int	req_flush_obuf(struct conn *c);
 void	upstream_release(struct conn *);
 
 /* Steps, in req_steps.h order. */
+int	cache_step_lookup(struct conn *);
+int	cache_step_hit_send(struct conn *);
 int	req_step_recv_head(struct conn *);
 int	req_step_parse(struct conn *);
 int	req_step_access_pre(struct conn *);

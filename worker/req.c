@@ -30,10 +30,12 @@
 #include "host.h"
 #include "clientdb.h"
 #include "conf.h"
+#include "cache_req.h"
 #include "conn.h"
 #include "http_hdr.h"
 #include "log.h"
 #include "sl.h"
+#include "store.h"
 #include "str.h"
 #include "upgrade.h"
 #include "worker.h"
@@ -83,6 +85,7 @@ req_reset(struct conn *c)
 	c->r.r_hier = "HIER_NONE";
 	c->r.r_err = ERRPAGE_COUNT;
 	c->r.r_maxfwd = -1;
+	c->r.r_hit_fd = -1;
 }
 
 static void
@@ -287,6 +290,15 @@ req_relay_body(struct conn *c, struct body *bd, struct buf *b, int sfd,
 		progress = 0;
 		if (bd->ready > 0) {
 			n = send(dfd, b->pos, bd->ready, MSG_NOSIGNAL);
+			/* What the client got, the cache keeps (cache_req.c). */
+			if (n > 0 && bd->w != NULL &&
+			    store_append(bd->w, b->pos, (size_t)n) == -1) {
+				log_info("conn %u: stopped storing %s: %s", c->id,
+				    c->r.r_url, strerror(errno));
+				store_abort(bd->w);
+				bd->w = NULL;
+				c->r.r_cache_storing = 0;
+			}
 			if (n > 0) {
 				b->pos += n;
 				bd->ready -= (size_t)n;
@@ -1160,7 +1172,7 @@ req_step_access_post(struct conn *c)
 		    " (every address)" : "");
 	r->r_naddrs = kept;
 	r->r_addr_i = 0;
-	r->r_step = REQ_CONNECT_UP;
+	r->r_step = REQ_CACHE_LOOKUP;
 	return SL_OK;
 }
 
@@ -1230,8 +1242,12 @@ req_step_deliver(struct conn *c)
 		/* Squid's mark for a transaction that did not complete. */
 		r->r_code_sfx = "_ABORTED";
 		r->r_keepalive = 0;
-	} else if (r->r_up_keep && r->r_body.done && buf_len(c->ubuf) == 0)
-		r->r_up_reusable = 1;	/* a clean end: upstream_release() */
+		cache_body_end(c, 0);
+	} else {
+		cache_body_end(c, rc == SL_OK);
+		if (r->r_up_keep && r->r_body.done && buf_len(c->ubuf) == 0)
+			r->r_up_reusable = 1;	/* clean: upstream_release() */
+	}
 	r->r_step = REQ_LOG;
 	return SL_OK;
 }
@@ -1347,6 +1363,11 @@ req_step_finish(struct conn *c)
 	int keep;
 
 	ev_timer_stop(&c->c_timer);
+	cache_body_end(c, 0);
+	if (r->r_hit_fd >= 0) {
+		close(r->r_hit_fd);
+		r->r_hit_fd = -1;
+	}
 	upstream_release(c);
 	spipe_close(&r->r_body.sp);
 	spipe_close(&r->r_rbody.sp);

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache_req.h"
 #include "conf.h"
 #include "conn.h"
 #include "http_hdr.h"
@@ -561,6 +562,8 @@ upstream_build_response(struct conn *c, const struct http_head *h, int final)
 	    buf_printf(o, "Content-Length: %llu\r\n",
 	    (unsigned long long)r->r_rbody.length) == -1)
 		return -1;
+	if (final && cache_status_fields(c, o) == -1)
+		return -1;
 	if (http_hdr_via(o, h->version, worker_conf->visible_hostname) == -1)
 		return -1;
 	if (final && !r->r_keepalive &&
@@ -706,6 +709,7 @@ upstream_response(struct conn *c, size_t n)
 			}
 			break;
 		}
+	cache_response(c, h);
 	if (upstream_build_response(c, h, 1) == -1) {
 		log_warnx("conn %u client %s: response head for %s does not fit",
 		    c->id, c->c_peer_text, r->r_url);

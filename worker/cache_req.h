@@ -1,0 +1,54 @@
+/*
+ * cache_req.h -- the cache in the request path (worker side).
+ *
+ * Runs in the workers, between ACCESS_POST and CONNECT_UP (LOOKUP), in
+ * the response head (decide and start storing) and while the body is
+ * relayed (each byte the client gets is also appended to the store
+ * writer).  What it does now:
+ *   - GET and HEAD look up the URL (a SHA-256 of "GET " and the URL); a
+ *     fresh stored response, or a stale one the client's max-stale
+ *     allows (cache/policy.c), is served with Age and Cache-Status
+ *     (RFC 9211); its body comes from the record (small) or the body
+ *     file by sendfile(2) (HIT_SEND).  HEAD is served from a stored GET.
+ *   - A miss (or a stale entry) is forwarded; a storable response
+ *     (cache/policy.c) with a Content-Length within maximum_object_size
+ *     and minimum_object_size, and without Vary, is stored while it is
+ *     streamed to the client, and committed only when complete.
+ *   - only-if-cached with nothing servable is a 504 (RFC 9111 §5.2.1.7).
+ *   - A non-error answer to an unsafe method removes the stored URL
+ *     (RFC 9111 §4.4); PURGE (when http_access lets it through) removes
+ *     it and answers 200, or 404 when nothing was stored.
+ * Not yet: conditional revalidation (a stale entry is fetched again in
+ * full), Vary variants, Range, 304 merging, collapsed forwarding.
+ *
+ * Caveats:
+ *  - The store is opened in each worker after the privilege drop
+ *    (cache_worker_init()); when it cannot be opened the worker proxies
+ *    without caching.
+ */
+#ifndef SLUICE_CACHE_REQ_H
+#define SLUICE_CACHE_REQ_H
+
+#include <stddef.h>
+
+struct conn;
+struct http_head;
+struct buf;
+
+/** @brief Open the store (cache_dir) in this worker; no cache_dir: nothing. */
+void	cache_worker_init(void);
+/** @brief Flush and close the store (worker exit). */
+void	cache_worker_end(void);
+
+/**
+ * @brief A final response head arrived: decide whether to store it, and
+ *	start the writer.  Called by upstream.c before the client's head is
+ *	built.
+ */
+void	cache_response(struct conn *c, const struct http_head *h);
+/** @brief The Cache-Status (and Age) lines for the client's head, into @p o. */
+int	cache_status_fields(struct conn *c, struct buf *o);
+/** @brief The response body ended (@p ok 1) or broke (0): commit or drop. */
+void	cache_body_end(struct conn *c, int ok);
+
+#endif
