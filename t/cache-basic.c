@@ -41,6 +41,9 @@ static const struct origin_step steps[] = {
 	    .headers = "Cache-Control: max-age=600\r\n" },
 	{ .expect = "GET /p", .status = 200, .body = "p2",
 	    .headers = "Cache-Control: max-age=600\r\n" },
+	{ .expect = "GET /e", .status = 200, .body = "etagged",
+	    .headers = "Cache-Control: max-age=600\r\nETag: \"v1\"\r\n"
+	    "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n" },
 	{ .expect = "GET /ch", .status = 200, .body_len = 5000,
 	    .headers = "Cache-Control: max-age=600\r\n",
 	    .flags = ORIGIN_CHUNKED | ORIGIN_REPEAT },
@@ -85,7 +88,7 @@ main(void)
 	char *line;
 	int n;
 
-	plan(39 + ORIGIN_FINISH_TESTS + 2 * HARNESS_STOP_TESTS +
+	plan(49 + ORIGIN_FINISH_TESTS + 2 * HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
@@ -176,6 +179,35 @@ main(void)
 	is_int(ask(&h, "GET", "/p", NULL, &r), 200, "GET /p: 200");
 	is_str(r.body, "p2", "after PURGE the origin is asked again");
 	raw_resp_free(&r);
+
+	/* The client's own conditions, against a fresh entry (RFC 9110 §13). */
+	is_int(ask(&h, "GET", "/e", NULL, &r), 200, "GET /e: 200");
+	raw_resp_free(&r);
+	n = origin_nreq(o);
+	is_int(ask(&h, "GET", "/e", "If-None-Match: \"v1\"\r\n", &r), 304,
+	    "If-None-Match with the stored ETag: 304 from the cache "
+	    "(RFC 9110 §13.1.2)");
+	ok(has(&r, "ETag", "v1") && r.body_len == 0, "the 304 has the ETag "
+	    "and no body (RFC 9110 §15.4.5)");
+	raw_resp_free(&r);
+	is_int(ask(&h, "GET", "/e", "If-None-Match: \"x\", W/\"v1\"\r\n",
+	    &r), 304, "a weak match in a list: 304 (RFC 9110 §8.8.3.2)");
+	raw_resp_free(&r);
+	is_int(ask(&h, "GET", "/e", "If-None-Match: \"v2\"\r\n", &r), 200,
+	    "another ETag: the full 200");
+	is_str(r.body, "etagged", "with its body");
+	raw_resp_free(&r);
+	is_int(ask(&h, "GET", "/e", "If-Modified-Since: Sun, 06 Nov 1994 "
+	    "09:00:00 GMT\r\n", &r), 304, "If-Modified-Since after "
+	    "Last-Modified: 304 (RFC 9110 §13.1.3)");
+	raw_resp_free(&r);
+	is_int(ask(&h, "GET", "/e", "If-Modified-Since: Sat, 05 Nov 1994 "
+	    "09:00:00 GMT\r\n", &r), 200, "If-Modified-Since before it: 200");
+	raw_resp_free(&r);
+	is_int(origin_nreq(o), n, "none of these reached the origin");
+	line = harness_log_wait(&h, "TCP_INM_HIT/304", "/e", NULL);
+	ok(line != NULL, "access log: TCP_INM_HIT/304");
+	free(line);
 
 	/* A chunked response is not stored yet: it still passes intact. */
 	is_int(ask(&h, "GET", "/ch", NULL, &r), 200, "GET /ch (chunked): 200");

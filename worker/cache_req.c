@@ -113,9 +113,90 @@ cache_purge(struct conn *c)
  * Serve @p o: the stored head without its Age, then Age, Cache-Status,
  * Via and our connection fields; the body inline or by sendfile.
  */
+/* One entity-tag of a list, for the weak comparison (RFC 9110 §8.8.3.2). */
+static int
+cache_etag_in(const char *list, size_t n, const char *tag, size_t tn)
+{
+	const char *p = list, *e = list + n, *s;
+
+	if (tn >= 2 && tag[0] == 'W' && tag[1] == '/') {
+		tag += 2;
+		tn -= 2;
+	}
+	while (p < e) {
+		while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		if (e - p >= 2 && p[0] == 'W' && p[1] == '/')
+			p += 2;
+		if (p >= e || *p != '"')
+			return 0;	/* not an entity-tag list */
+		if ((s = memchr(p + 1, '"', (size_t)(e - p - 1))) == NULL)
+			return 0;
+		if ((size_t)(s + 1 - p) == tn && memcmp(p, tag, tn) == 0)
+			return 1;
+		p = s + 1;
+	}
+	return 0;
+}
+
+/*
+ * RFC 9110 §13.1.2, §13.1.3, §13.2.2: does the client's own condition
+ * make a 304 of this fresh stored 200?  If-None-Match first; then
+ * If-Modified-Since, only without it.
+ */
+static int
+cache_not_modified(const struct http_head *rq, const struct http_head *h)
+{
+	const struct http_field *inm = NULL, *ims = NULL, *etag = NULL,
+	    *lm = NULL;
+	int64_t since, mod;
+	size_t i;
+
+	if (h->status != 200)
+		return 0;
+	for (i = 0; i < rq->nfields; i++) {
+		if (http_field_is(&rq->fields[i], "If-None-Match"))
+			inm = &rq->fields[i];
+		else if (http_field_is(&rq->fields[i], "If-Modified-Since"))
+			ims = &rq->fields[i];
+	}
+	for (i = 0; i < h->nfields; i++) {
+		if (http_field_is(&h->fields[i], "ETag"))
+			etag = &h->fields[i];
+		else if (http_field_is(&h->fields[i], "Last-Modified"))
+			lm = &h->fields[i];
+	}
+	if (inm != NULL) {
+		if (str_ieq(inm->value, inm->value_len, "*"))
+			return 1;
+		return etag != NULL && cache_etag_in(inm->value,
+		    inm->value_len, etag->value, etag->value_len);
+	}
+	if (ims == NULL || lm == NULL ||
+	    (since = policy_date(ims->value, ims->value_len)) < 0 ||
+	    (mod = policy_date(lm->value, lm->value_len)) < 0)
+		return 0;
+	return mod <= since;
+}
+
+/* Fields a 304 carries (RFC 9110 §15.4.5). */
+static int
+cache_304_field(const struct http_field *f)
+{
+	static const char *const keep[] = { "ETag", "Cache-Control",
+	    "Expires", "Last-Modified", "Date", "Vary", "Content-Location",
+	    NULL };
+	size_t i;
+
+	for (i = 0; keep[i] != NULL; i++)
+		if (http_field_is(f, keep[i]))
+			return 1;
+	return 0;
+}
+
 static int
 cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
-    int64_t age, int64_t ttl)
+    int64_t age, int64_t ttl, int nm)
 {
 	struct req *r = &c->r;
 	struct buf *b;
@@ -126,11 +207,15 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 	    worker_conf->reply_header_max_size + STORE_INLINE_MAX + 1024);
 	if (b == NULL)
 		return -1;
-	if (buf_printf(b, "HTTP/1.1 %d %.*s\r\n", h->status,
+	if (nm) {
+		if (buf_printf(b, "HTTP/1.1 304 Not Modified\r\n") == -1)
+			return -1;
+	} else if (buf_printf(b, "HTTP/1.1 %d %.*s\r\n", h->status,
 	    (int)h->reason_len, h->reason) == -1)
 		return -1;
 	for (i = 0; i < h->nfields; i++) {
-		if (http_field_is(&h->fields[i], "Age"))
+		if (http_field_is(&h->fields[i], "Age") ||
+		    (nm && !cache_304_field(&h->fields[i])))
 			continue;
 		if (http_hdr_copy(b, &h->fields[i]) == -1)
 			return -1;
@@ -146,11 +231,11 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 		return -1;
 	if (buf_append(b, "\r\n", 2) == -1)
 		return -1;
-	r->r_status = h->status;
-	r->r_code = "TCP_HIT";
+	r->r_status = nm ? 304 : h->status;
+	r->r_code = nm ? "TCP_INM_HIT" : "TCP_HIT";
 	r->r_hier = "HIER_NONE";
 	r->r_bytes_out = 0;
-	if (r->r_is_head || o->body_len == 0) {
+	if (nm || r->r_is_head || o->body_len == 0) {
 		r->r_synth = 1;
 		r->r_step = REQ_DELIVER;
 		return 0;
@@ -184,7 +269,7 @@ cache_step_lookup(struct conn *c)
 	const char *why = NULL;
 	size_t i;
 	enum policy_use use;
-	int rc, heur, get;
+	int rc, heur, get, nm;
 
 	r->r_step = REQ_CONNECT_UP;
 	if (r->r_connect)
@@ -252,8 +337,9 @@ cache_step_lookup(struct conn *c)
 	    o.meta.request_time, o.meta.response_time, now);
 	use = policy_use(&rq, &rs, life, age);
 	if (use == USE_FRESH || use == USE_STALE_OK) {
+		nm = cache_not_modified(r->r_head, h);
 		req_consume_head(c);
-		rc = cache_serve(c, &o, h, age, life - age);
+		rc = cache_serve(c, &o, h, age, life - age, nm);
 		free(head);
 		store_obj_release(&o);
 		if (rc == -1)
