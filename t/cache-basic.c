@@ -44,6 +44,18 @@ static const struct origin_step steps[] = {
 	{ .expect = "GET /e", .status = 200, .body = "etagged",
 	    .headers = "Cache-Control: max-age=600\r\nETag: \"v1\"\r\n"
 	    "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n" },
+	{ .expect = "GET /rv", .status = 200, .body = "rvbody",
+	    .headers = "Cache-Control: max-age=0\r\nETag: \"r1\"\r\n"
+	    "X-Old: kept\r\n" },
+	{ .expect = "GET /rv", .expect_hdr = "If-None-Match: \"r1\"",
+	    .status = 304, .body = "",
+	    .headers = "Cache-Control: max-age=600\r\nETag: \"r1\"\r\n"
+	    "X-New: merged\r\n" },
+	{ .expect = "GET /rm", .status = 200, .body = "old",
+	    .headers = "Cache-Control: max-age=0\r\nETag: \"m1\"\r\n" },
+	{ .expect = "GET /rm", .expect_hdr = "If-None-Match: \"m1\"",
+	    .status = 200, .body = "new",
+	    .headers = "Cache-Control: max-age=600\r\nETag: \"m2\"\r\n" },
 	{ .expect = "GET /ch", .status = 200, .body_len = 5000,
 	    .headers = "Cache-Control: max-age=600\r\n",
 	    .flags = ORIGIN_CHUNKED | ORIGIN_REPEAT },
@@ -88,7 +100,7 @@ main(void)
 	char *line;
 	int n;
 
-	plan(49 + ORIGIN_FINISH_TESTS + 2 * HARNESS_STOP_TESTS +
+	plan(64 + ORIGIN_FINISH_TESTS + 2 * HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
@@ -208,6 +220,42 @@ main(void)
 	line = harness_log_wait(&h, "TCP_INM_HIT/304", "/e", NULL);
 	ok(line != NULL, "access log: TCP_INM_HIT/304");
 	free(line);
+
+	/* Revalidation (RFC 9111 §4.3): 304 refreshes, 200 replaces. */
+	is_int(ask(&h, "GET", "/rv", NULL, &r), 200, "GET /rv: 200");
+	raw_resp_free(&r);
+	is_int(ask(&h, "GET", "/rv", NULL, &r), 200, "GET /rv, stale: the "
+	    "origin's 304 gives the client the stored 200");
+	is_str(r.body, "rvbody", "with the stored body (RFC 9111 §4.3.4)");
+	ok(has(&r, "X-New", "merged") && has(&r, "X-Old", "kept"),
+	    "the 304's fields are merged into the stored ones");
+	ok(has(&r, "Cache-Status", "fwd=stale") &&
+	    has(&r, "Cache-Status", "fwd-status=304"),
+	    "Cache-Status says fwd=stale, fwd-status=304");
+	raw_resp_free(&r);
+	line = harness_log_wait(&h, "TCP_REFRESH_UNMODIFIED/200", "/rv", NULL);
+	ok(line != NULL, "access log: TCP_REFRESH_UNMODIFIED/200");
+	free(line);
+	n = origin_nreq(o);
+	is_int(ask(&h, "GET", "/rv", NULL, &r), 200, "GET /rv again: 200");
+	ok(has(&r, "Cache-Status", "hit"), "the refreshed entry (max-age=600 "
+	    "from the 304) is now a fresh hit");
+	raw_resp_free(&r);
+	is_int(origin_nreq(o), n, "without asking the origin");
+
+	is_int(ask(&h, "GET", "/rm", NULL, &r), 200, "GET /rm: 200");
+	raw_resp_free(&r);
+	is_int(ask(&h, "GET", "/rm", NULL, &r), 200, "GET /rm, stale: the "
+	    "origin answers 200 to the conditional request");
+	is_str(r.body, "new", "the new body reaches the client");
+	raw_resp_free(&r);
+	line = harness_log_wait(&h, "TCP_REFRESH_MODIFIED/200", "/rm", NULL);
+	ok(line != NULL, "access log: TCP_REFRESH_MODIFIED/200");
+	free(line);
+	is_int(ask(&h, "GET", "/rm", NULL, &r), 200, "GET /rm again: 200");
+	ok(has(&r, "Cache-Status", "hit") && strcmp(r.body, "new") == 0,
+	    "the 200 replaced the stored entry");
+	raw_resp_free(&r);
 
 	/* A chunked response is not stored yet: it still passes intact. */
 	is_int(ask(&h, "GET", "/ch", NULL, &r), 200, "GET /ch (chunked): 200");

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -202,6 +203,7 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 	struct buf *b;
 	size_t i, need;
 
+	buf_put(c->obuf);	/* after a revalidation: the request head */
 	need = o->headlen + 512 + (o->body != NULL ? o->body_len : 0);
 	b = c->obuf = buf_get(need <= BUF_SMALL ? BUF_SMALL :
 	    worker_conf->reply_header_max_size + STORE_INLINE_MAX + 1024);
@@ -220,8 +222,10 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 		if (http_hdr_copy(b, &h->fields[i]) == -1)
 			return -1;
 	}
-	if (buf_printf(b, "Age: %lld\r\nCache-Status: sluice; hit; ttl=%lld\r\n",
-	    (long long)age, (long long)ttl) == -1 ||
+	if ((r->r_reval_done ? buf_printf(b, "Age: %lld\r\nCache-Status: "
+	    "sluice; fwd=stale; fwd-status=304; ttl=%lld\r\n", (long long)age,
+	    (long long)ttl) : buf_printf(b, "Age: %lld\r\nCache-Status: "
+	    "sluice; hit; ttl=%lld\r\n", (long long)age, (long long)ttl)) == -1 ||
 	    http_hdr_via(b, 11, worker_conf->visible_hostname) == -1)
 		return -1;
 	if (!r->r_keepalive && buf_printf(b, "Connection: close\r\n") == -1)
@@ -232,7 +236,8 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 	if (buf_append(b, "\r\n", 2) == -1)
 		return -1;
 	r->r_status = nm ? 304 : h->status;
-	r->r_code = nm ? "TCP_INM_HIT" : "TCP_HIT";
+	r->r_code = r->r_reval_done ? "TCP_REFRESH_UNMODIFIED" :
+	    nm ? "TCP_INM_HIT" : "TCP_HIT";
 	r->r_hier = "HIER_NONE";
 	r->r_bytes_out = 0;
 	if (nm || r->r_is_head || o->body_len == 0) {
@@ -255,6 +260,179 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 	req_timer(c, worker_conf->read_timeout);
 	r->r_step = REQ_HIT_SEND;
 	return 0;
+}
+
+/*
+ * RFC 9111 §4.3.1: a stored response that needs checking is asked for
+ * with its validators, unless the client sent conditions of its own (or
+ * a Range): then the exchange is the client's.
+ */
+/* A NUL-terminated copy in the request arena, or NULL. */
+static char *
+cache_strdup(struct conn *c, const char *p, size_t n)
+{
+	char *s = req_alloc(c, n + 1);
+
+	if (s != NULL) {
+		memcpy(s, p, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+static void
+cache_validators(struct conn *c, const struct http_head *h)
+{
+	struct req *r = &c->r;
+	const struct http_field *f;
+	size_t i;
+
+	for (i = 0; i < r->r_head->nfields; i++) {
+		f = &r->r_head->fields[i];
+		if (http_field_is(f, "If-None-Match") ||
+		    http_field_is(f, "If-Modified-Since") ||
+		    http_field_is(f, "If-Match") ||
+		    http_field_is(f, "If-Unmodified-Since") ||
+		    http_field_is(f, "If-Range") || http_field_is(f, "Range"))
+			return;
+	}
+	for (i = 0; i < h->nfields; i++) {
+		f = &h->fields[i];
+		if (http_field_is(f, "ETag") && r->r_reval_etag == NULL)
+			r->r_reval_etag = cache_strdup(c, f->value, f->value_len);
+		else if (http_field_is(f, "Last-Modified") &&
+		    r->r_reval_lm == NULL)
+			r->r_reval_lm = cache_strdup(c, f->value, f->value_len);
+	}
+}
+
+int
+cache_conditional_fields(struct conn *c, struct buf *o)
+{
+	struct req *r = &c->r;
+
+	if (r->r_reval_etag != NULL && buf_printf(o, "If-None-Match: %s\r\n",
+	    r->r_reval_etag) == -1)
+		return -1;
+	if (r->r_reval_lm != NULL && buf_printf(o, "If-Modified-Since: %s\r\n",
+	    r->r_reval_lm) == -1)
+		return -1;
+	return 0;
+}
+
+/* RFC 9111 §3.2: fields a 304 must not replace in the stored head. */
+static int
+cache_keep_stored(const struct http_field *f)
+{
+	return http_field_is(f, "Content-Length") ||
+	    http_field_is(f, "Content-Encoding") ||
+	    http_field_is(f, "Content-Range") || http_field_is(f, "Via");
+}
+
+/* Is a field named like @p f in @p h (the 304)? */
+static int
+cache_in(const struct http_head *h, const struct http_field *f)
+{
+	size_t i;
+
+	for (i = 0; i < h->nfields; i++)
+		if (h->fields[i].name_len == f->name_len &&
+		    strncasecmp(h->fields[i].name, f->name, f->name_len) == 0)
+			return 1;
+	return 0;
+}
+
+int
+cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
+{
+	struct req *r = &c->r;
+	struct http_head *h = &cache_head;
+	struct store_meta m;
+	struct store_obj o;
+	struct buf *b = NULL;
+	const char *why = NULL;
+	char *head = NULL;
+	int64_t now = (int64_t)time(NULL), life, age, ageval = -1;
+	size_t i;
+	int heur, rc;
+
+	c->ubuf->pos += n;	/* the 304 has no body (RFC 9110 §15.4.5) */
+	r->r_head = NULL;
+	r->r_up_reusable = r->r_up_keep && r->r_body.done &&
+	    buf_len(c->ubuf) == 0;
+	if (cache_store == NULL || store_lookup(cache_store, r->r_cache_key,
+	    NULL, 0, now, &o) != 1) {
+		log_warnx("conn %u: %s was revalidated but is no longer stored",
+		    c->id, r->r_url);
+		return req_fail(c, ERR_INVALID_RESP);
+	}
+	if ((head = malloc(o.headlen + 2)) == NULL ||
+	    (b = buf_get(worker_conf->reply_header_max_size + 1024)) == NULL)
+		goto fail;
+	memcpy(head, o.head, o.headlen);
+	memcpy(head + o.headlen, "\r\n", 2);
+	if (http_response_parse(head, o.headlen + 2, h, &why) != 0)
+		goto fail;
+	/* §4.3.4: the 304's fields replace the stored ones, but not framing. */
+	if (buf_printf(b, "HTTP/1.1 %d %.*s\r\n", h->status,
+	    (int)h->reason_len, h->reason) == -1)
+		goto fail;
+	for (i = 0; i < h->nfields; i++)
+		if ((cache_keep_stored(&h->fields[i]) ||
+		    !cache_in(nh, &h->fields[i])) &&
+		    http_hdr_copy(b, &h->fields[i]) == -1)
+			goto fail;
+	for (i = 0; i < nh->nfields; i++)
+		if (!http_hdr_is_hop(nh, i) && !cache_keep_stored(&nh->fields[i]) &&
+		    http_hdr_copy(b, &nh->fields[i]) == -1)
+			goto fail;
+	m = o.meta;
+	m.request_time = r->r_start_sec;
+	m.response_time = now;
+	for (i = 0; i < nh->nfields; i++)
+		if (http_field_is(&nh->fields[i], "Date") &&
+		    (m.date = policy_date(nh->fields[i].value,
+		    nh->fields[i].value_len)) < 0)
+			m.date = 0;
+	if (store_update_head(cache_store, r->r_cache_key, NULL, 0, b->pos,
+	    buf_len(b), &m) != 1)
+		log_info("conn %u: the stored head of %s was not updated",
+		    c->id, r->r_url);
+	/* Serve the updated entry, parsed from the merged bytes. */
+	free(head);
+	if ((head = malloc(buf_len(b) + 2)) == NULL)
+		goto fail;
+	memcpy(head, b->pos, buf_len(b));
+	memcpy(head + buf_len(b), "\r\n", 2);
+	if (http_response_parse(head, buf_len(b) + 2, h, &why) != 0)
+		goto fail;
+	for (i = 0; i < h->nfields; i++)
+		if (http_field_is(&h->fields[i], "Age"))
+			ageval = strtoll(h->fields[i].value, NULL, 10);
+	{
+		struct cc rs;
+
+		policy_cc(h, 0, &rs);
+		life = policy_lifetime(h, &rs, now, &cache_refresh, &heur);
+	}
+	age = policy_age(m.date > 0 ? m.date : -1, ageval, m.request_time,
+	    m.response_time, now);
+	r->r_reval_done = 1;
+	rc = cache_serve(c, &o, h, age, life - age, 0);
+	free(head);
+	buf_put(b);
+	store_obj_release(&o);
+	if (rc == -1)
+		return req_fail(c, ERR_NO_RESOURCES);
+	log_debug("conn %u: %s revalidated (304)", c->id, r->r_url);
+	return SL_OK;
+fail:
+	log_warnx("conn %u: cannot serve the revalidated %s: %s", c->id,
+	    r->r_url, why ? why : "no room");
+	free(head);
+	buf_put(b);
+	store_obj_release(&o);
+	return req_fail(c, ERR_INVALID_RESP);
 }
 
 int
@@ -347,9 +525,10 @@ cache_step_lookup(struct conn *c)
 		r->r_head = NULL;
 		return SL_OK;
 	}
+	r->r_cache_fwd = rq.flags & CC_NO_CACHE ? "request" : "stale";
+	cache_validators(c, h);
 	free(head);
 	store_obj_release(&o);
-	r->r_cache_fwd = rq.flags & CC_NO_CACHE ? "request" : "stale";
 	return SL_OK;
 miss:
 	/* §5.2.1.7: nothing servable and the client will not wait. */
@@ -452,6 +631,8 @@ cache_response(struct conn *c, const struct http_head *h)
 	r->r_cache_fwd_status = h->status;
 	if (cache_store == NULL)
 		return;
+	if (r->r_reval_etag != NULL || r->r_reval_lm != NULL)
+		r->r_code = "TCP_REFRESH_MODIFIED";	/* a new 200 replaces it */
 	/* RFC 9111 §4.4: a non-error answer to an unsafe method invalidates. */
 	if (r->r_cache_invalidate && h->status < 400) {
 		(void)store_delete(cache_store, r->r_cache_key);

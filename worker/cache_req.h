@@ -18,8 +18,13 @@
  *   - A non-error answer to an unsafe method removes the stored URL
  *     (RFC 9111 §4.4); PURGE (when http_access lets it through) removes
  *     it and answers 200, or 404 when nothing was stored.
- * Not yet: conditional revalidation (a stale entry is fetched again in
- * full), Vary variants, Range, 304 merging, collapsed forwarding.
+ *   - A stale entry with validators is asked for conditionally (unless the
+ *     client sent conditions of its own); a 304 is merged into the stored
+ *     head (RFC 9111 §4.3.4, framing fields kept) and the entry served
+ *     (TCP_REFRESH_UNMODIFIED); a 200 replaces it (TCP_REFRESH_MODIFIED).
+ *   - A fresh entry answers the client's If-None-Match (weak comparison)
+ *     or If-Modified-Since with a 304 (TCP_INM_HIT).
+ * Not yet: Vary variants, Range, collapsed forwarding, chunked bodies.
  *
  * Caveats:
  *  - The store is opened in each worker after the privilege drop
@@ -48,6 +53,14 @@ void	cache_worker_end(void);
 void	cache_response(struct conn *c, const struct http_head *h);
 /** @brief The Cache-Status (and Age) lines for the client's head, into @p o. */
 int	cache_status_fields(struct conn *c, struct buf *o);
+/** @brief If-None-Match / If-Modified-Since for revalidating a stored entry. */
+int	cache_conditional_fields(struct conn *c, struct buf *o);
+/**
+ * @brief A 304 answered our revalidation (head of @p n bytes in ubuf):
+ *	merge it into the stored entry and serve that (RFC 9111 §4.3.4).
+ * @return a step result (SL_OK).
+ */
+int	cache_revalidated(struct conn *c, const struct http_head *h, size_t n);
 /** @brief The response body ended (@p ok 1) or broke (0): commit or drop. */
 void	cache_body_end(struct conn *c, int ok);
 

@@ -148,6 +148,9 @@ struct req {
 	int			 r_cache_storing;
 	const char		*r_cache_fwd;	/* Cache-Status fwd=, or NULL */
 	int			 r_cache_fwd_status;
+	char			*r_reval_etag;	/* validators of a stale entry */
+	char			*r_reval_lm;
+	int			 r_reval_done;	/* a 304 refreshed it */
 	int			 r_hit_fd;	/* HIT_SEND: body file, or -1 */
 	off_t			 r_hit_off;
 	uint64_t		 r_hit_left;

@@ -221,6 +221,8 @@ upstream_build_request(struct conn *c)
 		return -1;
 	if (http_hdr_via(o, r->r_version, worker_conf->visible_hostname) == -1)
 		return -1;
+	if (cache_conditional_fields(c, o) == -1)
+		return -1;
 	if (r->r_upgrade != NULL) {
 		/* RFC 9110 §7.8: the offer is hop-by-hop; we make it ours. */
 		if (buf_printf(o, "Connection: upgrade\r\nUpgrade: %s\r\n",
@@ -709,6 +711,9 @@ upstream_response(struct conn *c, size_t n)
 			}
 			break;
 		}
+	if (h->status == 304 && (r->r_reval_etag != NULL ||
+	    r->r_reval_lm != NULL))
+		return cache_revalidated(c, h, n);
 	cache_response(c, h);
 	if (upstream_build_response(c, h, 1) == -1) {
 		log_warnx("conn %u client %s: response head for %s does not fit",
