@@ -85,6 +85,49 @@ cache_key(const char *url, uint8_t key[STORE_KEY_LEN])
 	return ok ? 0 : -1;
 }
 
+/*
+ * Parse stored head bytes (they lack the empty line) into @p h.
+ * @return the buffer @p h points into (free() it after), or NULL.
+ */
+static char *
+cache_parse(const void *bytes, size_t len, struct http_head *h,
+    const char **why)
+{
+	char *head;
+
+	if ((head = malloc(len + 2)) == NULL) {
+		*why = "out of memory";
+		return NULL;
+	}
+	memcpy(head, bytes, len);
+	memcpy(head + len, "\r\n", 2);
+	if (http_response_parse(head, len + 2, h, why) != 0) {
+		free(head);
+		return NULL;
+	}
+	return head;
+}
+
+/* Lifetime and current age of a stored head (RFC 9111 §4.2.1, §4.2.3). */
+static void
+cache_times(const struct http_head *h, const struct store_meta *m,
+    int64_t now, int64_t *life, int64_t *age)
+{
+	struct cc rs;
+	int64_t ageval = -1;
+	size_t i;
+	int heur;
+
+	for (i = 0; i < h->nfields; i++)
+		if (http_field_is(&h->fields[i], "Age"))
+			ageval = strtoll(h->fields[i].value, NULL, 10);
+	policy_cc(h, 0, &rs);
+	*life = policy_lifetime(h, &rs, m->response_time, &cache_refresh,
+	    &heur);
+	*age = policy_age(m->date > 0 ? m->date : -1, ageval, m->request_time,
+	    m->response_time, now);
+}
+
 /* PURGE (squid): remove every stored variant; 200, or 404 when none. */
 static int
 cache_purge(struct conn *c)
@@ -352,9 +395,9 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 	struct buf *b = NULL;
 	const char *why = NULL;
 	char *head = NULL;
-	int64_t now = (int64_t)time(NULL), life, age, ageval = -1;
+	int64_t now = (int64_t)time(NULL), life, age;
 	size_t i;
-	int heur, rc;
+	int rc;
 
 	c->ubuf->pos += n;	/* the 304 has no body (RFC 9110 §15.4.5) */
 	r->r_head = NULL;
@@ -366,12 +409,8 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 		    c->id, r->r_url);
 		return req_fail(c, ERR_INVALID_RESP);
 	}
-	if ((head = malloc(o.headlen + 2)) == NULL ||
-	    (b = buf_get(worker_conf->reply_header_max_size + 1024)) == NULL)
-		goto fail;
-	memcpy(head, o.head, o.headlen);
-	memcpy(head + o.headlen, "\r\n", 2);
-	if (http_response_parse(head, o.headlen + 2, h, &why) != 0)
+	if ((b = buf_get(worker_conf->reply_header_max_size + 1024)) == NULL ||
+	    (head = cache_parse(o.head, o.headlen, h, &why)) == NULL)
 		goto fail;
 	/* §4.3.4: the 304's fields replace the stored ones, but not framing. */
 	if (buf_printf(b, "HTTP/1.1 %d %.*s\r\n", h->status,
@@ -400,23 +439,9 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 		    c->id, r->r_url);
 	/* Serve the updated entry, parsed from the merged bytes. */
 	free(head);
-	if ((head = malloc(buf_len(b) + 2)) == NULL)
+	if ((head = cache_parse(b->pos, buf_len(b), h, &why)) == NULL)
 		goto fail;
-	memcpy(head, b->pos, buf_len(b));
-	memcpy(head + buf_len(b), "\r\n", 2);
-	if (http_response_parse(head, buf_len(b) + 2, h, &why) != 0)
-		goto fail;
-	for (i = 0; i < h->nfields; i++)
-		if (http_field_is(&h->fields[i], "Age"))
-			ageval = strtoll(h->fields[i].value, NULL, 10);
-	{
-		struct cc rs;
-
-		policy_cc(h, 0, &rs);
-		life = policy_lifetime(h, &rs, now, &cache_refresh, &heur);
-	}
-	age = policy_age(m.date > 0 ? m.date : -1, ageval, m.request_time,
-	    m.response_time, now);
+	cache_times(h, &m, now, &life, &age);
 	r->r_reval_done = 1;
 	rc = cache_serve(c, &o, h, age, life - age, 0);
 	free(head);
@@ -443,11 +468,11 @@ cache_step_lookup(struct conn *c)
 	struct store_obj o;
 	struct cc rq, rs;
 	char *head;
-	int64_t now, life, age, ageval;
+	int64_t now, life, age;
 	const char *why = NULL;
 	size_t i;
 	enum policy_use use;
-	int rc, heur, get, nm;
+	int rc, get, nm;
 
 	r->r_step = REQ_CONNECT_UP;
 	if (r->r_connect)
@@ -489,30 +514,15 @@ cache_step_lookup(struct conn *c)
 	}
 	/* The stored head, made parseable again by its empty line. */
 	h = &cache_head;
-	if ((head = malloc(o.headlen + 2)) == NULL) {
-		store_obj_release(&o);
-		r->r_cache_fwd = "miss";
-		goto miss;
-	}
-	memcpy(head, o.head, o.headlen);
-	memcpy(head + o.headlen, "\r\n", 2);
-	if (http_response_parse(head, o.headlen + 2, h, &why) != 0) {
+	if ((head = cache_parse(o.head, o.headlen, h, &why)) == NULL) {
 		log_warnx("conn %u: stored head of %s does not parse: %s",
 		    c->id, r->r_url, why ? why : "?");
-		free(head);
 		store_obj_release(&o);
 		r->r_cache_fwd = "miss";
 		goto miss;
 	}
 	policy_cc(h, 0, &rs);
-	ageval = -1;
-	for (i = 0; i < h->nfields; i++)
-		if (http_field_is(&h->fields[i], "Age"))
-			ageval = strtoll(h->fields[i].value, NULL, 10);
-	life = policy_lifetime(h, &rs, o.meta.response_time, &cache_refresh,
-	    &heur);
-	age = policy_age(o.meta.date > 0 ? o.meta.date : -1, ageval,
-	    o.meta.request_time, o.meta.response_time, now);
+	cache_times(h, &o.meta, now, &life, &age);
 	use = policy_use(&rq, &rs, life, age);
 	if (use == USE_FRESH || use == USE_STALE_OK) {
 		nm = cache_not_modified(r->r_head, h);
