@@ -28,6 +28,7 @@
 #include "sl.h"
 #include "store.h"
 #include "str.h"
+#include "vary.h"
 #include "worker.h"
 
 /* squid's default refresh_pattern: . 0 20% 4320 (percent 20 in squid). */
@@ -260,11 +261,16 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 		return -1;
 	for (i = 0; i < h->nfields; i++) {
 		if (http_field_is(&h->fields[i], "Age") ||
+		    http_field_is(&h->fields[i], "Content-Length") ||
 		    (nm && !cache_304_field(&h->fields[i])))
 			continue;
 		if (http_hdr_copy(b, &h->fields[i]) == -1)
 			return -1;
 	}
+	/* The length is the store's: a chunked original was stored whole. */
+	if (!nm && buf_printf(b, "Content-Length: %llu\r\n",
+	    (unsigned long long)o->body_len) == -1)
+		return -1;
 	if ((r->r_reval_done ? buf_printf(b, "Age: %lld\r\nCache-Status: "
 	    "sluice; fwd=stale; fwd-status=304; ttl=%lld\r\n", (long long)age,
 	    (long long)ttl) : buf_printf(b, "Age: %lld\r\nCache-Status: "
@@ -404,7 +410,7 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 	r->r_up_reusable = r->r_up_keep && r->r_body.done &&
 	    buf_len(c->ubuf) == 0;
 	if (cache_store == NULL || store_lookup(cache_store, r->r_cache_key,
-	    NULL, 0, now, &o) != 1) {
+	    r->r_cache_skey, r->r_cache_skey_len, now, &o) != 1) {
 		log_warnx("conn %u: %s was revalidated but is no longer stored",
 		    c->id, r->r_url);
 		return req_fail(c, ERR_INVALID_RESP);
@@ -433,8 +439,8 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 		    (m.date = policy_date(nh->fields[i].value,
 		    nh->fields[i].value_len)) < 0)
 			m.date = 0;
-	if (store_update_head(cache_store, r->r_cache_key, NULL, 0, b->pos,
-	    buf_len(b), &m) != 1)
+	if (store_update_head(cache_store, r->r_cache_key, r->r_cache_skey,
+	    r->r_cache_skey_len, b->pos, buf_len(b), &m) != 1)
 		log_info("conn %u: the stored head of %s was not updated",
 		    c->id, r->r_url);
 	/* Serve the updated entry, parsed from the merged bytes. */
@@ -458,6 +464,66 @@ fail:
 	buf_put(b);
 	store_obj_release(&o);
 	return req_fail(c, ERR_INVALID_RESP);
+}
+
+/*
+ * The secondary key of this request under @p spec, in the arena.
+ * @return 0, or -1 when it does not fit.
+ */
+static int
+cache_vary_skey(struct conn *c, const char *spec)
+{
+	struct req *r = &c->r;
+	size_t room = c->arena->end - c->arena->last, n;
+	char *k;
+
+	if (r->r_cache_rqf == NULL || room < 64 ||
+	    (k = req_alloc(c, room - 8)) == NULL)
+		return -1;
+	if ((n = vary_key(spec, r->r_cache_rqf, r->r_cache_rqf_len, k,
+	    room - 8)) == (size_t)-1) {
+		c->arena->last = k;
+		return -1;
+	}
+	c->arena->last = k + ((n + 1 + 7) & ~(size_t)7);
+	r->r_cache_skey = k;
+	r->r_cache_skey_len = n;
+	return 0;
+}
+
+/*
+ * RFC 9111 §4.1: the request's fields are kept (for a Vary that the
+ * response may bring), and when the URL has a stored Vary, the variant's
+ * secondary key is built from them.
+ * @return 0, or -1 when the request cannot be keyed (too large).
+ */
+static int
+cache_vary_lookup(struct conn *c)
+{
+	struct req *r = &c->r;
+	char spec[STORE_VARY_MAX + 1];
+	size_t n, room;
+	int rc;
+
+	room = c->arena->end - c->arena->last;
+	if (room < 1024 || (r->r_cache_rqf = req_alloc(c, room / 2)) == NULL)
+		return -1;
+	if ((n = vary_fields(r->r_head, r->r_cache_rqf, room / 2)) ==
+	    (size_t)-1) {
+		r->r_cache_rqf = NULL;
+		return -1;
+	}
+	r->r_cache_rqf_len = n;
+	/* Give back what the copy did not use (the arena's last block). */
+	c->arena->last = r->r_cache_rqf + ((n + 1 + 7) & ~(size_t)7);
+	rc = store_vary_get(cache_store, r->r_cache_key, spec, sizeof(spec) - 1,
+	    &n);
+	if (rc != 1)
+		return 0;	/* no Vary stored (or an error: a miss) */
+	spec[n] = '\0';
+	if ((r->r_cache_vspec = cache_strdup(c, spec, n)) == NULL)
+		return -1;
+	return cache_vary_skey(c, spec);
 }
 
 int
@@ -507,9 +573,16 @@ cache_step_lookup(struct conn *c)
 		return SL_OK;
 	}
 	now = (int64_t)time(NULL);
-	rc = store_lookup(cache_store, r->r_cache_key, NULL, 0, now, &o);
+	if (cache_vary_lookup(c) == -1) {
+		r->r_cache_fwd = "bypass";	/* a key we cannot build */
+		r->r_cache_key_ok = 0;
+		return SL_OK;
+	}
+	rc = store_lookup(cache_store, r->r_cache_key, r->r_cache_skey,
+	    r->r_cache_skey_len, now, &o);
 	if (rc != 1) {
-		r->r_cache_fwd = "uri-miss";
+		r->r_cache_fwd = r->r_cache_vspec != NULL ? "vary-miss" :
+		    "uri-miss";
 		goto miss;
 	}
 	/* The stored head, made parseable again by its empty line. */
@@ -627,6 +700,41 @@ cache_head_bytes(const struct http_head *h, struct buf *b)
 	return 0;
 }
 
+/*
+ * RFC 9111 §4.1: the Vary of a response to store.  A spec other than
+ * the stored one replaces it, and the variants of the old one go.
+ * @return 0 (r_cache_skey set for the variant), or -1: do not store.
+ */
+static int
+cache_vary_store(struct conn *c, const struct http_head *h)
+{
+	struct req *r = &c->r;
+	char spec[STORE_VARY_MAX + 1];
+	const char *old = r->r_cache_vspec != NULL ? r->r_cache_vspec : "";
+	int rc;
+
+	rc = vary_spec(h, spec, sizeof(spec));
+	if (rc != VARY_OK) {
+		log_debug("conn %u: %s not stored: %s", c->id, r->r_url,
+		    rc == VARY_STAR ? "Vary: *" : "Vary too large");
+		return -1;
+	}
+	if (strcmp(spec, old) != 0) {
+		/* The URL varies otherwise now: its variants are unreachable. */
+		if (r->r_cache_vspec != NULL || spec[0] != '\0')
+			(void)store_delete(cache_store, r->r_cache_key);
+		r->r_cache_skey = NULL;
+		r->r_cache_skey_len = 0;
+		if (spec[0] == '\0')
+			return 0;
+		if (cache_vary_skey(c, spec) == -1 ||
+		    store_vary_put(cache_store, r->r_cache_key, spec,
+		    strlen(spec)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 void
 cache_response(struct conn *c, const struct http_head *h)
 {
@@ -663,14 +771,20 @@ cache_response(struct conn *c, const struct http_head *h)
 		log_debug("conn %u: %s not stored: %s", c->id, r->r_url, why);
 		return;
 	}
-	/* Not yet: Vary variants, bodies of unknown length, Set-Cookie. */
+	/*
+	 * Set-Cookie: a shared cache may store it (RFC 9111 §3, §7.3 warns),
+	 * but one client's cookie served to others is a classic leak; like
+	 * Varnish, such responses are not stored.
+	 */
 	for (i = 0; i < h->nfields; i++)
-		if (http_field_is(&h->fields[i], "Vary") ||
-		    http_field_is(&h->fields[i], "Set-Cookie"))
+		if (http_field_is(&h->fields[i], "Set-Cookie"))
 			return;
-	if (r->r_rbody.mode != HTTP_BODY_LENGTH ||
-	    len > worker_conf->maximum_object_size ||
-	    len < worker_conf->minimum_object_size)
+	/* A declared length is checked now; others while they stream. */
+	if (r->r_rbody.mode == HTTP_BODY_LENGTH &&
+	    (len > worker_conf->maximum_object_size ||
+	    len < worker_conf->minimum_object_size))
+		return;
+	if (cache_vary_store(c, h) == -1)
 		return;
 	if ((b = buf_get(worker_conf->reply_header_max_size + 1024)) == NULL)
 		return;
@@ -685,13 +799,84 @@ cache_response(struct conn *c, const struct http_head *h)
 	if (m.date < 0)
 		m.date = 0;
 	if (cache_head_bytes(h, b) == 0 && store_begin(cache_store,
-	    r->r_cache_key, NULL, 0, b->pos, buf_len(b), &m,
-	    &r->r_rbody.w) == 0) {
+	    r->r_cache_key, r->r_cache_skey, r->r_cache_skey_len, b->pos,
+	    buf_len(b), &m, &r->r_rbody.w) == 0) {
 		/* The bytes must cross user space to be written down. */
 		r->r_rbody.copy = 1;
 		r->r_cache_storing = 1;
+		r->r_cache_len = 0;
+		memset(&r->r_cache_chunk, 0, sizeof(r->r_cache_chunk));
 	}
 	buf_put(b);
+}
+
+/* Stop storing this response (the writer is dropped). */
+static void
+cache_store_stop(struct conn *c, const char *why)
+{
+	struct req *r = &c->r;
+
+	log_info("conn %u: stopped storing %s: %s", c->id, r->r_url, why);
+	store_abort(r->r_rbody.w);
+	r->r_rbody.w = NULL;
+	r->r_cache_storing = 0;
+}
+
+static int
+cache_append_decoded(struct conn *c, const char *p, size_t n)
+{
+	struct req *r = &c->r;
+
+	if (n == 0)
+		return 0;
+	r->r_cache_len += n;
+	if (r->r_cache_len > worker_conf->maximum_object_size) {
+		cache_store_stop(c, "larger than maximum_object_size");
+		return -1;
+	}
+	if (store_append(r->r_rbody.w, p, n) == -1) {
+		cache_store_stop(c, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+cache_body_append(struct conn *c, const char *p, size_t n)
+{
+	static char scratch[16384];
+	struct req *r = &c->r;
+	size_t k, out;
+	ssize_t rc;
+	int done;
+
+	if (r->r_rbody.w == NULL)
+		return;
+	if (r->r_rbody.mode != HTTP_BODY_CHUNKED || r->r_rbody.decode) {
+		(void)cache_append_decoded(c, p, n);
+		return;
+	}
+	/*
+	 * The client gets the chunked framing as it came; the store keeps
+	 * the data only (RFC 9112 §7.1), decoded from a copy.
+	 */
+	while (n > 0) {
+		k = n < sizeof(scratch) ? n : sizeof(scratch);
+		memcpy(scratch, p, k);
+		done = 0;
+		rc = http_chunked_scan(&r->r_cache_chunk, scratch, k, 1, &out,
+		    &done);
+		if (rc < 0) {
+			cache_store_stop(c, "bad chunked framing");
+			return;
+		}
+		if (cache_append_decoded(c, scratch, out) == -1)
+			return;
+		if (done)
+			return;
+		p += k;
+		n -= k;
+	}
 }
 
 int
@@ -715,6 +900,8 @@ cache_body_end(struct conn *c, int ok)
 	if (w == NULL)
 		return;
 	r->r_rbody.w = NULL;
+	if (ok && r->r_cache_len < worker_conf->minimum_object_size)
+		ok = 0;		/* known only now for a chunked body */
 	if (!ok) {
 		store_abort(w);
 		return;

@@ -61,6 +61,12 @@ int	cache_conditional_fields(struct conn *c, struct buf *o);
  * @return a step result (SL_OK).
  */
 int	cache_revalidated(struct conn *c, const struct http_head *h, size_t n);
+/**
+ * @brief @p n body bytes went to the client: the store gets them too
+ *	(de-chunked when the client gets chunked framing); storing stops
+ *	past maximum_object_size.
+ */
+void	cache_body_append(struct conn *c, const char *p, size_t n);
 /** @brief The response body ended (@p ok 1) or broke (0): commit or drop. */
 void	cache_body_end(struct conn *c, int ok);
 

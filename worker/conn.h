@@ -49,6 +49,7 @@ enum req_step {
 };
 
 struct store_writer;
+struct cache_cf;
 
 /** A message body on its way through one buffer (request or response). */
 struct body {
@@ -154,6 +155,15 @@ struct req {
 	int			 r_hit_fd;	/* HIT_SEND: body file, or -1 */
 	off_t			 r_hit_off;
 	uint64_t		 r_hit_left;
+	char			*r_cache_rqf;	/* request fields, for Vary */
+	size_t			 r_cache_rqf_len;
+	char			*r_cache_vspec;	/* stored Vary names, or NULL */
+	char			*r_cache_skey;	/* secondary key, or NULL */
+	size_t			 r_cache_skey_len;
+	struct http_chunked	 r_cache_chunk;	/* de-chunking for the store */
+	uint64_t		 r_cache_len;	/* body bytes given to the store */
+	struct cache_cf		*r_cf;		/* collapsed forwarding, or NULL */
+	int			 r_cf_leader;	/* r_cf is ours to publish */
 
 	/* Outcome, for the log. */
 	enum errpage_id		 r_err;

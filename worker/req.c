@@ -291,14 +291,8 @@ req_relay_body(struct conn *c, struct body *bd, struct buf *b, int sfd,
 		if (bd->ready > 0) {
 			n = send(dfd, b->pos, bd->ready, MSG_NOSIGNAL);
 			/* What the client got, the cache keeps (cache_req.c). */
-			if (n > 0 && bd->w != NULL &&
-			    store_append(bd->w, b->pos, (size_t)n) == -1) {
-				log_info("conn %u: stopped storing %s: %s", c->id,
-				    c->r.r_url, strerror(errno));
-				store_abort(bd->w);
-				bd->w = NULL;
-				c->r.r_cache_storing = 0;
-			}
+			if (n > 0 && bd->w != NULL)
+				cache_body_append(c, b->pos, (size_t)n);
 			if (n > 0) {
 				b->pos += n;
 				bd->ready -= (size_t)n;

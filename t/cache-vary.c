@@ -1,0 +1,232 @@
+/*
+ * cache-vary.c -- Vary (RFC 9111 §4.1) through a real sluice: several
+ * variants per URL, each found by the request's values of the fields the
+ * response varies on; Accept-Encoding normalised so that trivial
+ * differences (order, case, q=1, identity, x-gzip) share a variant while
+ * a real difference (q=0) does not; Vary: * is never served from the
+ * cache; a change of Vary drops the old variants; PURGE removes every
+ * variant; a stale variant is revalidated as itself.  Cache-Status says
+ * fwd=vary-miss when the URL is stored but not this variant (RFC 9211).
+ *
+ * Integration test: a real sluice with cache_dir, the scripted origin,
+ * raw clients.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "origin.h"
+#include "raw.h"
+#include "tap.h"
+
+#define AE	"Cache-Control: max-age=600\r\nVary: Accept-Encoding\r\n"
+
+static const struct origin_step steps[] = {
+	/* 0-1: two variants of /v */
+	{ .expect = "GET /v", .expect_hdr = "Accept-Encoding: gzip, deflate",
+	    .status = 200, .body = "gzip-deflate", .headers = AE },
+	{ .expect = "GET /v", .expect_hdr = "Accept-Encoding: br",
+	    .status = 200, .body = "brotli", .headers = AE },
+	/* 2: q=0 for deflate is a different variant */
+	{ .expect = "GET /v", .status = 200, .body = "gzip-only",
+	    .headers = AE },
+	/* 3: no Accept-Encoding at all is a variant of its own */
+	{ .expect = "GET /v", .status = 200, .body = "none", .headers = AE },
+	/* 4-5: Vary: * is never served from the cache */
+	{ .expect = "GET /star", .status = 200, .body = "star1",
+	    .headers = "Cache-Control: max-age=600\r\nVary: *\r\n" },
+	{ .expect = "GET /star", .status = 200, .body = "star2",
+	    .headers = "Cache-Control: max-age=600\r\nVary: *\r\n" },
+	/* 6-8: two fields, several lines, case of names */
+	{ .expect = "GET /two", .status = 200, .body = "en-a",
+	    .headers = "Cache-Control: max-age=600\r\nVary: accept-language\r\n"
+	    "VARY: X-Flavour\r\n" },
+	{ .expect = "GET /two", .status = 200, .body = "en-b",
+	    .headers = "Cache-Control: max-age=600\r\n"
+	    "Vary: X-Flavour, Accept-Language\r\n" },
+	{ .expect = "GET /two", .status = 200, .body = "fr-a",
+	    .headers = "Cache-Control: max-age=600\r\n"
+	    "Vary: X-Flavour, Accept-Language\r\n" },
+	/* 9-10: the Vary of /chg changes: the old variant goes */
+	{ .expect = "GET /chg", .status = 200, .body = "by-lang",
+	    .headers = "Cache-Control: max-age=600\r\nVary: Accept-Language\r\n" },
+	{ .expect = "GET /chg", .status = 200, .body = "by-flavour",
+	    .headers = "Cache-Control: max-age=600\r\nVary: X-Flavour\r\n" },
+	{ .expect = "GET /chg", .status = 200, .body = "by-lang-2",
+	    .headers = "Cache-Control: max-age=600\r\n" },
+	/* 12-13: PURGE removes every variant of /v; then refetched */
+	{ .expect = "GET /v", .status = 200, .body = "after-purge-gzip",
+	    .headers = AE },
+	{ .expect = "GET /v", .status = 200, .body = "after-purge-br",
+	    .headers = AE },
+	/* 14-16: a stale variant is revalidated with its own validator */
+	{ .expect = "GET /rv", .expect_hdr = "Accept-Encoding: gzip",
+	    .status = 200, .body = "rv-gzip",
+	    .headers = "Cache-Control: max-age=0\r\nVary: Accept-Encoding\r\n"
+	    "ETag: \"g\"\r\n" },
+	{ .expect = "GET /rv", .expect_hdr = "Accept-Encoding: br",
+	    .status = 200, .body = "rv-br",
+	    .headers = "Cache-Control: max-age=0\r\nVary: Accept-Encoding\r\n"
+	    "ETag: \"b\"\r\n" },
+	{ .expect = "GET /rv", .expect_hdr = "If-None-Match: \"b\"",
+	    .status = 304, .body = "",
+	    .headers = "Cache-Control: max-age=600\r\nETag: \"b\"\r\n" },
+};
+#define NSTEPS	((int)(sizeof(steps) / sizeof(steps[0])))
+
+static int oport;
+
+static int
+ask(struct harness *h, const char *method, const char *path,
+    const char *extra, struct raw_resp *r)
+{
+	struct raw c;
+	char req[1024];
+	int st;
+
+	if (raw_open(&c, h->port[0]) == -1)
+		return -1;
+	snprintf(req, sizeof(req), "%s http://127.0.0.1:%d%s HTTP/1.1\r\n"
+	    "Host: x\r\n%sConnection: close\r\n\r\n", method, oport, path,
+	    extra ? extra : "");
+	raw_sends(&c, req);
+	st = raw_read_resp(&c, r, strcmp(method, "HEAD") == 0, 10000);
+	raw_close(&c);
+	return st;
+}
+
+static int
+has(struct raw_resp *r, const char *name, const char *sub)
+{
+	const char *v = raw_resp_header(r, name);
+
+	return v != NULL && strstr(v, sub) != NULL;
+}
+
+/* GET @p path with @p extra; check the body and whether it was a hit. */
+static void
+get(struct harness *h, const char *path, const char *extra,
+    const char *body, const char *status, const char *what)
+{
+	struct raw_resp r;
+	int st;
+
+	st = ask(h, "GET", path, extra, &r);
+	ok(st == 200 && r.body != NULL && strcmp(r.body, body) == 0 &&
+	    has(&r, "Cache-Status", status), "%s: 200 \"%s\", Cache-Status "
+	    "%s", what, body, status);
+	if (st != 200 || r.body == NULL || strcmp(r.body, body) != 0 ||
+	    !has(&r, "Cache-Status", status))
+		diag("got %d \"%s\", Cache-Status: %s", st,
+		    r.body ? r.body : "(null)",
+		    raw_resp_header(&r, "Cache-Status") ?
+		    raw_resp_header(&r, "Cache-Status") : "(none)");
+	raw_resp_free(&r);
+}
+
+int
+main(void)
+{
+	struct harness h;
+	struct origin *o;
+	struct raw_resp r;
+	int n;
+
+	plan(32 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	    HARNESS_END_TESTS);
+	o = origin_start(steps, NSTEPS);
+	oport = origin_port(o);
+	harness_init(&h, 1);
+	harness_conf(&h, "http_access allow localhost\nhttp_access deny all\n"
+	    "cache_dir lmdb %DIR%/cache 10\n");
+	if (harness_start(&h) == -1)
+		bail_out("sluice did not start");
+
+	/* Two variants of one URL, each a hit afterwards (§4.1). */
+	get(&h, "/v", "Accept-Encoding: gzip, deflate\r\n", "gzip-deflate",
+	    "fwd=uri-miss", "first variant");
+	get(&h, "/v", "Accept-Encoding: br\r\n", "brotli", "fwd=vary-miss",
+	    "another Accept-Encoding: a new variant, fwd=vary-miss");
+	get(&h, "/v", "Accept-Encoding: gzip, deflate\r\n", "gzip-deflate",
+	    "hit", "the first variant is still stored");
+	get(&h, "/v", "Accept-Encoding: br\r\n", "brotli", "hit",
+	    "so is the second");
+	/* Normalised Accept-Encoding: same meaning, same variant. */
+	get(&h, "/v", "Accept-Encoding: deflate,gzip\r\n", "gzip-deflate",
+	    "hit", "order does not split the cache");
+	get(&h, "/v", "Accept-Encoding: GZIP ;q=1.0 ,  Deflate\r\n",
+	    "gzip-deflate", "hit", "case, q=1 and spaces do not either");
+	get(&h, "/v", "Accept-Encoding: x-gzip, deflate, identity\r\n",
+	    "gzip-deflate", "hit", "x-gzip is gzip and identity is implied "
+	    "(RFC 9110 §8.4.1.3, §12.5.3)");
+	get(&h, "/v", "Accept-Encoding: gzip\r\nAccept-Encoding: deflate\r\n",
+	    "gzip-deflate", "hit", "two field lines are one list "
+	    "(RFC 9110 §5.3)");
+	get(&h, "/v", "Accept-Encoding: gzip, deflate;q=0\r\n", "gzip-only",
+	    "fwd=vary-miss", "deflate;q=0 refuses deflate: another variant");
+	get(&h, "/v", "Accept-Encoding: gzip, deflate;q=0.000\r\n", "gzip-only",
+	    "hit", "q=0.000 is q=0");
+	get(&h, "/v", NULL, "none", "fwd=vary-miss",
+	    "no Accept-Encoding is a variant of its own");
+	get(&h, "/v", NULL, "none", "hit", "and is stored");
+	get(&h, "/v", "Accept-Encoding: br\r\n", "brotli", "hit",
+	    "four variants of /v live side by side");
+
+	/* Vary: * never matches (§4.1). */
+	get(&h, "/star", NULL, "star1", "fwd=uri-miss", "Vary: * first");
+	get(&h, "/star", NULL, "star2", "fwd=uri-miss",
+	    "Vary: * is not served from the cache");
+
+	/* Two fields, in two Vary lines, names in any case. */
+	get(&h, "/two", "Accept-Language: en\r\nX-Flavour: a\r\n", "en-a",
+	    "fwd=uri-miss", "Vary on two fields: first");
+	get(&h, "/two", "Accept-Language: en\r\nX-Flavour: b\r\n", "en-b",
+	    "fwd=vary-miss", "a different second field: a miss");
+	get(&h, "/two", "X-Flavour: a\r\nAccept-Language: fr\r\n", "fr-a",
+	    "fwd=vary-miss", "a different first field: a miss");
+	get(&h, "/two", "x-flavour:   a  \r\naccept-language: en\r\n", "en-a",
+	    "hit", "field order, name case and spaces do not matter");
+	get(&h, "/two", "Accept-Language: en\r\nX-Flavour: b\r\n", "en-b",
+	    "hit", "the second variant is a hit (the Vary lines named the "
+	    "same two fields)");
+
+	/* A changed Vary drops the variants of the old one. */
+	get(&h, "/chg", "Accept-Language: en\r\n", "by-lang", "fwd=uri-miss",
+	    "/chg varies on Accept-Language");
+	get(&h, "/chg", "Accept-Language: de\r\n", "by-flavour",
+	    "fwd=vary-miss", "a new variant that varies on X-Flavour");
+	get(&h, "/chg", "Accept-Language: de\r\n", "by-flavour", "hit",
+	    "the new Vary is what the lookup uses");
+	get(&h, "/chg", "Accept-Language: en\r\nX-Flavour: z\r\n",
+	    "by-lang-2", "fwd=vary-miss", "another flavour: a miss, and this "
+	    "response has no Vary");
+	get(&h, "/chg", "Accept-Language: fr\r\nX-Flavour: q\r\n",
+	    "by-lang-2", "hit", "without Vary, one entry serves every "
+	    "request");
+
+	/* PURGE removes every variant. */
+	is_int(ask(&h, "PURGE", "/v", NULL, &r), 200, "PURGE /v: 200");
+	raw_resp_free(&r);
+	get(&h, "/v", "Accept-Encoding: gzip, deflate\r\n", "after-purge-gzip",
+	    "fwd=uri-miss", "after PURGE the gzip variant is fetched again");
+	get(&h, "/v", "Accept-Encoding: br\r\n", "after-purge-br",
+	    "fwd=vary-miss", "and the br variant too");
+
+	/* A stale variant is revalidated as itself (§4.3.1). */
+	get(&h, "/rv", "Accept-Encoding: gzip\r\n", "rv-gzip", "fwd=uri-miss",
+	    "stale-at-once variant gzip");
+	get(&h, "/rv", "Accept-Encoding: br\r\n", "rv-br", "fwd=vary-miss",
+	    "stale-at-once variant br");
+	n = origin_nreq(o);
+	get(&h, "/rv", "Accept-Encoding: br\r\n", "rv-br", "fwd=stale",
+	    "the br variant, revalidated with ETag \"b\" and a 304, is "
+	    "served from the cache");
+	is_int(origin_nreq(o), n + 1, "one conditional request for it");
+
+	harness_stop(&h);
+	origin_finish(o);
+	origin_free(o);
+	harness_end(&h);
+	return exit_status();
+}
