@@ -642,6 +642,16 @@ fail:
 	return -1;
 }
 
+int
+store_writer_reader(const struct store_writer *w)
+{
+	if (w->fd == -1) {
+		errno = ENOENT;
+		return -1;
+	}
+	return open(w->tmp, O_RDONLY | O_CLOEXEC);
+}
+
 void
 store_abort(struct store_writer *w)
 {

@@ -172,6 +172,16 @@ int	store_append(struct store_writer *w, const void *p, size_t len);
  * @return 0, or -1 (nothing stored, temp removed, errno set).
  */
 int	store_commit(struct store_writer *w, int64_t now);
+/**
+ * @brief A read-only fd on the body being written, once it went to its
+ *	temp file (past STORE_INLINE_MAX bytes), for collapsed forwarding:
+ *	readers follow the writer with pread/sendfile up to the length
+ *	appended so far.  The fd stays valid after commit (the same inode
+ *	is linked into place) and after abort (then the bytes are only
+ *	what was appended).
+ * @return the fd (close() it), or -1 (errno; ENOENT: still in memory).
+ */
+int	store_writer_reader(const struct store_writer *w);
 /** @brief Drop a writer: the temp file is unlinked, nothing is stored.  Frees @p w. */
 void	store_abort(struct store_writer *w);
 

@@ -34,6 +34,23 @@
 /* squid's default refresh_pattern: . 0 20% 4320 (percent 20 in squid). */
 static const struct refresh cache_refresh = { 0, 20, 4320 * 60 };
 
+/* Collapsed forwarding (see the end of this file). */
+enum cf_state {
+	CF_WAIT_HEAD,		/* the leader waits for the origin */
+	CF_BODY,		/* storing: followers may follow */
+	CF_DONE,		/* stored whole */
+	CF_FAILED,		/* storing broke after the head */
+	CF_NOT_SHARED,		/* nothing to follow: go to the origin */
+};
+
+struct cache_cf;
+static int	cache_cf_join(struct conn *);
+static void	cache_cf_publish(struct conn *, const void *, size_t,
+		    const struct store_meta *, const char *);
+static void	cache_cf_progress(struct conn *, const char *, size_t);
+static int	cache_cf_send(struct conn *);
+static void	cf_settle(struct cache_cf *, int);
+
 static struct store	*cache_store;
 static struct http_head	 cache_head;	/* a stored head, during one step */
 static struct ev_timer	 cache_flush_timer;
@@ -271,7 +288,10 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 	if (!nm && buf_printf(b, "Content-Length: %llu\r\n",
 	    (unsigned long long)o->body_len) == -1)
 		return -1;
-	if ((r->r_reval_done ? buf_printf(b, "Age: %lld\r\nCache-Status: "
+	if ((r->r_cf != NULL ? buf_printf(b, "Age: %lld\r\nCache-Status: "
+	    "sluice; fwd=miss; fwd-status=%d; collapsed; ttl=%lld\r\n",
+	    (long long)age, h->status, (long long)ttl) :
+	    r->r_reval_done ? buf_printf(b, "Age: %lld\r\nCache-Status: "
 	    "sluice; fwd=stale; fwd-status=304; ttl=%lld\r\n", (long long)age,
 	    (long long)ttl) : buf_printf(b, "Age: %lld\r\nCache-Status: "
 	    "sluice; hit; ttl=%lld\r\n", (long long)age, (long long)ttl)) == -1 ||
@@ -285,8 +305,8 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 	if (buf_append(b, "\r\n", 2) == -1)
 		return -1;
 	r->r_status = nm ? 304 : h->status;
-	r->r_code = r->r_reval_done ? "TCP_REFRESH_UNMODIFIED" :
-	    nm ? "TCP_INM_HIT" : "TCP_HIT";
+	r->r_code = r->r_cf != NULL ? "TCP_CF_HIT" : r->r_reval_done ?
+	    "TCP_REFRESH_UNMODIFIED" : nm ? "TCP_INM_HIT" : "TCP_HIT";
 	r->r_hier = "HIER_NONE";
 	r->r_bytes_out = 0;
 	if (nm || r->r_is_head || o->body_len == 0) {
@@ -620,6 +640,7 @@ miss:
 		    "stored", c->id, c->c_peer_text, r->r_url);
 		return req_fail(c, ERR_ONLY_IF_CACHED_MISS);
 	}
+	(void)cache_cf_join(c);
 	return SL_OK;
 }
 
@@ -643,6 +664,19 @@ cache_step_hit_send(struct conn *c)
 		return SL_AGAIN;
 	if (rc == SL_ERROR)
 		goto gone;
+	if (r->r_cf != NULL) {
+		rc = cache_cf_send(c);
+		if (rc == SL_AGAIN)
+			return SL_AGAIN;
+		cache_cf_leave(c);
+		if (rc == SL_OK) {
+			r->r_step = REQ_LOG;
+			return SL_OK;
+		}
+		r->r_keepalive = 0;
+		r->r_step = REQ_LOG;
+		return SL_OK;
+	}
 	while (r->r_hit_left > 0) {
 		n = sendfile(c->c_io.fd, r->r_hit_fd, &r->r_hit_off,
 		    r->r_hit_left > (1 << 20) ? (1 << 20) :
@@ -672,7 +706,8 @@ gone:
 	    c->id, c->c_peer_text, r->r_url);
 	r->r_code_sfx = "_ABORTED";
 end:
-	close(r->r_hit_fd);
+	if (r->r_hit_fd >= 0)
+		close(r->r_hit_fd);
 	r->r_hit_fd = -1;
 	r->r_keepalive = 0;
 	r->r_step = REQ_LOG;
@@ -719,7 +754,11 @@ cache_vary_store(struct conn *c, const struct http_head *h)
 		    rc == VARY_STAR ? "Vary: *" : "Vary too large");
 		return -1;
 	}
+	r->r_cache_vspec_new = old;
 	if (strcmp(spec, old) != 0) {
+		if ((r->r_cache_vspec_new = cache_strdup(c, spec,
+		    strlen(spec))) == NULL)
+			return -1;
 		/* The URL varies otherwise now: its variants are unreachable. */
 		if (r->r_cache_vspec != NULL || spec[0] != '\0')
 			(void)store_delete(cache_store, r->r_cache_key);
@@ -735,8 +774,21 @@ cache_vary_store(struct conn *c, const struct http_head *h)
 	return 0;
 }
 
+static void	cache_response_store(struct conn *, const struct http_head *);
+
 void
 cache_response(struct conn *c, const struct http_head *h)
+{
+	struct req *r = &c->r;
+
+	cache_response_store(c, h);
+	/* A fetch whose response is not stored has nothing to share. */
+	if (r->r_cf != NULL && r->r_cf_leader && !r->r_cache_storing)
+		cache_cf_leave(c);
+}
+
+static void
+cache_response_store(struct conn *c, const struct http_head *h)
 {
 	struct req *r = &c->r;
 	struct store_meta m;
@@ -806,6 +858,8 @@ cache_response(struct conn *c, const struct http_head *h)
 		r->r_cache_storing = 1;
 		r->r_cache_len = 0;
 		memset(&r->r_cache_chunk, 0, sizeof(r->r_cache_chunk));
+		cache_cf_publish(c, b->pos, buf_len(b), &m,
+		    r->r_cache_vspec_new);
 	}
 	buf_put(b);
 }
@@ -820,6 +874,8 @@ cache_store_stop(struct conn *c, const char *why)
 	store_abort(r->r_rbody.w);
 	r->r_rbody.w = NULL;
 	r->r_cache_storing = 0;
+	if (r->r_cf_leader)
+		cache_cf_leave(c);	/* followers cannot follow any more */
 }
 
 static int
@@ -838,6 +894,7 @@ cache_append_decoded(struct conn *c, const char *p, size_t n)
 		cache_store_stop(c, strerror(errno));
 		return -1;
 	}
+	cache_cf_progress(c, p, n);
 	return 0;
 }
 
@@ -904,9 +961,387 @@ cache_body_end(struct conn *c, int ok)
 		ok = 0;		/* known only now for a chunked body */
 	if (!ok) {
 		store_abort(w);
+		cache_cf_leave(c);
 		return;
 	}
-	if (store_commit(w, (int64_t)time(NULL)) == -1)
+	if (store_commit(w, (int64_t)time(NULL)) == -1) {
 		log_info("conn %u: %s could not be stored: %s", c->id,
 		    r->r_url, strerror(errno));
+		cache_cf_leave(c);
+		return;
+	}
+	/* Whole: followers of an unknown length may go now. */
+	if (r->r_cf != NULL && r->r_cf_leader)
+		cf_settle(r->r_cf, CF_DONE);
+	cache_cf_leave(c);
+}
+
+/* ------------------------------------------------ collapsed forwarding */
+
+/*
+ * Two clients missing the same URL in one worker cause one origin fetch:
+ * the first (the leader) goes to the origin; the others (followers)
+ * wait for its response head.  When the leader stores the response, the
+ * followers are answered from what it has stored so far and follow the
+ * body as it grows (the inline bytes from a copy here, the rest from the
+ * store's temp file, by sendfile); a body of unknown length is served
+ * once it is whole.  When the leader's response is not stored, or its
+ * variant is not theirs, the followers go to the origin themselves.
+ */
+
+#define CF_FOLLOWERS_MAX	64
+#define CF_FREE_MAX		16
+
+struct cache_cf {
+	struct cache_cf	*next;		/* in cf_list, while the leader runs */
+	int		 listed;
+	uint8_t		 key[STORE_KEY_LEN];
+	enum cf_state	 state;
+	unsigned	 refs;		/* leader + followers */
+	char		*spec;		/* the response's Vary spec (malloc) */
+	char		*skey;		/* the leader's variant (malloc) */
+	size_t		 skeylen;
+	char		*head;		/* stored head bytes (malloc) */
+	size_t		 headlen;
+	struct store_meta meta;
+	uint64_t	 total;		/* declared length, or UINT64_MAX */
+	uint64_t	 len;		/* body bytes stored so far */
+	char		 inl[STORE_INLINE_MAX];	/* the first of them */
+	int		 fd;		/* store_writer_reader(), or -1 */
+	struct conn	*fol[CF_FOLLOWERS_MAX];
+	unsigned	 nfol;
+	struct ev_timer	 wake;
+};
+
+static struct cache_cf	*cf_list;
+static struct cache_cf	*cf_free;
+static unsigned		 cf_nfree;
+
+static void
+cf_unlist(struct cache_cf *cf)
+{
+	struct cache_cf **pp;
+
+	if (!cf->listed)
+		return;
+	for (pp = &cf_list; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == cf) {
+			*pp = cf->next;
+			break;
+		}
+	cf->listed = 0;
+	cf->next = NULL;
+}
+
+static void
+cf_put(struct cache_cf *cf)
+{
+	if (--cf->refs > 0)
+		return;
+	cf_unlist(cf);
+	ev_timer_stop(&cf->wake);
+	if (cf->fd != -1)
+		close(cf->fd);
+	free(cf->spec);
+	free(cf->skey);
+	free(cf->head);
+	if (cf_nfree < CF_FREE_MAX) {
+		cf->next = cf_free;
+		cf_free = cf;
+		cf_nfree++;
+	} else
+		free(cf);
+}
+
+/* Run every waiting follower (from the loop, not from the leader's stack). */
+static void
+cf_wake_cb(struct ev_timer *t)
+{
+	struct cache_cf *cf = t->data;
+	struct conn *snap[CF_FOLLOWERS_MAX];
+	unsigned i, j, n = cf->nfol;
+
+	cf->refs++;		/* followers may leave while they run */
+	memcpy(snap, cf->fol, n * sizeof(snap[0]));
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < cf->nfol; j++)
+			if (cf->fol[j] == snap[i])
+				break;
+		if (j < cf->nfol)
+			req_run(snap[i]);
+	}
+	cf_put(cf);
+}
+
+static void
+cf_wake(struct cache_cf *cf)
+{
+	if (cf->nfol > 0 && cf->wake.idx == 0)
+		ev_timer_arm(&cf->wake, 0, cf_wake_cb, cf);
+}
+
+/* The leader's part ends: new requests no longer join this fetch. */
+static void
+cf_settle(struct cache_cf *cf, int st)
+{
+	if (cf->state == CF_WAIT_HEAD || cf->state == CF_BODY)
+		cf->state = st;
+	cf_unlist(cf);
+	cf_wake(cf);
+}
+
+void
+cache_cf_leave(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct cache_cf *cf = r->r_cf;
+	unsigned i;
+
+	if (cf == NULL)
+		return;
+	r->r_cf = NULL;
+	if (r->r_cf_leader) {
+		r->r_cf_leader = 0;
+		cf_settle(cf, cf->state == CF_BODY ? CF_FAILED : CF_NOT_SHARED);
+	} else {
+		for (i = 0; i < cf->nfol; i++)
+			if (cf->fol[i] == c) {
+				cf->fol[i] = cf->fol[--cf->nfol];
+				break;
+			}
+	}
+	cf_put(cf);
+}
+
+/*
+ * A miss: follow a fetch of the same URL already under way in this
+ * worker, or lead one.  Only plain GETs take part: no conditions, no
+ * Range (those exchanges are the client's).
+ * @return 1 when @p c now waits as a follower (r_step set), else 0.
+ */
+static int
+cache_cf_join(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct cache_cf *cf;
+	const struct http_field *f;
+	size_t i;
+
+	if (r->r_is_head)
+		return 0;
+	for (i = 0; i < r->r_head->nfields; i++) {
+		f = &r->r_head->fields[i];
+		if (str_iprefix(f->name, f->name_len, "If-") ||
+		    http_field_is(f, "Range"))
+			return 0;
+	}
+	for (cf = cf_list; cf != NULL; cf = cf->next)
+		if (memcmp(cf->key, r->r_cache_key, STORE_KEY_LEN) == 0)
+			break;
+	if (cf != NULL) {
+		if (cf->nfol == CF_FOLLOWERS_MAX)
+			return 0;
+		cf->fol[cf->nfol++] = c;
+		cf->refs++;
+		r->r_cf = cf;
+		r->r_cf_leader = 0;
+		req_timer(c, worker_conf->server_first_byte_timeout +
+		    worker_conf->connect_timeout);
+		r->r_step = REQ_CF_WAIT;
+		log_debug("conn %u: %s: waits for the fetch under way",
+		    c->id, r->r_url);
+		return 1;
+	}
+	if (cf_free != NULL) {
+		cf = cf_free;
+		cf_free = cf->next;
+		cf_nfree--;
+	} else if ((cf = malloc(sizeof(*cf))) == NULL)
+		return 0;
+	cf->next = cf_list;
+	cf_list = cf;
+	cf->listed = 1;
+	memcpy(cf->key, r->r_cache_key, STORE_KEY_LEN);
+	cf->state = CF_WAIT_HEAD;
+	cf->refs = 1;
+	cf->spec = cf->skey = cf->head = NULL;
+	cf->skeylen = cf->headlen = 0;
+	cf->total = UINT64_MAX;
+	cf->len = 0;
+	cf->fd = -1;
+	cf->nfol = 0;
+	memset(&cf->wake, 0, sizeof(cf->wake));
+	r->r_cf = cf;
+	r->r_cf_leader = 1;
+	return 0;
+}
+
+/* The leader stores its response: followers may take it. */
+static void
+cache_cf_publish(struct conn *c, const void *head, size_t headlen,
+    const struct store_meta *m, const char *spec)
+{
+	struct req *r = &c->r;
+	struct cache_cf *cf = r->r_cf;
+
+	if (cf == NULL || !r->r_cf_leader || cf->state != CF_WAIT_HEAD)
+		return;
+	cf->head = malloc(headlen);
+	cf->spec = strdup(spec);
+	cf->skey = malloc(r->r_cache_skey_len + 1);
+	if (cf->head == NULL || cf->spec == NULL || cf->skey == NULL) {
+		cf_settle(cf, CF_NOT_SHARED);
+		return;
+	}
+	memcpy(cf->head, head, headlen);
+	cf->headlen = headlen;
+	if (r->r_cache_skey_len > 0)
+		memcpy(cf->skey, r->r_cache_skey, r->r_cache_skey_len);
+	cf->skeylen = r->r_cache_skey_len;
+	cf->meta = *m;
+	cf->total = r->r_rbody.mode == HTTP_BODY_LENGTH ? r->r_rbody.length :
+	    UINT64_MAX;
+	cf->state = CF_BODY;
+	cf_wake(cf);
+}
+
+/* The leader stored @p n more body bytes. */
+static void
+cache_cf_progress(struct conn *c, const char *p, size_t n)
+{
+	struct req *r = &c->r;
+	struct cache_cf *cf = r->r_cf;
+	size_t k;
+
+	if (cf == NULL || !r->r_cf_leader || cf->state != CF_BODY)
+		return;
+	if (cf->len < STORE_INLINE_MAX) {
+		k = STORE_INLINE_MAX - cf->len;
+		memcpy(cf->inl + cf->len, p, n < k ? n : k);
+	}
+	cf->len += n;
+	if (cf->len > STORE_INLINE_MAX && cf->fd == -1 &&
+	    (cf->fd = store_writer_reader(r->r_rbody.w)) == -1) {
+		log_warnx("conn %u: cannot follow the body of %s being "
+		    "stored: %s", c->id, r->r_url, strerror(errno));
+		cf_settle(cf, CF_FAILED);
+		return;
+	}
+	cf_wake(cf);
+}
+
+/* CF_WAIT: a follower waits for the leader's head. */
+int
+cache_step_cf_wait(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct cache_cf *cf = r->r_cf;
+	struct http_head *h = &cache_head;
+	struct store_obj o;
+	const char *why = NULL;
+	char *head;
+	int64_t now, life, age;
+	int rc;
+
+	if (r->r_timed_out) {
+		r->r_timed_out = 0;
+		log_info("conn %u: %s: the fetch it waited for took too long; "
+		    "asking the origin", c->id, r->r_url);
+		goto origin;
+	}
+	switch (cf->state) {
+	case CF_WAIT_HEAD:
+		return SL_AGAIN;	/* woken by cf_wake() */
+	case CF_BODY:
+		if (cf->total == UINT64_MAX)
+			return SL_AGAIN;	/* unknown length: wait for all */
+		break;
+	case CF_DONE:
+		break;
+	case CF_FAILED:
+	case CF_NOT_SHARED:
+		goto origin;
+	}
+	/* Vary: the leader's variant must be this request's too (§4.1). */
+	if (cf->spec[0] != '\0') {
+		r->r_cache_skey = NULL;
+		r->r_cache_skey_len = 0;
+		if (cache_vary_skey(c, cf->spec) == -1 ||
+		    r->r_cache_skey_len != cf->skeylen ||
+		    memcmp(r->r_cache_skey, cf->skey, cf->skeylen) != 0)
+			goto origin;
+	}
+	if ((head = cache_parse(cf->head, cf->headlen, h, &why)) == NULL)
+		goto origin;
+	memset(&o, 0, sizeof(o));
+	o.meta = cf->meta;
+	o.headlen = cf->headlen;
+	o.body_len = cf->state == CF_DONE ? cf->len : cf->total;
+	o.body_fd = -1;
+	now = (int64_t)time(NULL);
+	cache_times(h, &o.meta, now, &life, &age);
+	req_consume_head(c);
+	rc = cache_serve(c, &o, h, age, life - age, 0);
+	free(head);
+	if (rc == -1)
+		return req_fail(c, ERR_NO_RESOURCES);
+	r->r_head = NULL;
+	if (r->r_step != REQ_HIT_SEND)
+		cache_cf_leave(c);	/* no body to follow */
+	return SL_OK;
+origin:
+	cache_cf_leave(c);
+	r->r_cache_fwd = "miss";
+	r->r_step = REQ_CONNECT_UP;
+	return SL_OK;
+}
+
+/*
+ * HIT_SEND for a follower: the bytes the leader stored so far, from the
+ * inline copy or the temp file; then wait for more.
+ * @return SL_OK (done, or give up), SL_AGAIN, or SL_ERROR (client gone).
+ */
+static int
+cache_cf_send(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct cache_cf *cf = r->r_cf;
+	uint64_t avail;
+	ssize_t n;
+
+	while (r->r_hit_left > 0) {
+		avail = cf->len - (uint64_t)r->r_hit_off;
+		if (avail == 0) {
+			if (cf->state == CF_BODY)
+				return SL_AGAIN;	/* woken by cf_wake() */
+			log_info("conn %u: the fetch of %s that this response "
+			    "followed broke off", c->id, r->r_url);
+			return SL_ERROR;
+		}
+		if (avail > r->r_hit_left)
+			avail = r->r_hit_left;
+		if ((uint64_t)r->r_hit_off < STORE_INLINE_MAX) {
+			if (avail > STORE_INLINE_MAX - (uint64_t)r->r_hit_off)
+				avail = STORE_INLINE_MAX - (uint64_t)r->r_hit_off;
+			n = send(c->c_io.fd, cf->inl + r->r_hit_off,
+			    (size_t)avail, MSG_NOSIGNAL);
+			if (n > 0)
+				r->r_hit_off += n;
+		} else if (cf->fd == -1)
+			return SL_ERROR;
+		else
+			n = sendfile(c->c_io.fd, cf->fd, &r->r_hit_off,
+			    avail > (1 << 20) ? (1 << 20) : (size_t)avail);
+		if (n > 0) {
+			r->r_hit_left -= (uint64_t)n;
+			r->r_bytes_out += (uint64_t)n;
+			req_timer(c, worker_conf->read_timeout);
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return SL_AGAIN;
+		r->r_code_sfx = "_ABORTED";
+		return SL_ERROR;
+	}
+	return SL_OK;
 }

@@ -67,6 +67,11 @@ int	cache_revalidated(struct conn *c, const struct http_head *h, size_t n);
  *	past maximum_object_size.
  */
 void	cache_body_append(struct conn *c, const char *p, size_t n);
+/**
+ * @brief The request ends (logged, or its connection closes): a fetch it
+ *	led is settled for its followers, or it stops following one.
+ */
+void	cache_cf_leave(struct conn *c);
 /** @brief The response body ended (@p ok 1) or broke (0): commit or drop. */
 void	cache_body_end(struct conn *c, int ok);
 

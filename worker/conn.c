@@ -96,6 +96,7 @@ conn_close(struct conn *c)
 	c->r.r_authq = NULL;
 	clientdb_leave((const struct sockaddr *)&c->c_peer);
 	cache_body_end(c, 0);
+	cache_cf_leave(c);
 	if (c->r.r_hit_fd >= 0)
 		close(c->r.r_hit_fd);
 	upstream_release(c);

@@ -158,6 +158,7 @@ struct req {
 	char			*r_cache_rqf;	/* request fields, for Vary */
 	size_t			 r_cache_rqf_len;
 	char			*r_cache_vspec;	/* stored Vary names, or NULL */
+	const char		*r_cache_vspec_new;	/* the response's */
 	char			*r_cache_skey;	/* secondary key, or NULL */
 	size_t			 r_cache_skey_len;
 	struct http_chunked	 r_cache_chunk;	/* de-chunking for the store */
@@ -255,6 +256,7 @@ void	upstream_release(struct conn *);
 /* Steps, in req_steps.h order. */
 int	cache_step_lookup(struct conn *);
 int	cache_step_hit_send(struct conn *);
+int	cache_step_cf_wait(struct conn *);
 int	req_step_recv_head(struct conn *);
 int	req_step_parse(struct conn *);
 int	req_step_access_pre(struct conn *);

@@ -1323,6 +1323,7 @@ req_step_log(struct conn *c)
 	e.user = r->r_user;
 	e.rule = r->r_rule;
 	accesslog_write(&e);
+	cache_cf_leave(c);
 	r->r_step = REQ_FINISH;
 	return SL_OK;
 }

@@ -17,6 +17,7 @@
 	X(RESOLVE,	req_step_resolve)	/* (wait) dns_timeout */ \
 	X(ACCESS_POST,	req_step_access_post)	/* http_access per address */ \
 	X(CACHE_LOOKUP,	cache_step_lookup)	/* cache_req.c: hit, PURGE or on */ \
+	X(CF_WAIT,	cache_step_cf_wait)	/* (wait) a collapsed fetch's head */ \
 	X(HIT_SEND,	cache_step_hit_send)	/* (wait) read_timeout: sendfile */ \
 	X(CONNECT_UP,	upstream_step_connect)	/* (wait) connect_timeout */ \
 	X(SEND_REQ,	upstream_step_send)	/* (wait) read_timeout */ \
