@@ -50,7 +50,7 @@ struct http_head;
 enum range_rc {
 	RANGE_NONE = 0,		/* ignore the Range: the whole 200 */
 	RANGE_OK,		/* 206 with bytes first..last */
-	RANGE_UNSATISFIABLE,	/* 416, the Content-Range gives the length */
+	RANGE_UNSATISFIABLE,	/* 416: Content-Range gives the length */
 };
 
 /** The answer, and for RANGE_OK the slice (inclusive, first <= last). */

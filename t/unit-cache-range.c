@@ -31,7 +31,8 @@ static const struct {
 	{ "bytes=3-7", 10, OK, 3, 7, "a middle slice (§14.1.2)" },
 	{ "bytes=9-9", 10, OK, 9, 9, "the last byte by position (§14.1.2)" },
 	{ "bytes=4-", 10, OK, 4, 9, "first- is to the end (§14.1.2)" },
-	{ "bytes=0-", 10, OK, 0, 9, "0- is the whole body as a 206 (§14.1.2)" },
+	{ "bytes=0-", 10, OK, 0, 9, "0- is the whole body as a 206 "
+	  "(§14.1.2)" },
 	{ "bytes=-1", 10, OK, 9, 9, "-1 is the last byte (§14.1.2 suffix)" },
 	{ "bytes=-3", 10, OK, 7, 9, "-3 is the last three bytes (§14.1.2)" },
 	{ "bytes=-10", 10, OK, 0, 9, "a suffix of exactly the length is all "
@@ -243,8 +244,8 @@ main(void)
 		is_int(range_if_range(ifranges[i].in, strlen(ifranges[i].in),
 		    ifranges[i].etag, ifranges[i].etag ?
 		    strlen(ifranges[i].etag) : 0, ifranges[i].lm,
-		    ifranges[i].lm ? strlen(ifranges[i].lm) : 0), ifranges[i].ok,
-		    "%s", ifranges[i].desc);
+		    ifranges[i].lm ? strlen(ifranges[i].lm) : 0),
+		    ifranges[i].ok, "%s", ifranges[i].desc);
 	for (i = 0; i < sizeof(selects) / sizeof(selects[0]); i++) {
 		parse(selects[i].req, selects[i].resp);
 		memset(&rg, 0xa5, sizeof(rg));
