@@ -25,6 +25,7 @@
 #include "http_hdr.h"
 #include "log.h"
 #include "policy.h"
+#include "range.h"
 #include "sl.h"
 #include "store.h"
 #include "str.h"
@@ -256,16 +257,31 @@ cache_304_field(const struct http_field *f)
 	return 0;
 }
 
+/*
+ * A ranged answer (206 or 416, cache/range.h) carries its own framing:
+ * the stored Content-Length and any Content-Range are not copied.
+ */
+static int
+cache_range_skip(const struct range *rg, const struct http_field *f)
+{
+	return rg != NULL && rg->rc != RANGE_NONE &&
+	    (http_field_is(f, "Content-Length") ||
+	    http_field_is(f, "Content-Range"));
+}
+
 static int
 cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
-    int64_t age, int64_t ttl, int nm)
+    int64_t age, int64_t ttl, int nm, const struct range *rg)
 {
 	struct req *r = &c->r;
 	struct buf *b;
 	size_t i, need;
+	int part = rg != NULL && rg->rc == RANGE_OK;
+	int unsat = rg != NULL && rg->rc == RANGE_UNSATISFIABLE;
 
 	buf_put(c->obuf);	/* after a revalidation: the request head */
-	need = o->headlen + 512 + (o->body != NULL ? o->body_len : 0);
+	need = o->headlen + 512 + (part || unsat ? 128 : 0) +
+	    (o->body != NULL ? o->body_len : 0);
 	b = c->obuf = buf_get(need <= BUF_SMALL ? BUF_SMALL :
 	    worker_conf->reply_header_max_size + STORE_INLINE_MAX + 1024);
 	if (b == NULL)
@@ -273,19 +289,25 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 	if (nm) {
 		if (buf_printf(b, "HTTP/1.1 304 Not Modified\r\n") == -1)
 			return -1;
+	} else if (part || unsat) {
+		/* RFC 9110 §15.3.7, §15.5.17. */
+		if (buf_printf(b, part ? "HTTP/1.1 206 Partial Content\r\n" :
+		    "HTTP/1.1 416 Range Not Satisfiable\r\n") == -1)
+			return -1;
 	} else if (buf_printf(b, "HTTP/1.1 %d %.*s\r\n", h->status,
 	    (int)h->reason_len, h->reason) == -1)
 		return -1;
 	for (i = 0; i < h->nfields; i++) {
 		if (http_field_is(&h->fields[i], "Age") ||
 		    http_field_is(&h->fields[i], "Content-Length") ||
-		    (nm && !cache_304_field(&h->fields[i])))
+		    (nm && !cache_304_field(&h->fields[i])) ||
+		    cache_range_skip(rg, &h->fields[i]))
 			continue;
 		if (http_hdr_copy(b, &h->fields[i]) == -1)
 			return -1;
 	}
 	/* The length is the store's: a chunked original was stored whole. */
-	if (!nm && buf_printf(b, "Content-Length: %llu\r\n",
+	if (!nm && !part && !unsat && buf_printf(b, "Content-Length: %llu\r\n",
 	    (unsigned long long)o->body_len) == -1)
 		return -1;
 	if ((r->r_cf != NULL ? buf_printf(b, "Age: %lld\r\nCache-Status: "
@@ -297,6 +319,15 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 	    "sluice; hit; ttl=%lld\r\n", (long long)age, (long long)ttl)) == -1 ||
 	    http_hdr_via(b, 11, worker_conf->visible_hostname) == -1)
 		return -1;
+	/* RFC 9110 §14.4: the slice, or only the length for a 416. */
+	if (part && buf_printf(b, "Content-Range: bytes %llu-%llu/%llu\r\n"
+	    "Content-Length: %llu\r\n", (unsigned long long)rg->first,
+	    (unsigned long long)rg->last, (unsigned long long)o->body_len,
+	    (unsigned long long)(rg->last - rg->first + 1)) == -1)
+		return -1;
+	if (unsat && buf_printf(b, "Content-Range: bytes */%llu\r\n"
+	    "Content-Length: 0\r\n", (unsigned long long)o->body_len) == -1)
+		return -1;
 	if (!r->r_keepalive && buf_printf(b, "Connection: close\r\n") == -1)
 		return -1;
 	if (r->r_keepalive && r->r_version == 10 &&
@@ -304,18 +335,20 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 		return -1;
 	if (buf_append(b, "\r\n", 2) == -1)
 		return -1;
-	r->r_status = nm ? 304 : h->status;
+	r->r_status = nm ? 304 : part ? 206 : unsat ? 416 : h->status;
 	r->r_code = r->r_cf != NULL ? "TCP_CF_HIT" : r->r_reval_done ?
 	    "TCP_REFRESH_UNMODIFIED" : nm ? "TCP_INM_HIT" : "TCP_HIT";
 	r->r_hier = "HIER_NONE";
 	r->r_bytes_out = 0;
-	if (nm || r->r_is_head || o->body_len == 0) {
+	if (nm || unsat || r->r_is_head || o->body_len == 0) {
 		r->r_synth = 1;
 		r->r_step = REQ_DELIVER;
 		return 0;
 	}
 	if (o->body != NULL) {
-		if (buf_append(b, o->body, (size_t)o->body_len) == -1)
+		if (buf_append(b, o->body + (part ? rg->first : 0),
+		    part ? (size_t)(rg->last - rg->first + 1) :
+		    (size_t)o->body_len) == -1)
 			return -1;
 		r->r_synth = 1;
 		r->r_step = REQ_DELIVER;
@@ -324,8 +357,8 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 	/* The body file: HIT_SEND sends it after the head (sendfile). */
 	r->r_hit_fd = o->body_fd;
 	o->body_fd = -1;
-	r->r_hit_off = 0;
-	r->r_hit_left = o->body_len;
+	r->r_hit_off = part ? (off_t)rg->first : 0;
+	r->r_hit_left = part ? rg->last - rg->first + 1 : o->body_len;
 	req_timer(c, worker_conf->read_timeout);
 	r->r_step = REQ_HIT_SEND;
 	return 0;
@@ -469,7 +502,7 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 		goto fail;
 	cache_times(h, &m, now, &life, &age);
 	r->r_reval_done = 1;
-	rc = cache_serve(c, &o, h, age, life - age, 0);
+	rc = cache_serve(c, &o, h, age, life - age, 0, NULL);
 	free(head);
 	buf_put(b);
 	store_obj_release(&o);
@@ -553,6 +586,7 @@ cache_step_lookup(struct conn *c)
 	struct http_head *h;
 	struct store_obj o;
 	struct cc rq, rs;
+	struct range rg;
 	char *head;
 	int64_t now, life, age;
 	const char *why = NULL;
@@ -619,8 +653,12 @@ cache_step_lookup(struct conn *c)
 	use = policy_use(&rq, &rs, life, age);
 	if (use == USE_FRESH || use == USE_STALE_OK) {
 		nm = cache_not_modified(r->r_head, h);
+		/* RFC 9110 §13.2.2: a 304 first; HEAD gets the 200's head. */
+		rg.rc = RANGE_NONE;
+		if (!nm && !r->r_is_head)
+			(void)range_select(r->r_head, h, o.body_len, &rg);
 		req_consume_head(c);
-		rc = cache_serve(c, &o, h, age, life - age, nm);
+		rc = cache_serve(c, &o, h, age, life - age, nm, &rg);
 		free(head);
 		store_obj_release(&o);
 		if (rc == -1)
@@ -1281,7 +1319,7 @@ cache_step_cf_wait(struct conn *c)
 	now = (int64_t)time(NULL);
 	cache_times(h, &o.meta, now, &life, &age);
 	req_consume_head(c);
-	rc = cache_serve(c, &o, h, age, life - age, 0);
+	rc = cache_serve(c, &o, h, age, life - age, 0, NULL);
 	free(head);
 	if (rc == -1)
 		return req_fail(c, ERR_NO_RESOURCES);

@@ -24,7 +24,12 @@
  *     (TCP_REFRESH_UNMODIFIED); a 200 replaces it (TCP_REFRESH_MODIFIED).
  *   - A fresh entry answers the client's If-None-Match (weak comparison)
  *     or If-Modified-Since with a 304 (TCP_INM_HIT).
- * Not yet: Vary variants, Range, collapsed forwarding, chunked bodies.
+ *   - Then a GET with one byte Range (and a true or absent If-Range) on a
+ *     stored 200 is a 206 with Content-Range, its slice from the record
+ *     or the body file at an offset; one that does not overlap is a 416
+ *     (cache/range.h; TCP_HIT/206, TCP_HIT/416).  Several ranges: 200.
+ *     A miss forwards the Range as it is; a 206 is never stored.
+ * Not yet: Vary variants, collapsed forwarding, chunked bodies.
  *
  * Caveats:
  *  - The store is opened in each worker after the privilege drop
