@@ -1296,6 +1296,20 @@ acl_check(const struct acl_set *s, const struct acl_req *r, size_t *rule)
 	return ACL_DENY;	/* squid: nothing matched, deny */
 }
 
+int
+acl_set_has_method(const struct acl_set *s, const char *method)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < s->nacls; i++)
+		if (s->acls[i].type == ACL_TYPE_METHOD &&
+		    acl_word_match(&s->acls[i], method, 0))
+			return 1;
+	return 0;
+}
+
 const char *
 acl_rule_where(const struct acl_set *s, size_t rule)
 {

@@ -102,6 +102,11 @@ void	acl_set_free(struct acl_set *s);
 enum acl_verdict acl_check(const struct acl_set *s, const struct acl_req *r,
 	    size_t *rule);
 /**
+ * @brief Does an acl of type method in @p s name @p method?  (squid
+ *	enables PURGE only then.)
+ */
+int	acl_set_has_method(const struct acl_set *s, const char *method);
+/**
  * @brief "file:line" of rule @p rule (1-based), for the logs.
  * @return a string owned by @p s, or "(no rule)" for 0 or out of range.
  */

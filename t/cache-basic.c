@@ -105,7 +105,8 @@ main(void)
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
 	harness_init(&h, 1);
-	harness_conf(&h, "http_access allow localhost\nhttp_access deny all\n"
+	harness_conf(&h, "acl purge method PURGE\nhttp_access allow localhost\n"
+	    "http_access deny all\n"
 	    "cache_dir lmdb %DIR%/cache 10\n");
 	if (harness_start(&h) == -1)
 		bail_out("sluice did not start");

@@ -851,6 +851,20 @@ req_step_access_pre(struct conn *c)
 	struct acl_req ar;
 	size_t rule = 0;
 
+	/*
+	 * PURGE empties the cache for everyone: as in squid it is refused
+	 * unless the config names it in an acl of type method, so that only
+	 * the rules written for it can let it through.
+	 */
+	if (strcmp(r->r_method, "PURGE") == 0 &&
+	    !acl_set_has_method(worker_conf->acl, "PURGE")) {
+		r->r_rule = "no-purge-acl";
+		log_info("conn %u client %s: PURGE %s refused: no 'acl NAME "
+		    "method PURGE' in the config", c->id, c->c_peer_text,
+		    r->r_url);
+		r->r_code = "TCP_DENIED";
+		return req_fail(c, ERR_ACCESS_DENIED);
+	}
 	/* An IP-literal host is its own destination: checked at once. */
 	req_acl_fill(c, &ar, r->r_dst_lit ?
 	    (const struct sockaddr *)&r->r_dst : NULL);
