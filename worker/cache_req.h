@@ -10,14 +10,24 @@
  *     allows (cache/policy.c), is served with Age and Cache-Status
  *     (RFC 9211); its body comes from the record (small) or the body
  *     file by sendfile(2) (HIT_SEND).  HEAD is served from a stored GET.
+ *   - Vary (cache/vary.h): the URL's stored Vary spec selects the
+ *     variant by the request's normalised field values (secondary key);
+ *     a URL stored without this variant is fwd=vary-miss; Vary: * is
+ *     never stored.
  *   - A miss (or a stale entry) is forwarded; a storable response
- *     (cache/policy.c) with a Content-Length within maximum_object_size
- *     and minimum_object_size, and without Vary, is stored while it is
- *     streamed to the client, and committed only when complete.
+ *     (cache/policy.c) within maximum_object_size and
+ *     minimum_object_size, whatever its framing (chunked is stored
+ *     de-chunked), is stored while it is streamed to the client, and
+ *     committed only when complete.  Hits carry the stored length.
+ *   - Collapsed forwarding: a plain GET missing a URL whose fetch is
+ *     under way in this worker waits for that fetch (CF_WAIT) and is
+ *     served from what it stores (TCP_CF_HIT), following the body as it
+ *     grows; see "collapsed forwarding" in cache_req.c.
  *   - only-if-cached with nothing servable is a 504 (RFC 9111 §5.2.1.7).
  *   - A non-error answer to an unsafe method removes the stored URL
- *     (RFC 9111 §4.4); PURGE (when http_access lets it through) removes
- *     it and answers 200, or 404 when nothing was stored.
+ *     (RFC 9111 §4.4); PURGE (enabled by an acl of type method naming
+ *     it, then let through by http_access) removes every variant and
+ *     answers 200, or 404 when nothing was stored.
  *   - A stale entry with validators is asked for conditionally (unless the
  *     client sent conditions of its own); a 304 is merged into the stored
  *     head (RFC 9111 §4.3.4, framing fields kept) and the entry served
@@ -29,7 +39,7 @@
  *     or the body file at an offset; one that does not overlap is a 416
  *     (cache/range.h; TCP_HIT/206, TCP_HIT/416).  Several ranges: 200.
  *     A miss forwards the Range as it is; a 206 is never stored.
- * Not yet: Vary variants, collapsed forwarding, chunked bodies.
+ * Not yet: multipart/byteranges; collapsing across workers.
  *
  * Caveats:
  *  - The store is opened in each worker after the privilege drop
