@@ -39,7 +39,7 @@ if [ "$(id -u)" = 0 ]; then
 	STATE="--localstatedir=/var --runstatedir=/run"
 else
 	STATE="--localstatedir=$(pwd)/var --runstatedir=$(pwd)/var/run"
-	mkdir -p var/log/sluice var/run
+	mkdir -p var/log/sluice var/run var/cache
 fi
 [ -x configure ] || autoreconf -fi
 [ -f Makefile ] || ./configure --enable-werror --sysconfdir=/etc/sluice \
