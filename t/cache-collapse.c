@@ -134,7 +134,7 @@ main(void)
 	struct raw_resp r;
 	int i, n, lok, st, good;
 
-	plan(16 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(17 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
@@ -196,6 +196,13 @@ main(void)
 	raw_close(&c[0]);
 	raw_close(&c[1]);
 	is_int(origin_nreq(o), n + 2, "two origin fetches");
+	send_get(&h, &c[0], "/v", "Accept-Encoding: gzip\r\n");
+	st = raw_read_resp(&c[0], &r, 0, 15000);
+	ok(st == 200 && r.body && strcmp(r.body, "gzip-variant") == 0 &&
+	    has(&r, "Cache-Status", "hit"), "both variants are stored: the "
+	    "second did not push out the first");
+	raw_resp_free(&r);
+	raw_close(&c[0]);
 
 	/* The first fetch breaks off: nobody gets a complete-looking body. */
 	n = origin_nreq(o);

@@ -782,8 +782,8 @@ static int
 cache_vary_store(struct conn *c, const struct http_head *h)
 {
 	struct req *r = &c->r;
-	char spec[STORE_VARY_MAX + 1];
-	const char *old = r->r_cache_vspec != NULL ? r->r_cache_vspec : "";
+	char spec[STORE_VARY_MAX + 1], cur[STORE_VARY_MAX + 1];
+	size_t n;
 	int rc;
 
 	rc = vary_spec(h, spec, sizeof(spec));
@@ -792,23 +792,27 @@ cache_vary_store(struct conn *c, const struct http_head *h)
 		    rc == VARY_STAR ? "Vary: *" : "Vary too large");
 		return -1;
 	}
-	r->r_cache_vspec_new = old;
-	if (strcmp(spec, old) != 0) {
-		if ((r->r_cache_vspec_new = cache_strdup(c, spec,
-		    strlen(spec))) == NULL)
-			return -1;
+	/* What is stored now: another request may have changed it. */
+	if (store_vary_get(cache_store, r->r_cache_key, cur, sizeof(cur) - 1,
+	    &n) == 1)
+		cur[n] = '\0';
+	else
+		cur[0] = '\0';
+	if (strcmp(spec, cur) != 0) {
 		/* The URL varies otherwise now: its variants are unreachable. */
-		if (r->r_cache_vspec != NULL || spec[0] != '\0')
-			(void)store_delete(cache_store, r->r_cache_key);
-		r->r_cache_skey = NULL;
-		r->r_cache_skey_len = 0;
-		if (spec[0] == '\0')
-			return 0;
-		if (cache_vary_skey(c, spec) == -1 ||
-		    store_vary_put(cache_store, r->r_cache_key, spec,
-		    strlen(spec)) == -1)
+		(void)store_delete(cache_store, r->r_cache_key);
+		if (spec[0] != '\0' && store_vary_put(cache_store,
+		    r->r_cache_key, spec, strlen(spec)) == -1)
 			return -1;
 	}
+	if ((r->r_cache_vspec_new = cache_strdup(c, spec, strlen(spec))) ==
+	    NULL)
+		return -1;
+	/* The variant's key under the spec it is stored with. */
+	r->r_cache_skey = NULL;
+	r->r_cache_skey_len = 0;
+	if (spec[0] != '\0' && cache_vary_skey(c, spec) == -1)
+		return -1;
 	return 0;
 }
 
