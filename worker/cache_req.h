@@ -24,6 +24,8 @@
  *     (TCP_REFRESH_UNMODIFIED); a 200 replaces it (TCP_REFRESH_MODIFIED).
  *   - A fresh entry answers the client's If-None-Match (weak comparison)
  *     or If-Modified-Since with a 304 (TCP_INM_HIT).
+ *   - Heuristic lifetimes come from refresh_pattern (cache/refresh.h);
+ *     a request `cache deny` matches bypasses the cache (cache_access.h).
  * Not yet: Vary variants, Range, collapsed forwarding, chunked bodies.
  *
  * Caveats:
