@@ -316,9 +316,16 @@ policy_lifetime(const struct http_head *resp, const struct cc *rs,
 	*heuristic = 1;
 	f = policy_field(resp, "Last-Modified", &many);
 	lm = f && !many ? policy_date(f->value, f->value_len) : -1;
-	life = lm >= 0 && lm <= date ? (date - lm) * rp->percent / 100 :
-	    rp->min;
-	if (life < rp->min)
+	/*
+	 * squid's refresh_pattern (refreshStaleness()): past MAX is stale;
+	 * with a Last-Modified before Date, PERCENT of Date - Last-Modified
+	 * (the LM-factor; MIN does not raise it, only the HTTP-violating
+	 * override-lastmod would); otherwise MIN.
+	 */
+	if (lm >= 0 && lm < date)
+		life = rp->percent > 0 && date - lm > INT64_MAX / rp->percent ?
+		    rp->max : (date - lm) * rp->percent / 100;
+	else
 		life = rp->min;
 	if (life > rp->max)
 		life = rp->max;

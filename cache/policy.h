@@ -15,9 +15,10 @@
  *    is invalid, or that appears twice, makes the response stale (§4.2.1,
  *    §1.2.2 allows the first or stale: stale is the safe reading).
  *  - delta-seconds over 2^31 are taken as 2^31 (§1.2.2).
- *  - Heuristic freshness uses squid's refresh_pattern defaults (MIN 0,
- *    10% of Date - Last-Modified, MAX 3 days) until refresh_pattern is a
- *    directive; the caller passes them.
+ *  - Heuristic freshness follows squid's refresh_pattern MIN PERCENT MAX
+ *    (the caller picks the line: cache/refresh.h): PERCENT of Date -
+ *    Last-Modified when Last-Modified is before Date, else MIN; never
+ *    above MAX.  As in squid, MIN does not raise the LM-factor lifetime.
  */
 #ifndef SLUICE_POLICY_H
 #define SLUICE_POLICY_H

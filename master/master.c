@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "cache_access.h"
 #include "cachemgr.h"
 #include "clientdb.h"
 #include "log.h"
@@ -85,6 +86,13 @@ config_load(const char *path)
 		conf_free(c);
 		return NULL;
 	}
+	if (cache_access_compile(c) == -1) {
+		upgrade_free(c);
+		acl_set_free(c->acl);
+		c->acl = NULL;
+		conf_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -96,6 +104,7 @@ config_free(struct conf *c)
 	acl_set_free(c->acl);
 	c->acl = NULL;
 	upgrade_free(c);
+	cache_access_free(c);
 	conf_free(c);
 }
 

@@ -135,6 +135,55 @@ static const struct {
 	  720, 1, "public allows a heuristic for any status (§4.2.2)" },
 };
 
+/*
+ * policy_lifetime with a refresh_pattern line: squid's refreshStaleness()
+ * for a response without explicit expiry (RFC 9111 §4.2.2).
+ * Date is T0; "LM -2h" is two hours before it.
+ */
+#define D0	"Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+static const struct {
+	const char	*resp;
+	struct refresh	 rp;
+	int64_t		 life;
+	const char	*desc;
+} heuristics[] = {
+	{ "HTTP/1.1 200 OK\r\n" D0
+	  "Last-Modified: Sun, 06 Nov 1994 06:49:37 GMT\r\n",
+	  { 3600, 10, 86400 }, 720, "LM-factor below MIN stays (squid: MIN "
+	  "applies only without Last-Modified; §4.2.2)" },
+	{ "HTTP/1.1 200 OK\r\n" D0, { 3600, 20, 86400 }, 3600,
+	  "no Last-Modified: MIN (§4.2.2)" },
+	{ "HTTP/1.1 200 OK\r\n" D0, { 7200, 20, 3600 }, 3600,
+	  "no Last-Modified, MIN above MAX: MAX" },
+	{ "HTTP/1.1 200 OK\r\n" D0
+	  "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+	  { 600, 20, 86400 }, 600, "Last-Modified equal to Date: MIN "
+	  "(squid's lastmod_delta > 0 only)" },
+	{ "HTTP/1.1 200 OK\r\n" D0
+	  "Last-Modified: Mon, 07 Nov 1994 08:49:37 GMT\r\n",
+	  { 600, 20, 86400 }, 600, "Last-Modified after Date: MIN" },
+	{ "HTTP/1.1 200 OK\r\n" D0
+	  "Last-Modified: Thu, 27 Oct 1994 08:49:37 GMT\r\n",
+	  { 3600, 50, 1440 * 60 }, 86400, "50% of 10 days capped at MAX "
+	  "1440 minutes" },
+	{ "HTTP/1.1 200 OK\r\n" D0
+	  "Last-Modified: Thu, 27 Oct 1994 08:49:37 GMT\r\n",
+	  { 0, 50, 0 }, 0, "MAX 0: stale at once" },
+	{ "HTTP/1.1 200 OK\r\n" D0
+	  "Last-Modified: Sun, 06 Nov 1994 06:49:37 GMT\r\n",
+	  { 0, 0, 0 }, 0, "0 0% 0 (squid's cgi-bin line): no heuristic "
+	  "freshness" },
+	{ "HTTP/1.1 200 OK\r\n" D0
+	  "Expires: Sun, 06 Nov 1994 08:50:37 GMT\r\n"
+	  "Last-Modified: Thu, 27 Oct 1994 08:49:37 GMT\r\n",
+	  { 86400, 100, 86400 }, 60, "Expires wins over the pattern "
+	  "(§4.2.1: explicit first)" },
+	{ "HTTP/1.1 200 OK\r\nDate: Fri, 31 Dec 9999 23:59:59 GMT\r\n"
+	  "Last-Modified: Fri, 02 Jan 1970 00:00:00 GMT\r\n",
+	  { 0, 2147483647, 86400 }, 86400, "a huge PERCENT does not "
+	  "overflow: MAX" },
+};
+
 /* policy_use: request CC, response CC, lifetime, age, expected */
 static const struct {
 	const char	*req;
@@ -186,6 +235,7 @@ main(void)
 	plan((int)(sizeof(dates) / sizeof(dates[0]) +
 	    sizeof(storable) / sizeof(storable[0]) +
 	    2 * sizeof(lifetimes) / sizeof(lifetimes[0]) +
+	    sizeof(heuristics) / sizeof(heuristics[0]) +
 	    sizeof(uses) / sizeof(uses[0])) + 5);
 
 	for (i = 0; i < sizeof(dates) / sizeof(dates[0]); i++)
@@ -210,6 +260,16 @@ main(void)
 		is_int(v, lifetimes[i].life, "%s", lifetimes[i].desc);
 		is_int(heur, lifetimes[i].heur, "%s: %s", lifetimes[i].desc,
 		    lifetimes[i].heur ? "heuristic" : "not heuristic");
+	}
+
+	for (i = 0; i < sizeof(heuristics) / sizeof(heuristics[0]); i++) {
+		parse("", heuristics[i].resp);
+		policy_cc(&resph, 0, &rs);
+		v = policy_lifetime(&resph, &rs, T0, &heuristics[i].rp, &heur);
+		is_int(v, heuristics[i].life, "refresh_pattern %lld %d%% %lld: "
+		    "%s", (long long)heuristics[i].rp.min / 60,
+		    heuristics[i].rp.percent, (long long)heuristics[i].rp.max /
+		    60, heuristics[i].desc);
 	}
 
 	for (i = 0; i < sizeof(uses) / sizeof(uses[0]); i++) {

@@ -26,8 +26,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache_access.h"
 #include "conf.h"
 #include "log.h"
+#include "policy.h"
+#include "refresh.h"
 #include "tap.h"
 
 static char	 tdir[64];		/* the temp dir */
@@ -384,6 +387,50 @@ static const struct {
 	{ "http_port 3128\nauth_param basic nonce_max_count 5\n",
 	    "e.conf:2: auth_param basic 'nonce_max_count' is not supported",
 	    "auth_param: an unknown parameter is an error" },
+	{ "http_port 3128\nrefresh_pattern ( 0 20% 4320\n",
+	    "e.conf:2: refresh_pattern: bad regex '(': ",
+	    "refresh_pattern: a bad regex is an error at its line" },
+	{ "http_port 3128\nrefresh_pattern . -1 20% 4320\n",
+	    "e.conf:2: refresh_pattern: bad MIN '-1' (minutes, 0 or more)",
+	    "refresh_pattern: a negative MIN is an error" },
+	{ "http_port 3128\nrefresh_pattern . 0 x% 4320\n",
+	    "e.conf:2: refresh_pattern: bad PERCENT 'x%' (an integer",
+	    "refresh_pattern: a PERCENT that is not a number is an error" },
+	{ "http_port 3128\nrefresh_pattern . 0 2.5% 4320\n",
+	    "e.conf:2: refresh_pattern: bad PERCENT '2.5%'",
+	    "refresh_pattern: a fractional PERCENT is an error" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 3days\n",
+	    "e.conf:2: refresh_pattern: bad MAX '3days' (minutes",
+	    "refresh_pattern: MAX is plain minutes, without units" },
+	{ "http_port 3128\nrefresh_pattern -i . 0 20%\n",
+	    "e.conf:2: refresh_pattern takes [-i] REGEX MIN PERCENT MAX",
+	    "refresh_pattern: -i and too few words is an error" },
+	{ "http_port 3128\nrefresh_pattern . 0 20%\n",
+	    "e.conf:2: 'refresh_pattern' takes 4..",
+	    "refresh_pattern: too few words is an error" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 override-expire\n",
+	    "e.conf:2: refresh_pattern option 'override-expire' violates HTTP "
+	    "(RFC 9111) and is not supported",
+	    "refresh_pattern: override-expire is refused, not ignored" },
+	{ "http_port 3128\nrefresh_pattern -i \\.iso$ 0 20% 4320 "
+	    "ignore-reload\n",
+	    "e.conf:2: refresh_pattern option 'ignore-reload' violates HTTP",
+	    "refresh_pattern: ignore-reload is refused, not ignored" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 ignore-no-store\n",
+	    "e.conf:2: refresh_pattern option 'ignore-no-store' violates HTTP",
+	    "refresh_pattern: ignore-no-store is refused, not ignored" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 max-stale=60\n",
+	    "e.conf:2: refresh_pattern option 'max-stale=60' is not "
+	    "supported yet", "refresh_pattern: max-stale=N is refused (yet)" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 frobnicate\n",
+	    "e.conf:2: refresh_pattern: unknown option 'frobnicate'",
+	    "refresh_pattern: an unknown option is an error" },
+	{ "http_port 3128\ncache maybe all\n",
+	    "e.conf:2: 'cache' takes allow or deny, not 'maybe'",
+	    "cache: a word other than allow or deny is an error" },
+	{ "http_port 3128\ncache deny\n",
+	    "e.conf:2: 'cache deny' needs at least one acl name",
+	    "cache: deny without an acl is an error" },
 };
 
 /* ---------------------------------------------------------------- tests */
@@ -767,6 +814,122 @@ test_include(void)
 	    "the include past the limit is the error");
 }
 
+/* refresh_pattern for URL @p url: which line (0-based, -1 none) and values. */
+static const struct {
+	const char	*url;
+	int		 idx;
+	int64_t		 min, max;	/* seconds */
+	int		 percent;
+	const char	*desc;
+} refresh_cases[] = {
+	{ "http://h/pool/x.DEB", 0, 3600, 86400, 50,
+	    "-i: \\.deb$ matches .DEB (60 50% 1440)" },
+	{ "http://a/pkg.deb", 0, 3600, 86400, 50,
+	    "two lines match: the first wins (squid)" },
+	{ "http://a/other", 1, 60, 120, 20,
+	    "the regex is matched against the full URL; PERCENT without %" },
+	{ "http://h/a.TXT", 2, 300, 300, 5, "a line without -i matches its "
+	    "case" },
+	{ "http://h/a.txt", 4, 0, 525600LL * 60, 20, "...and not another "
+	    "case: the catch-all, MAX cropped to a year" },
+	{ "http://h/cgi-bin/x", 3, 0, 0, 0, "squid's (/cgi-bin/|\\?) 0 0% 0" },
+	{ "http://h/x?y=1", 3, 0, 0, 0, "a query matches \\?" },
+};
+
+/* refresh_pattern: the compiled lines and refresh_for() on them. */
+static void
+test_refresh(void)
+{
+	struct refresh rp;
+	struct conf *c;
+	size_t i;
+	int idx;
+
+	is_int(t_load("r.conf", "http_port 3128\n"
+	    "refresh_pattern -i \\.deb$ 60 50% 1440\n"
+	    "refresh_pattern ^http://a/ 1 20 2\n"
+	    "refresh_pattern \\.TXT$ 5 5% 5\n"
+	    "refresh_pattern (/cgi-bin/|\\?) 0 0% 0\n"
+	    "refresh_pattern +i . 0 20% 99999999\n", &c), 0,
+	    "refresh_pattern: five lines load");
+	if (c == NULL)
+		bail_out("r.conf did not load: %s", logbuf);
+	is_int(c->nrefresh, 5, "refresh_pattern: five lines kept, in order");
+	ok(c->refresh[0]->min == 3600 && c->refresh[0]->percent == 50 &&
+	    c->refresh[0]->max == 86400, "refresh_pattern: MIN and MAX are "
+	    "minutes (stored as seconds), PERCENT a percentage");
+	is_str(c->refresh[0]->pattern, "\\.deb$",
+	    "refresh_pattern: the regex is kept as written");
+	ok(strstr(c->refresh[0]->file, "/r.conf") != NULL &&
+	    c->refresh[0]->line == 2, "refresh_pattern: file:line recorded");
+	like(logbuf, "r.conf:6: refresh_pattern: MAX 99999999 is above a "
+	    "year: cropped to 525600 minutes", "refresh_pattern: MAX above a "
+	    "year is cropped with a warning (squid)");
+	for (i = 0; i < sizeof(refresh_cases) / sizeof(refresh_cases[0]);
+	    i++) {
+		memset(&rp, 0xff, sizeof(rp));
+		idx = refresh_for(c, refresh_cases[i].url, &rp);
+		ok(idx == refresh_cases[i].idx && rp.min ==
+		    refresh_cases[i].min && rp.max == refresh_cases[i].max &&
+		    rp.percent == refresh_cases[i].percent,
+		    "refresh_for %s: %s (got line %d: %lld %d%% %lld)",
+		    refresh_cases[i].url, refresh_cases[i].desc, idx,
+		    (long long)rp.min, rp.percent, (long long)rp.max);
+	}
+	conf_free(c);
+
+	is_int(t_load("r0.conf", "http_port 3128\n"
+	    "refresh_pattern ^ftp: 1440 20% 10080\n", &c), 0,
+	    "refresh_pattern: one line loads");
+	if (c == NULL)
+		bail_out("r0.conf did not load");
+	idx = refresh_for(c, "http://h/x", &rp);
+	ok(idx == -1 && rp.min == 0 && rp.percent == 20 &&
+	    rp.max == 4320 * 60, "refresh_for: no line matches: squid's "
+	    "default . 0 20%% 4320");
+	conf_free(c);
+}
+
+/* cache allow|deny: raw lines here, acls checked by cache_access_compile(). */
+static void
+test_cache_rules(void)
+{
+	struct conf *c;
+
+	is_int(t_load("cr.conf", "http_port 3128\nacl nc url_regex /x\n"
+	    "cache deny nc\ncache allow all\n", &c), 0,
+	    "cache: allow and deny lines load");
+	ok(c != NULL && c->ncache_lines == 2 && c->cache_lines[0].line == 3 &&
+	    strcmp(c->cache_lines[0].argv[1], "deny") == 0 &&
+	    strcmp(c->cache_lines[0].argv[2], "nc") == 0,
+	    "cache: lines kept raw, in order, with their line numbers");
+	conf_free(c);
+	is_int(t_load("cr0.conf", "http_port 3128\n", &c), 0,
+	    "no cache line loads");
+	ok(c != NULL && c->ncache_lines == 0 && c->cache_acl == NULL,
+	    "cache: none by default (everything may be cached)");
+	conf_free(c);
+
+	if (t_load("cr1.conf", "http_port 3128\nacl nc url_regex /x\n"
+	    "cache deny nc\ncache deny !nope\n", &c) != 0 || c == NULL)
+		bail_out("cr1.conf did not load");
+	t_log_reset();
+	is_int(cache_access_compile(c), -1,
+	    "cache: an undefined acl fails cache_access_compile()");
+	t_log_read();
+	like(logbuf, "cr1.conf:4: undefined acl 'nope'",
+	    "cache: the undefined acl is reported at its file:line");
+	ok(c->cache_acl == NULL, "cache: nothing kept after the failure");
+	conf_free(c);
+	if (t_load("cr2.conf", "http_port 3128\nacl nc url_regex /x\n"
+	    "cache deny nc\n", &c) != 0 || c == NULL)
+		bail_out("cr2.conf did not load");
+	ok(cache_access_compile(c) == 0 && c->cache_acl != NULL,
+	    "cache: cache_access_compile() compiles the rules");
+	cache_access_free(c);
+	conf_free(c);
+}
+
 /* cache_dir, maximum_object_size, minimum_object_size (squid names). */
 static void
 test_cache_dir(void)
@@ -1028,7 +1191,8 @@ main(void)
 	plan((int)(sizeof(size_cases) / sizeof(size_cases[0]) +
 	    sizeof(time_cases) / sizeof(time_cases[0]) +
 	    sizeof(listen_cases) / sizeof(listen_cases[0]) +
-	    2 * sizeof(error_cases) / sizeof(error_cases[0])) +
+	    2 * sizeof(error_cases) / sizeof(error_cases[0]) +
+	    sizeof(refresh_cases) / sizeof(refresh_cases[0])) + 8 + 8 +
 	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16);
 
 	test_units();
@@ -1040,6 +1204,8 @@ main(void)
 	test_include();
 	test_workers_auto();
 	test_cache_dir();
+	test_refresh();
+	test_cache_rules();
 	test_help();
 	test_log();
 	test_shipped();

@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "cache_access.h"
 #include "cache_req.h"
 #include "conf.h"
 #include "conn.h"
@@ -26,14 +27,12 @@
 #include "log.h"
 #include "policy.h"
 #include "range.h"
+#include "refresh.h"
 #include "sl.h"
 #include "store.h"
 #include "str.h"
 #include "vary.h"
 #include "worker.h"
-
-/* squid's default refresh_pattern: . 0 20% 4320 (percent 20 in squid). */
-static const struct refresh cache_refresh = { 0, 20, 4320 * 60 };
 
 /* Collapsed forwarding (see the end of this file). */
 enum cf_state {
@@ -127,11 +126,15 @@ cache_parse(const void *bytes, size_t len, struct http_head *h,
 	return head;
 }
 
-/* Lifetime and current age of a stored head (RFC 9111 §4.2.1, §4.2.3). */
+/*
+ * Lifetime and current age of a stored head (RFC 9111 §4.2.1, §4.2.3);
+ * a heuristic lifetime from the refresh_pattern of @p url (§4.2.2).
+ */
 static void
 cache_times(const struct http_head *h, const struct store_meta *m,
-    int64_t now, int64_t *life, int64_t *age)
+    const char *url, int64_t now, int64_t *life, int64_t *age)
 {
+	struct refresh rp;
 	struct cc rs;
 	int64_t ageval = -1;
 	size_t i;
@@ -141,8 +144,8 @@ cache_times(const struct http_head *h, const struct store_meta *m,
 		if (http_field_is(&h->fields[i], "Age"))
 			ageval = strtoll(h->fields[i].value, NULL, 10);
 	policy_cc(h, 0, &rs);
-	*life = policy_lifetime(h, &rs, m->response_time, &cache_refresh,
-	    &heur);
+	(void)refresh_for(worker_conf, url, &rp);
+	*life = policy_lifetime(h, &rs, m->response_time, &rp, &heur);
 	*age = policy_age(m->date > 0 ? m->date : -1, ageval, m->request_time,
 	    m->response_time, now);
 }
@@ -500,7 +503,7 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 	free(head);
 	if ((head = cache_parse(b->pos, buf_len(b), h, &why)) == NULL)
 		goto fail;
-	cache_times(h, &m, now, &life, &age);
+	cache_times(h, &m, r->r_url, now, &life, &age);
 	r->r_reval_done = 1;
 	rc = cache_serve(c, &o, h, age, life - age, 0, NULL);
 	free(head);
@@ -617,6 +620,11 @@ cache_step_lookup(struct conn *c)
 	}
 	policy_cc(r->r_head, 1, &rq);
 	r->r_cache_rq = rq;
+	/* squid's `cache deny`: neither served from nor stored in the cache. */
+	if (!cache_access_allowed(c)) {
+		r->r_cache_fwd = "bypass";
+		goto miss;
+	}
 	for (i = 0; i < r->r_head->nfields; i++)
 		if (http_field_is(&r->r_head->fields[i], "Authorization"))
 			r->r_cache_auth = 1;
@@ -649,7 +657,7 @@ cache_step_lookup(struct conn *c)
 		goto miss;
 	}
 	policy_cc(h, 0, &rs);
-	cache_times(h, &o.meta, now, &life, &age);
+	cache_times(h, &o.meta, r->r_url, now, &life, &age);
 	use = policy_use(&rq, &rs, life, age);
 	if (use == USE_FRESH || use == USE_STALE_OK) {
 		nm = cache_not_modified(r->r_head, h);
@@ -678,7 +686,8 @@ miss:
 		    "stored", c->id, c->c_peer_text, r->r_url);
 		return req_fail(c, ERR_ONLY_IF_CACHED_MISS);
 	}
-	(void)cache_cf_join(c);
+	if (r->r_cache_key_ok)
+		(void)cache_cf_join(c);
 	return SL_OK;
 }
 
@@ -1321,7 +1330,7 @@ cache_step_cf_wait(struct conn *c)
 	o.body_len = cf->state == CF_DONE ? cf->len : cf->total;
 	o.body_fd = -1;
 	now = (int64_t)time(NULL);
-	cache_times(h, &o.meta, now, &life, &age);
+	cache_times(h, &o.meta, r->r_url, now, &life, &age);
 	req_consume_head(c);
 	rc = cache_serve(c, &o, h, age, life - age, 0, NULL);
 	free(head);

@@ -39,6 +39,8 @@
  *     or the body file at an offset; one that does not overlap is a 416
  *     (cache/range.h; TCP_HIT/206, TCP_HIT/416).  Several ranges: 200.
  *     A miss forwards the Range as it is; a 206 is never stored.
+ *   - Heuristic lifetimes come from refresh_pattern (cache/refresh.h);
+ *     a request `cache deny` matches bypasses the cache (cache_access.h).
  * Not yet: multipart/byteranges; collapsing across workers.
  *
  * Caveats:

@@ -245,6 +245,10 @@ int	req_body_scan(struct body *bd, struct buf *b);
 void	req_consume_head(struct conn *c);
 /** @brief Write obuf to the client. @return SL_OK when empty, SL_AGAIN, SL_ERROR. */
 int	req_flush_obuf(struct conn *c);
+struct acl_req;
+/** @brief What the ACLs see of @p c's request; @p dst NULL before DNS. */
+void	req_acl_fill(struct conn *c, struct acl_req *ar,
+	    const struct sockaddr *dst);
 
 /* upstream.c */
 /**

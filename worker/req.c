@@ -806,7 +806,7 @@ req_step_parse(struct conn *c)
 }
 
 /* What the ACLs see of the request; @p dst is NULL before DNS. */
-static void
+void
 req_acl_fill(struct conn *c, struct acl_req *ar, const struct sockaddr *dst)
 {
 	struct req *r = &c->r;

@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,7 @@
 #define CONF_HDR_MIN		1024
 #define CONF_FIELDS_MAX		128	/* HTTP_MAX_FIELDS */
 #define CONF_HDR_MAX		(256 * 1024)
+#define CONF_REFRESH_YEAR	(60 * 24 * 365)	/* minutes, squid's crop */
 
 /* The state of one conf_load(): where we are, how many errors so far. */
 struct conf_parse {
@@ -849,6 +851,149 @@ conf_set_upgrade(struct conf_parse *p, const struct conf_directive *d,
 	    argc, argv, quoted);
 }
 
+/* cache allow|deny [!]acl...: the names are checked by acl/. */
+static int
+conf_set_cache(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	if (strcmp(argv[1], "allow") != 0 && strcmp(argv[1], "deny") != 0) {
+		conf_error(p, "'cache' takes allow or deny, not '%s'", argv[1]);
+		return -1;
+	}
+	if (argc < 3) {
+		conf_error(p, "'cache %s' needs at least one acl name",
+		    argv[1]);
+		return -1;
+	}
+	return conf_line_add(p, &p->c->cache_lines, &p->c->ncache_lines,
+	    argc, argv, quoted);
+}
+
+/*
+ * MIN or MAX of refresh_pattern: minutes, a number.  Squid crops values
+ * above a year to a year, with a warning; so do we.
+ */
+static int
+conf_refresh_minutes(struct conf_parse *p, const char *what, const char *s,
+    int64_t *out)
+{
+	long long n;
+
+	if (conf_number(s, 0, LLONG_MAX, &n) != 0) {
+		conf_error(p, "refresh_pattern: bad %s '%s' (minutes, 0 or "
+		    "more)", what, s);
+		return -1;
+	}
+	if (n > CONF_REFRESH_YEAR) {
+		log_warnx("%s:%d: refresh_pattern: %s %s is above a year: "
+		    "cropped to %d minutes", p->file, p->line, what, s,
+		    CONF_REFRESH_YEAR);
+		n = CONF_REFRESH_YEAR;
+	}
+	*out = (int64_t)n * 60;
+	return 0;
+}
+
+/* squid's refresh_pattern options: those that break HTTP are refused. */
+static const char *const conf_refresh_violations[] = {
+	"override-expire", "override-lastmod", "reload-into-ims",
+	"ignore-reload", "ignore-no-store", "ignore-private",
+	"ignore-must-revalidate", "ignore-auth", "ignore-no-cache", NULL
+};
+
+/*
+ * refresh_pattern [-i] REGEX MIN PERCENT MAX [options] (squid): MIN and
+ * MAX in minutes, PERCENT an integer with or without '%'.  The regex is
+ * POSIX extended, matched against the whole URL (cache/refresh.h).  No
+ * option is supported: those that violate HTTP (RFC 9111) never will be.
+ */
+static int
+conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	struct conf *c = p->c;
+	struct conf_refresh *rp, **nr;
+	char err[256], pct[32];
+	long long n;
+	size_t len, i;
+	int a = 1, flags = REG_EXTENDED | REG_NOSUB, rc, bad = 0;
+
+	/* "-i" ignores case, "+i" (squid) says the default again. */
+	if (strcmp(argv[a], "-i") == 0 || strcmp(argv[a], "+i") == 0) {
+		if (argv[a][0] == '-')
+			flags |= REG_ICASE;
+		a++;
+	}
+	if (argc - a < 4) {
+		conf_error(p, "refresh_pattern takes [-i] REGEX MIN PERCENT "
+		    "MAX");
+		return -1;
+	}
+	if ((rp = calloc(1, sizeof(*rp))) == NULL ||
+	    (rp->pattern = strdup(argv[a])) == NULL) {
+		free(rp);
+		conf_error(p, "out of memory");
+		return -1;
+	}
+	rp->file = p->file;
+	rp->line = p->line;
+	if (conf_refresh_minutes(p, "MIN", argv[a + 1], &rp->min) == -1)
+		bad = 1;
+	len = strlen(argv[a + 2]);
+	if (len > 0 && len < sizeof(pct) && argv[a + 2][len - 1] == '%')
+		len--;
+	snprintf(pct, sizeof(pct), "%.*s", (int)len, argv[a + 2]);
+	if (len >= sizeof(pct) || conf_number(pct, 0, INT_MAX, &n) != 0) {
+		conf_error(p, "refresh_pattern: bad PERCENT '%s' (an integer, "
+		    "like 20%%)", argv[a + 2]);
+		bad = 1;
+	} else
+		rp->percent = (int)n;
+	if (conf_refresh_minutes(p, "MAX", argv[a + 3], &rp->max) == -1)
+		bad = 1;
+	for (a += 4; a < argc; a++) {
+		for (i = 0; conf_refresh_violations[i] != NULL; i++)
+			if (strcmp(argv[a], conf_refresh_violations[i]) == 0)
+				break;
+		if (conf_refresh_violations[i] != NULL)
+			conf_error(p, "refresh_pattern option '%s' violates "
+			    "HTTP (RFC 9111) and is not supported", argv[a]);
+		else if (strcmp(argv[a], "refresh-ims") == 0 ||
+		    strcmp(argv[a], "store-stale") == 0 ||
+		    strncmp(argv[a], "max-stale=", 10) == 0)
+			conf_error(p, "refresh_pattern option '%s' is not "
+			    "supported yet", argv[a]);
+		else
+			conf_error(p, "refresh_pattern: unknown option '%s'",
+			    argv[a]);
+		bad = 1;
+	}
+	if (bad) {
+		free(rp->pattern);
+		free(rp);
+		return -1;
+	}
+	if ((rc = regcomp(&rp->re, rp->pattern, flags)) != 0) {
+		regerror(rc, &rp->re, err, sizeof(err));
+		conf_error(p, "refresh_pattern: bad regex '%s': %s",
+		    rp->pattern, err);
+		free(rp->pattern);
+		free(rp);
+		return -1;
+	}
+	if ((nr = realloc(c->refresh, (c->nrefresh + 1) * sizeof(*nr))) ==
+	    NULL) {
+		regfree(&rp->re);
+		free(rp->pattern);
+		free(rp);
+		conf_error(p, "out of memory");
+		return -1;
+	}
+	nr[c->nrefresh++] = rp;
+	c->refresh = nr;
+	return 0;
+}
+
 /* squid's defaults for auth_param basic, applied once per load. */
 static int
 conf_auth_defaults(struct conf_parse *p)
@@ -1372,6 +1517,13 @@ conf_free(struct conf *c)
 	conf_lines_free(c->acl_lines, c->nacl_lines);
 	conf_lines_free(c->access_lines, c->naccess_lines);
 	conf_lines_free(c->upgrade_lines, c->nupgrade_lines);
+	conf_lines_free(c->cache_lines, c->ncache_lines);
+	for (i = 0; i < c->nrefresh; i++) {
+		regfree(&c->refresh[i]->re);
+		free(c->refresh[i]->pattern);
+		free(c->refresh[i]);
+	}
+	free(c->refresh);
 	for (i = 0; i < c->nfiles; i++)
 		free(c->files[i]);
 	free(c->files);

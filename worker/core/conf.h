@@ -20,8 +20,9 @@
  * go; conf_load() then fails as a whole.  Unknown directives are errors.
  *
  * Caveats:
- *  - `acl` and `http_access` lines are stored raw (struct conf_line) and
- *    compiled by the acl module (acl/acl.h); core/ knows nothing of ACLs.
+ *  - `acl`, `http_access` and `cache` lines are stored raw (struct
+ *    conf_line) and compiled by the acl module (acl/acl.h); core/ knows
+ *    nothing of ACLs.  refresh_pattern regexes are compiled here, at load.
  *  - A struct conf is never modified after conf_load() returns; reload
  *    builds a new one and frees the old one with conf_free().
  *  - conf_line.argv, .quoted and the strings are one allocation owned by
@@ -34,6 +35,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <regex.h>
 #include <sys/socket.h>
 
 #define CONF_MAX_ARGS	64
@@ -54,6 +56,20 @@ struct conf_listen {
 	char			 text[80];	/* as written, for logs */
 	const char		*file;
 	int			 line;
+};
+
+/**
+ * One refresh_pattern line (squid): heuristic freshness for the URLs its
+ * regex matches.  Compiled at load; cache/refresh.h looks them up.
+ */
+struct conf_refresh {
+	regex_t		 re;		/* POSIX extended, REG_NOSUB */
+	char		*pattern;	/* as written, for logs */
+	int64_t		 min;		/* seconds (MIN was in minutes) */
+	int		 percent;	/* of Date - Last-Modified */
+	int64_t		 max;		/* seconds (MAX was in minutes) */
+	const char	*file;		/* interned, owned by the conf */
+	int		 line;
 };
 
 struct acl_set;		/* compiled by acl/, opaque here */
@@ -116,6 +132,14 @@ struct conf {
 	uint64_t		 cache_dir_size;	/* bytes */
 	size_t			 maximum_object_size;	/* bytes */
 	size_t			 minimum_object_size;	/* bytes */
+	/* refresh_pattern, in file order; each one its own allocation
+	   (a regex_t is not moved once compiled). */
+	struct conf_refresh	**refresh;
+	size_t			 nrefresh;
+	/* Raw `cache allow|deny` lines; compiled by worker/cache_access.c. */
+	struct conf_line	*cache_lines;
+	size_t			 ncache_lines;
+	struct acl_set		*cache_acl;	/* set by the master, or NULL */
 
 	/* Raw acl and http_access lines, in file order. */
 	struct conf_line	*acl_lines;
@@ -155,7 +179,8 @@ struct conf {
  * @note Release with conf_free().  The acl set is not compiled here.
  */
 int	conf_load(const char *path, struct conf **out);
-/** @brief Free a config from conf_load(); @p c->acl must already be freed (or NULL). */
+/** @brief Free a config from conf_load(); @p c->acl and @p c->cache_acl
+ *	must already be freed (or NULL). */
 void	conf_free(struct conf *c);
 /**
  * @brief Print the directive table (name, default, one-line doc) to @p fp,

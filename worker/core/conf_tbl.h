@@ -126,12 +126,18 @@ CONF_DIRECTIVE(maximum_object_size, 1, 2, conf_set_size, maximum_object_size,
     "1 GB", "largest response body stored in the cache")
 CONF_DIRECTIVE(minimum_object_size, 1, 2, conf_set_size, minimum_object_size,
     "0", "smallest response body stored in the cache")
+CONF_DIRECTIVE(refresh_pattern, 4, CONF_ARGS_ANY, conf_set_refresh, refresh, NULL,
+    "[-i] REGEX MIN PERCENT% MAX: heuristic freshness (minutes) for "
+    "matching URLs; first match wins, none: . 0 20% 4320")
 
 /* Access control: stored raw, compiled by acl/ (acl.h). */
 CONF_DIRECTIVE(acl, 2, CONF_ARGS_ANY, conf_set_acl, acl_lines, NULL,
     "NAME TYPE value... or \"/file\" (types: src port method)")
 CONF_DIRECTIVE(http_access, 1, CONF_ARGS_ANY, conf_set_access, access_lines,
     NULL, "allow|deny [!]acl...; first match wins, none matched: deny")
+CONF_DIRECTIVE(cache, 1, CONF_ARGS_ANY, conf_set_cache, cache_lines, NULL,
+    "allow|deny [!]acl...: deny: neither served from nor stored in the "
+    "cache; none: all may be")
 CONF_DIRECTIVE(http_upgrade_request_protocols, 3, CONF_ARGS_ANY,
     conf_set_upgrade, upgrade_lines, NULL,
     "PROTOCOL|OTHER allow|deny [!]acl...: Upgrade offers to forward")
