@@ -23,6 +23,7 @@
 #define NF	4		/* followers */
 #define BIG	300000
 #define DELAY	1500
+#define LEFT	(4 << 20)
 
 static const struct origin_step steps[] = {
 	{ .expect = "GET /big", .status = 200, .body_len = BIG,
@@ -50,6 +51,10 @@ static const struct origin_step steps[] = {
 	    "Content-Length: 100000\r\n\r\nonly a few bytes" },
 	{ .expect = "GET /broken", .status = 200, .body = "whole",
 	    .headers = "Cache-Control: no-store\r\n", .flags = ORIGIN_REPEAT },
+	/* the leader's client goes away during the stall */
+	{ .expect = "GET /left", .status = 200, .body_len = LEFT,
+	    .headers = "Cache-Control: max-age=600\r\n", .delay_ms = DELAY,
+	    .flags = ORIGIN_STALL, .stall_ms = 1000 },
 };
 #define NSTEPS	((int)(sizeof(steps) / sizeof(steps[0])))
 
@@ -134,7 +139,7 @@ main(void)
 	struct raw_resp r;
 	int i, n, lok, st, good;
 
-	plan(17 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(22 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
@@ -232,6 +237,35 @@ main(void)
 	    "the broken body was not stored");
 	raw_resp_free(&r);
 	raw_close(&c[0]);
+
+	/*
+	 * The leader's client goes away mid-body: the fetch goes on for the
+	 * follower (and the store), as squid's quick_abort would.
+	 */
+	n = origin_nreq(o);
+	send_get(&h, &c[0], "/left", NULL);
+	wait_nreq(o, n + 1);
+	send_get(&h, &c[1], "/left", NULL);
+	st = raw_read_head(&c[0], &r, 15000);
+	raw_resp_free(&r);
+	raw_close(&c[0]);	/* unread bytes: a reset */
+	is_int(st, 200, "the leader's client read the head, then left");
+	st = raw_read_resp(&c[1], &r, 0, 20000);
+	ok(st == 200 && r.complete && r.body_len == LEFT &&
+	    r.body_hash == harness_pattern_hash(LEFT) &&
+	    has(&r, "Cache-Status", "collapsed"), "the follower got the "
+	    "whole 4 MB body all the same");
+	raw_resp_free(&r);
+	raw_close(&c[1]);
+	send_get(&h, &c[0], "/left", NULL);
+	st = raw_read_resp(&c[0], &r, 0, 20000);
+	ok(st == 200 && r.complete && r.body_len == LEFT &&
+	    has(&r, "Cache-Status", "hit"), "and it was stored whole");
+	raw_resp_free(&r);
+	raw_close(&c[0]);
+	is_int(origin_nreq(o), n + 1, "one origin fetch");
+	ok(harness_file_wait_count(h.cache_log, "the fetch goes on for 1 "
+	    "waiting", 1, 2000) == 1, "cache.log says why the fetch went on");
 
 	harness_stop(&h);
 	origin_finish(o);

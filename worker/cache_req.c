@@ -1396,3 +1396,18 @@ cache_cf_send(struct conn *c)
 	}
 	return SL_OK;
 }
+
+int
+cache_finish_fetch(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct cache_cf *cf = r->r_cf;
+
+	if (cf == NULL || !r->r_cf_leader || cf->state != CF_BODY ||
+	    cf->nfol == 0)
+		return 0;
+	log_info("conn %u client %s: went away during %s; the fetch goes on "
+	    "for %u waiting clients", c->id, c->c_peer_text, r->r_url,
+	    cf->nfol);
+	return 1;
+}

@@ -89,6 +89,12 @@ void	cache_body_append(struct conn *c, const char *p, size_t n);
  *	led is settled for its followers, or it stops following one.
  */
 void	cache_cf_leave(struct conn *c);
+/**
+ * @brief The client of a response being stored went away: should the
+ *	fetch go on for the store?  Yes when other clients follow it
+ *	(collapsed forwarding); then the body goes on to the store only.
+ */
+int	cache_finish_fetch(struct conn *c);
 /** @brief The response body ended (@p ok 1) or broke (0): commit or drop. */
 void	cache_body_end(struct conn *c, int ok);
 

@@ -63,6 +63,7 @@ struct body {
 	struct spipe		sp;		/* zero-copy path, once the buffer is empty */
 	int			copy;		/* bytes must cross user space (no splice) */
 	struct store_writer	*w;		/* the cache copy of what is sent, or NULL */
+	int			sink;		/* the client is gone: to the store only */
 };
 
 struct req {

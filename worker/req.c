@@ -289,16 +289,23 @@ req_relay_body(struct conn *c, struct body *bd, struct buf *b, int sfd,
 			return req_relay_splice(c, bd, sfd, dfd, counter, side);
 		progress = 0;
 		if (bd->ready > 0) {
-			n = send(dfd, b->pos, bd->ready, MSG_NOSIGNAL);
+			n = bd->sink ? (ssize_t)bd->ready :
+			    send(dfd, b->pos, bd->ready, MSG_NOSIGNAL);
 			/* What the client got, the cache keeps (cache_req.c). */
 			if (n > 0 && bd->w != NULL)
 				cache_body_append(c, b->pos, (size_t)n);
 			if (n > 0) {
 				b->pos += n;
 				bd->ready -= (size_t)n;
-				*counter += (uint64_t)n;
+				if (!bd->sink)
+					*counter += (uint64_t)n;
 				progress = 1;
 			} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+				/* Others may be waiting for this body. */
+				if (bd->w != NULL && cache_finish_fetch(c)) {
+					bd->sink = 1;
+					continue;
+				}
 				*side = 'd';
 				return SL_ERROR;
 			}
@@ -1252,6 +1259,10 @@ req_step_deliver(struct conn *c)
 		r->r_keepalive = 0;
 		cache_body_end(c, 0);
 	} else {
+		if (r->r_rbody.sink) {
+			r->r_code_sfx = "_ABORTED";	/* for its client */
+			r->r_keepalive = 0;
+		}
 		cache_body_end(c, rc == SL_OK);
 		if (r->r_up_keep && r->r_body.done && buf_len(c->ubuf) == 0)
 			r->r_up_reusable = 1;	/* clean: upstream_release() */
