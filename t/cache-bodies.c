@@ -41,6 +41,8 @@ static const struct origin_step steps[] = {
 	    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\nxx\r\n" },
 	{ .expect = "GET /ch-bad", .status = 200, .body = "good",
 	    .headers = "Cache-Control: no-store\r\n" },
+	{ .expect = "GET /nodate", .status = 200, .body = "undated",
+	    .headers = MA },
 };
 #define NSTEPS	((int)(sizeof(steps) / sizeof(steps[0])))
 
@@ -97,7 +99,7 @@ main(void)
 	struct raw_resp r;
 	int n;
 
-	plan(32 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(36 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
@@ -177,6 +179,27 @@ main(void)
 	ok(r.body != NULL && strcmp(r.body, "good") == 0,
 	    "the broken response was not stored");
 	raw_resp_free(&r);
+
+	/* RFC 9110 §6.6.1: a response without Date gets one, kept stored. */
+	{
+		char d1[128] = "", d2[128] = "";
+		const char *v;
+
+		is_int(ask(&h, "/nodate", 0, &r), 200, "no Date from the "
+		    "origin: 200");
+		if ((v = raw_resp_header(&r, "Date")) != NULL)
+			snprintf(d1, sizeof(d1), "%s", v);
+		raw_resp_free(&r);
+		ok(strlen(d1) == 29 && strcmp(d1 + 25, " GMT") == 0 &&
+		    d1[3] == ',', "the client got a Date (IMF-fixdate): %s", d1);
+		harness_msleep(1100);
+		is_int(ask(&h, "/nodate", 0, &r), 200, "again: 200");
+		if ((v = raw_resp_header(&r, "Date")) != NULL)
+			snprintf(d2, sizeof(d2), "%s", v);
+		ok(has(&r, "Cache-Status", "hit") && strcmp(d1, d2) == 0,
+		    "the hit carries the same Date (when it was received)");
+		raw_resp_free(&r);
+	}
 
 	harness_stop(&h);
 	origin_finish(o);

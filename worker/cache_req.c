@@ -766,7 +766,7 @@ end:
  * origin sent it (Age included, for §4.2.3), without the empty line.
  */
 static int
-cache_head_bytes(const struct http_head *h, struct buf *b)
+cache_head_bytes(const struct http_head *h, struct buf *b, int64_t received)
 {
 	size_t i;
 
@@ -779,6 +779,9 @@ cache_head_bytes(const struct http_head *h, struct buf *b)
 		if (http_hdr_copy(b, &h->fields[i]) == -1)
 			return -1;
 	}
+	/* RFC 9110 §6.6.1: no Date from the origin: the time it came. */
+	if (!http_hdr_has(h, "Date") && http_hdr_date(b, (time_t)received) == -1)
+		return -1;
 	return 0;
 }
 
@@ -899,9 +902,9 @@ cache_response_store(struct conn *c, const struct http_head *h)
 		if (http_field_is(&h->fields[i], "Date"))
 			m.date = policy_date(h->fields[i].value,
 			    h->fields[i].value_len);
-	if (m.date < 0)
-		m.date = 0;
-	if (cache_head_bytes(h, b) == 0 && store_begin(cache_store,
+	if (m.date <= 0)
+		m.date = http_hdr_has(h, "Date") ? 0 : m.response_time;
+	if (cache_head_bytes(h, b, m.response_time) == 0 && store_begin(cache_store,
 	    r->r_cache_key, r->r_cache_skey, r->r_cache_skey_len, b->pos,
 	    buf_len(b), &m, &r->r_rbody.w) == 0) {
 		/* The bytes must cross user space to be written down. */

@@ -7,6 +7,7 @@
 #endif
 
 #include <string.h>
+#include <time.h>
 
 #include "http_hdr.h"
 #include "str.h"
@@ -57,4 +58,32 @@ http_hdr_via(struct buf *b, int version, const char *host)
 {
 	return buf_printf(b, "Via: %s %s (sluice/" PACKAGE_VERSION ")\r\n",
 	    version == 10 ? "1.0" : "1.1", host);
+}
+
+int
+http_hdr_date(struct buf *b, time_t t)
+{
+	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+
+	/* Not strftime(): %a and %b follow the locale. */
+	if (gmtime_r(&t, &tm) == NULL)
+		return -1;
+	return buf_printf(b, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+int
+http_hdr_has(const struct http_head *h, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < h->nfields; i++)
+		if (http_field_is(&h->fields[i], name))
+			return 1;
+	return 0;
 }

@@ -7,6 +7,8 @@
 #ifndef SLUICE_HTTP_HDR_H
 #define SLUICE_HTTP_HDR_H
 
+#include <time.h>
+
 #include <stddef.h>
 
 #include "buf.h"
@@ -27,5 +29,13 @@ int	http_hdr_copy(struct buf *b, const struct http_field *f);
  * @return 0 or -1 (no room).
  */
 int	http_hdr_via(struct buf *b, int version, const char *host);
+/**
+ * @brief Append "Date: IMF-fixdate\r\n" for @p t (RFC 9110 §5.6.7, §6.6.1:
+ *	a recipient with a clock adds Date to a message that lacks one).
+ * @return 0 or -1 (no room).
+ */
+int	http_hdr_date(struct buf *b, time_t t);
+/** @brief Does @p h carry a field named @p name? */
+int	http_hdr_has(const struct http_head *h, const char *name);
 
 #endif

@@ -566,6 +566,10 @@ upstream_build_response(struct conn *c, const struct http_head *h, int final)
 		return -1;
 	if (final && cache_status_fields(c, o) == -1)
 		return -1;
+	/* RFC 9110 §6.6.1: we have a clock; a response without Date gets one. */
+	if (final && !http_hdr_has(h, "Date") &&
+	    http_hdr_date(o, time(NULL)) == -1)
+		return -1;
 	if (http_hdr_via(o, h->version, worker_conf->visible_hostname) == -1)
 		return -1;
 	if (final && !r->r_keepalive &&
