@@ -88,6 +88,8 @@ policy_cc_one(struct cc *cc, const char *d, size_t n, int is_request)
 		cc->flags |= CC_MUST_REVALIDATE;
 	else if (str_ieq(d, nn, "proxy-revalidate"))
 		cc->flags |= CC_PROXY_REVALIDATE;
+	else if (str_ieq(d, nn, "must-understand"))
+		cc->flags |= CC_MUST_UNDERSTAND;
 	else if (str_ieq(d, nn, "only-if-cached"))
 		cc->flags |= CC_ONLY_IF_CACHED;
 	else if (str_ieq(d, nn, "max-age"))
@@ -232,17 +234,25 @@ policy_heuristic_status(int st)
 	}
 }
 
-/* Statuses this cache understands well enough to store (§3). */
+/*
+ * Final statuses whose caching requirements this cache implements, for
+ * must-understand (§5.2.2.3): those of RFC 9110 §15 but 206 (no partial
+ * storage) and 304 (an update, not a response to store).
+ */
 static int
 policy_understood(int st)
 {
 	switch (st) {
-	case 200: case 203: case 204: case 300: case 301: case 302:
-	case 307: case 308: case 404: case 405: case 410: case 414:
-	case 451: case 501:
+	case 200: case 201: case 202: case 203: case 204: case 205:
+	case 300: case 301: case 302: case 303: case 307: case 308:
+	case 400: case 401: case 402: case 403: case 404: case 405:
+	case 406: case 407: case 408: case 409: case 410: case 411:
+	case 412: case 413: case 414: case 415: case 416: case 417:
+	case 421: case 422: case 426: case 451:
+	case 500: case 501: case 502: case 503: case 504: case 505:
 		return 1;
 	default:
-		return 0;	/* 206 and 304 need special handling: not here */
+		return 0;
 	}
 }
 
@@ -256,9 +266,17 @@ policy_storable(const char *method, int authorization, const struct cc *rq,
 #define NO(reason)	do { if (why != NULL) *why = (reason); return 0; } while (0)
 	if (strcmp(method, "GET") != 0)
 		NO("method is not GET");
-	if (!policy_understood(resp->status))
+	/*
+	 * §3: any final status, except that 206 and 304 would need the cache
+	 * to understand them (it stores neither), and so does any status
+	 * under must-understand (§5.2.2.3), which then outranks no-store.
+	 */
+	if (resp->status < 200 || resp->status == 206 || resp->status == 304)
 		NO("status not stored");
-	if ((rq->flags | rs->flags) & CC_NO_STORE)
+	if ((rs->flags & CC_MUST_UNDERSTAND) && !policy_understood(resp->status))
+		NO("must-understand and a status not understood");
+	if ((rq->flags & CC_NO_STORE) || ((rs->flags & CC_NO_STORE) &&
+	    !(rs->flags & CC_MUST_UNDERSTAND)))
 		NO("no-store");
 	if (rs->flags & (CC_PRIVATE | CC_PRIVATE_FIELDS))
 		NO("private");

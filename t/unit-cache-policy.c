@@ -67,6 +67,28 @@ static const struct {
 	  "302 with max-age is (§3)" },
 	{ "", "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\n", 0,
 	  "response no-store (§5.2.2.5)" },
+	{ "", "HTTP/1.1 500 Oops\r\nCache-Control: max-age=60\r\n", 1,
+	  "any final status with explicit freshness is storable (§3)" },
+	{ "", "HTTP/1.1 299 Whatever\r\nCache-Control: max-age=60\r\n", 1,
+	  "even one not understood, without must-understand (§3)" },
+	{ "", "HTTP/1.1 500 Oops\r\n", 0,
+	  "500 without freshness: not heuristically cacheable (§4.2.2)" },
+	{ "", "HTTP/1.1 200 OK\r\nCache-Control: must-understand, no-store, "
+	  "max-age=60\r\n", 1,
+	  "must-understand on an understood status outranks no-store "
+	  "(§5.2.2.3)" },
+	{ "", "HTTP/1.1 299 Whatever\r\nCache-Control: must-understand, "
+	  "no-store, max-age=60\r\n", 0,
+	  "must-understand on a status not understood: not stored (§5.2.2.3)" },
+	{ "", "HTTP/1.1 299 Whatever\r\nCache-Control: must-understand, "
+	  "max-age=60\r\n", 0,
+	  "must-understand alone on a status not understood (§5.2.2.3)" },
+	{ "Cache-Control: no-store\r\n", "HTTP/1.1 200 OK\r\nCache-Control: "
+	  "must-understand, no-store, max-age=60\r\n", 0,
+	  "request no-store still wins (§5.2.1.5)" },
+	{ "", "HTTP/1.1 206 Partial Content\r\nCache-Control: max-age=60\r\n"
+	  "Content-Range: bytes 0-1/10\r\n", 0,
+	  "206: partial content is not stored (§3.3 not implemented)" },
 	{ "Cache-Control: no-store\r\n", "HTTP/1.1 200 OK\r\n", 0,
 	  "request no-store (§5.2.1.5)" },
 	{ "", "HTTP/1.1 200 OK\r\nCache-Control: private, max-age=60\r\n", 0,
@@ -86,8 +108,6 @@ static const struct {
 	  0, "Vary: * is never served, so not stored (§4.1)" },
 	{ "", "HTTP/1.1 206 Partial Content\r\nCache-Control: max-age=60\r\n",
 	  0, "206 is not stored by this cache (§3.3 not implemented)" },
-	{ "", "HTTP/1.1 500 Oops\r\nCache-Control: max-age=60\r\n", 0,
-	  "a status the cache does not handle (§3)" },
 	{ "", "HTTP/1.1 200 OK\r\nCACHE-CONTROL: NO-STORE\r\n", 0,
 	  "directive and field names ignore case (§5.2)" },
 };
