@@ -31,6 +31,7 @@
 #include "sl.h"
 #include "store.h"
 #include "str.h"
+#include "uri.h"
 #include "vary.h"
 #include "worker.h"
 
@@ -447,6 +448,107 @@ cache_in(const struct http_head *h, const struct http_field *f)
 	return 0;
 }
 
+/*
+ * §3.2, §4.3.4: the stored head @p h updated by @p nh (a 304, or a 200 to
+ * HEAD): its fields replace the stored ones, but not framing; into @p b.
+ */
+static int
+cache_merge(struct buf *b, const struct http_head *h,
+    const struct http_head *nh)
+{
+	size_t i;
+
+	if (buf_printf(b, "HTTP/1.1 %d %.*s\r\n", h->status,
+	    (int)h->reason_len, h->reason) == -1)
+		return -1;
+	for (i = 0; i < h->nfields; i++)
+		if ((cache_keep_stored(&h->fields[i]) ||
+		    !cache_in(nh, &h->fields[i])) &&
+		    http_hdr_copy(b, &h->fields[i]) == -1)
+			return -1;
+	for (i = 0; i < nh->nfields; i++)
+		if (!http_hdr_is_hop(nh, i) && !cache_keep_stored(&nh->fields[i]) &&
+		    http_hdr_copy(b, &nh->fields[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* The value of field @p name in @p h (first line), or NULL. */
+static const struct http_field *
+cache_field(const struct http_head *h, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < h->nfields; i++)
+		if (http_field_is(&h->fields[i], name))
+			return &h->fields[i];
+	return NULL;
+}
+
+/* Do @p a and @p b both carry @p name with different values? */
+static int
+cache_differ(const struct http_head *a, const struct http_head *b,
+    const char *name)
+{
+	const struct http_field *fa = cache_field(a, name),
+	    *fb = cache_field(b, name);
+
+	return fa != NULL && fb != NULL && (fa->value_len != fb->value_len ||
+	    memcmp(fa->value, fb->value, fa->value_len) != 0);
+}
+
+/*
+ * RFC 9111 §4.3.5: a 200 to a HEAD we forwarded freshens the stored GET
+ * response it matches (same ETag, Last-Modified and Content-Length where
+ * both carry them), like a 304 would; one that does not match means the
+ * stored response is outdated: it is removed (the shared-cache way of
+ * "marking it stale": the next GET fetches it anew).
+ */
+static void
+cache_head_response(struct conn *c, const struct http_head *nh)
+{
+	struct req *r = &c->r;
+	struct http_head *h = &cache_head;
+	struct store_meta m;
+	struct store_obj o;
+	struct buf *b = NULL;
+	const char *why = NULL;
+	const struct http_field *f;
+	char *head = NULL;
+	int64_t now = (int64_t)time(NULL);
+
+	if (nh->status != 200 || store_lookup(cache_store, r->r_cache_key,
+	    r->r_cache_skey, r->r_cache_skey_len, now, &o) != 1)
+		return;
+	if ((head = cache_parse(o.head, o.headlen, h, &why)) == NULL ||
+	    h->status != 200)
+		goto out;
+	if (cache_differ(h, nh, "ETag") || cache_differ(h, nh,
+	    "Last-Modified") || cache_differ(h, nh, "Content-Length")) {
+		log_debug("conn %u: HEAD %s: the stored response is outdated",
+		    c->id, r->r_url);
+		(void)store_delete(cache_store, r->r_cache_key);
+		goto out;
+	}
+	if ((b = buf_get(worker_conf->reply_header_max_size + 1024)) == NULL ||
+	    cache_merge(b, h, nh) == -1)
+		goto out;
+	m = o.meta;
+	m.request_time = r->r_start_sec;
+	m.response_time = now;
+	if ((f = cache_field(nh, "Date")) != NULL &&
+	    (m.date = policy_date(f->value, f->value_len)) < 0)
+		m.date = 0;
+	if (store_update_head(cache_store, r->r_cache_key, r->r_cache_skey,
+	    r->r_cache_skey_len, b->pos, buf_len(b), &m) == 1)
+		log_debug("conn %u: HEAD %s freshened the stored response",
+		    c->id, r->r_url);
+out:
+	free(head);
+	buf_put(b);
+	store_obj_release(&o);
+}
+
 int
 cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 {
@@ -474,19 +576,8 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 	if ((b = buf_get(worker_conf->reply_header_max_size + 1024)) == NULL ||
 	    (head = cache_parse(o.head, o.headlen, h, &why)) == NULL)
 		goto fail;
-	/* §4.3.4: the 304's fields replace the stored ones, but not framing. */
-	if (buf_printf(b, "HTTP/1.1 %d %.*s\r\n", h->status,
-	    (int)h->reason_len, h->reason) == -1)
+	if (cache_merge(b, h, nh) == -1)
 		goto fail;
-	for (i = 0; i < h->nfields; i++)
-		if ((cache_keep_stored(&h->fields[i]) ||
-		    !cache_in(nh, &h->fields[i])) &&
-		    http_hdr_copy(b, &h->fields[i]) == -1)
-			goto fail;
-	for (i = 0; i < nh->nfields; i++)
-		if (!http_hdr_is_hop(nh, i) && !cache_keep_stored(&nh->fields[i]) &&
-		    http_hdr_copy(b, &nh->fields[i]) == -1)
-			goto fail;
 	m = o.meta;
 	m.request_time = r->r_start_sec;
 	m.response_time = now;
@@ -830,6 +921,33 @@ cache_vary_store(struct conn *c, const struct http_head *h)
 
 static void	cache_response_store(struct conn *, const struct http_head *);
 
+/*
+ * RFC 9111 §4.4: the URI in a Location or Content-Location of a
+ * non-error response to an unsafe method is invalidated too, when it has
+ * the target's origin (only then; another origin could not have sent it
+ * for itself).
+ */
+static void
+cache_invalidate_ref(struct conn *c, const struct http_field *f)
+{
+	struct req *r = &c->r;
+	uint8_t key[STORE_KEY_LEN];
+	char url[4096];
+	int rc, n;
+
+	rc = uri_same_origin(r->r_host, r->r_port, r->r_path, f->value,
+	    f->value_len, url, sizeof(url));
+	if (rc != 1 || cache_key(url, key) == -1) {
+		log_debug("conn %u: %.*s %.*s not invalidated: %s", c->id,
+		    (int)f->name_len, f->name, (int)f->value_len, f->value,
+		    rc == 0 ? "another origin" : "not understood");
+		return;
+	}
+	n = store_delete(cache_store, key);
+	log_debug("conn %u: %.*s %s invalidated (%d entries)", c->id,
+	    (int)f->name_len, f->name, url, n < 0 ? 0 : n);
+}
+
 void
 cache_response(struct conn *c, const struct http_head *h)
 {
@@ -863,13 +981,14 @@ cache_response_store(struct conn *c, const struct http_head *h)
 		for (i = 0; i < h->nfields; i++)
 			if (http_field_is(&h->fields[i], "Location") ||
 			    http_field_is(&h->fields[i], "Content-Location"))
-				log_debug("conn %u: %.*s not invalidated (only "
-				    "the target URI is, so far)", c->id,
-				    (int)h->fields[i].value_len,
-				    h->fields[i].value);
+				cache_invalidate_ref(c, &h->fields[i]);
 		return;
 	}
-	if (!r->r_cache_key_ok || r->r_is_head || !store_storing(cache_store))
+	if (r->r_cache_key_ok && r->r_is_head) {
+		cache_head_response(c, h);
+		return;
+	}
+	if (!r->r_cache_key_ok || !store_storing(cache_store))
 		return;
 	policy_cc(h, 0, &rs);
 	if (!policy_storable("GET", r->r_cache_auth, &r->r_cache_rq, h, &rs,
