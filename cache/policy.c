@@ -392,3 +392,33 @@ policy_use(const struct cc *rq, const struct cc *rs, int64_t lifetime,
 		return USE_STALE_OK;
 	return USE_REVALIDATE;
 }
+
+int64_t
+policy_age_field(const struct http_head *h)
+{
+	const char *p, *e;
+	int64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < h->nfields; i++) {
+		if (!policy_is(&h->fields[i], "Age"))
+			continue;
+		p = h->fields[i].value;
+		e = p + h->fields[i].value_len;
+		/* A list: its first member (§5.1). */
+		if ((e = memchr(p, ',', (size_t)(e - p))) == NULL)
+			e = h->fields[i].value + h->fields[i].value_len;
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (p == e)
+			return -1;
+		for (; p < e; p++) {
+			if (*p < '0' || *p > '9')
+				return -1;	/* invalid: ignored */
+			if (v < CC_DELTA_MAX)
+				v = v * 10 + (*p - '0');
+		}
+		return v > CC_DELTA_MAX ? CC_DELTA_MAX : v;
+	}
+	return -1;
+}

@@ -97,6 +97,13 @@ int64_t	policy_lifetime(const struct http_head *resp, const struct cc *rs,
 	    int64_t response_time, const struct refresh *rp, int *heuristic);
 
 /**
+ * @brief The Age field of @p h (RFC 9111 §5.1): the first member of the
+ *	first line, 1*DIGIT, capped at 2^31; anything else is ignored.
+ * @return seconds, or -1 (no valid Age).
+ */
+int64_t	policy_age_field(const struct http_head *h);
+
+/**
  * @brief current_age (§4.2.3).
  * @param[in] date  the response's Date (-1: none, response_time is used).
  * @param[in] age_value  its Age field (-1: none).

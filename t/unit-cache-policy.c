@@ -256,7 +256,7 @@ main(void)
 	    sizeof(storable) / sizeof(storable[0]) +
 	    2 * sizeof(lifetimes) / sizeof(lifetimes[0]) +
 	    sizeof(heuristics) / sizeof(heuristics[0]) +
-	    sizeof(uses) / sizeof(uses[0])) + 5);
+	    sizeof(uses) / sizeof(uses[0])) + 13);
 
 	for (i = 0; i < sizeof(dates) / sizeof(dates[0]); i++)
 		is_int(policy_date(dates[i].in, strlen(dates[i].in)),
@@ -305,6 +305,24 @@ main(void)
 	}
 
 	/* §4.2.3: Age computed from its parts. */
+	/* policy_age_field (§5.1) */
+	parse("", "HTTP/1.1 200 OK\r\nAge: 30\r\n");
+	is_int(policy_age_field(&resph), 30, "Age: 30 (§5.1)");
+	parse("", "HTTP/1.1 200 OK\r\nAge: 30, 60\r\n");
+	is_int(policy_age_field(&resph), 30, "a list: the first member (§5.1)");
+	parse("", "HTTP/1.1 200 OK\r\nAge: 30\r\nAge: 60\r\n");
+	is_int(policy_age_field(&resph), 30, "two lines: the first (§5.1)");
+	parse("", "HTTP/1.1 200 OK\r\nAge: -5\r\n");
+	is_int(policy_age_field(&resph), -1, "negative: invalid, ignored (§5.1)");
+	parse("", "HTTP/1.1 200 OK\r\nAge: 1.5\r\n");
+	is_int(policy_age_field(&resph), -1, "not an integer: ignored (§5.1)");
+	parse("", "HTTP/1.1 200 OK\r\nAge: abc\r\n");
+	is_int(policy_age_field(&resph), -1, "junk: ignored (§5.1)");
+	parse("", "HTTP/1.1 200 OK\r\nAge: 99999999999999999999\r\n");
+	is_int(policy_age_field(&resph), CC_DELTA_MAX,
+	    "too large: 2^31 (§1.2.2)");
+	parse("", "HTTP/1.1 200 OK\r\n");
+	is_int(policy_age_field(&resph), -1, "no Age");
 	is_int(policy_age(100, -1, 100, 100, 130), 30,
 	    "age: resident time alone (§4.2.3)");
 	is_int(policy_age(90, -1, 100, 100, 100), 10,

@@ -137,13 +137,9 @@ cache_times(const struct http_head *h, const struct store_meta *m,
 {
 	struct refresh rp;
 	struct cc rs;
-	int64_t ageval = -1;
-	size_t i;
+	int64_t ageval = policy_age_field(h);
 	int heur;
 
-	for (i = 0; i < h->nfields; i++)
-		if (http_field_is(&h->fields[i], "Age"))
-			ageval = strtoll(h->fields[i].value, NULL, 10);
 	policy_cc(h, 0, &rs);
 	(void)refresh_for(worker_conf, url, &rp);
 	*life = policy_lifetime(h, &rs, m->response_time, &rp, &heur);
