@@ -278,7 +278,8 @@ policy_storable(const char *method, int authorization, const struct cc *rq,
 	if ((rq->flags & CC_NO_STORE) || ((rs->flags & CC_NO_STORE) &&
 	    !(rs->flags & CC_MUST_UNDERSTAND)))
 		NO("no-store");
-	if (rs->flags & (CC_PRIVATE | CC_PRIVATE_FIELDS))
+	/* private="f": the rest is storable, without f (§5.2.2.7). */
+	if (rs->flags & CC_PRIVATE)
 		NO("private");
 	/* §3.5: a response to an authenticated request, only when allowed. */
 	if (authorization &&
@@ -371,8 +372,8 @@ policy_use(const struct cc *rq, const struct cc *rs, int64_t lifetime,
 	int fresh = lifetime > age;
 
 	/* §5.2.1.4 (and Pragma, §5.4), §5.2.2.4: always ask. */
-	if (rq->flags & CC_NO_CACHE || rs->flags & (CC_NO_CACHE |
-	    CC_NO_CACHE_FIELDS))
+	/* no-cache="f": the fields are not stored, the rest may be reused. */
+	if (rq->flags & CC_NO_CACHE || rs->flags & CC_NO_CACHE)
 		return USE_REVALIDATE;
 	/* §5.2.1.1: no older than max-age. */
 	if (rq->max_age >= 0 && age > rq->max_age)

@@ -37,8 +37,8 @@ struct http_head;
 #define CC_ONLY_IF_CACHED	0x0040
 #define CC_MAX_STALE_ANY	0x0080	/* max-stale without a value */
 #define CC_INVALID		0x0100	/* a freshness directive was bad or repeated */
-#define CC_NO_CACHE_FIELDS	0x0200	/* no-cache="field": revalidate too */
-#define CC_PRIVATE_FIELDS	0x0400	/* private="field": not storable here */
+#define CC_NO_CACHE_FIELDS	0x0200	/* no-cache="field": field not stored */
+#define CC_PRIVATE_FIELDS	0x0400	/* private="field": field not stored */
 #define CC_MUST_UNDERSTAND	0x0800	/* §5.2.2.3 */
 
 #define CC_DELTA_MAX		2147483648LL	/* 2^31, RFC 9111 §1.2.2 */

@@ -63,6 +63,17 @@ static struct origin_step steps[] = {
 	    .headers = "Cache-Control: max-age=600\r\nSet-Cookie: s=1\r\n" },
 	{ .expect = "GET /sc", .status = 200, .body = "cookie2",
 	    .headers = "Cache-Control: max-age=600\r\nSet-Cookie: s=2\r\n" },
+	/* 20-21: fields named by no-cache="..." / private="..." not stored */
+	{ .expect = "GET /nc", .status = 200, .body = "nc",
+	    .headers = "Cache-Control: max-age=600, no-cache=\"A, b\"\r\n"
+	    "a: 1\r\nB: 2\r\nC: 3\r\n" },
+	{ .expect = "GET /pv", .status = 200, .body = "pv",
+	    .headers = "Cache-Control: private=\"X-User\", max-age=600\r\n"
+	    "X-User: alice\r\nX-Other: kept\r\n" },
+	/* 22: Connection-listed fields are not stored either */
+	{ .expect = "GET /cn", .status = 200, .body = "cn",
+	    .headers = "Cache-Control: max-age=600\r\nConnection: a, b\r\n"
+	    "a: 1\r\nb: 2\r\nc: 3\r\n" },
 };
 #define NSTEPS	((int)(sizeof(steps) / sizeof(steps[0])))
 
@@ -124,7 +135,7 @@ main(void)
 	struct origin *o, *o2;
 	struct raw_resp r;
 
-	plan(23 + 2 * ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(32 + 2 * ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	o2 = origin_start(steps2, 1);
 	oport2 = origin_port(o2);
@@ -214,6 +225,28 @@ main(void)
 	    "again: not stored");
 	ok(harness_log_wait(&h, "TCP_MISS/200", "/sc", NULL) != NULL,
 	    "access log: TCP_MISS for it");
+
+	/* §5.2.2.4, §5.2.2.7: the listed fields are not stored, the rest is. */
+	ok(get(&h, oport, "/nc", "nc", "stored"), "no-cache=\"A, b\": stored");
+	is_int(ask(&h, "GET", oport, "/nc", NULL, &r), 200, "GET /nc again");
+	ok(has(&r, "Cache-Status", "hit") && raw_resp_header(&r, "a") == NULL &&
+	    raw_resp_header(&r, "b") == NULL && has(&r, "C", "3"),
+	    "a hit without the fields no-cache named, with the others "
+	    "(RFC 9111 §5.2.2.4)");
+	raw_resp_free(&r);
+	ok(get(&h, oport, "/pv", "pv", "stored"), "private=\"X-User\": stored "
+	    "by a shared cache");
+	is_int(ask(&h, "GET", oport, "/pv", NULL, &r), 200, "GET /pv again");
+	ok(has(&r, "Cache-Status", "hit") &&
+	    raw_resp_header(&r, "X-User") == NULL && has(&r, "X-Other", "kept"),
+	    "a hit without X-User (RFC 9111 §5.2.2.7)");
+	raw_resp_free(&r);
+	ok(get(&h, oport, "/cn", "cn", "stored"), "Connection: a, b: stored");
+	is_int(ask(&h, "GET", oport, "/cn", NULL, &r), 200, "GET /cn again");
+	ok(has(&r, "Cache-Status", "hit") && raw_resp_header(&r, "a") == NULL &&
+	    raw_resp_header(&r, "b") == NULL && has(&r, "c", "3"),
+	    "a hit without the fields Connection listed (RFC 9110 §7.6.1)");
+	raw_resp_free(&r);
 
 	harness_stop(&h);
 	origin_finish(o);

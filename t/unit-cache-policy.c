@@ -94,7 +94,7 @@ static const struct {
 	{ "", "HTTP/1.1 200 OK\r\nCache-Control: private, max-age=60\r\n", 0,
 	  "private: a shared cache must not store (§5.2.2.7)" },
 	{ "", "HTTP/1.1 200 OK\r\nCache-Control: private=\"Set-Cookie\"\r\n",
-	  0, "private=field: not stored here (§5.2.2.7)" },
+	  1, "private=field: stored without the field (§5.2.2.7)" },
 	{ "Authorization: Basic eDp5\r\n", "HTTP/1.1 200 OK\r\n"
 	  "Cache-Control: max-age=60\r\n", 0,
 	  "Authorization without public/s-maxage/must-revalidate (§3.5)" },

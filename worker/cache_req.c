@@ -852,6 +852,60 @@ end:
  * The head to store: the status line and every end-to-end field as the
  * origin sent it (Age included, for §4.2.3), without the empty line.
  */
+/*
+ * Is @p f named in a qualified no-cache="..." or private="..." of @p h?
+ * Such fields are not stored (RFC 9111 §5.2.2.4, §5.2.2.7): the rest of
+ * the response is, and is reused as usual.
+ */
+static int
+cache_cc_listed(const struct http_head *h, const struct http_field *f)
+{
+	const char *p, *e, *n, *ne, *v, *ve;
+	size_t i;
+
+	for (i = 0; i < h->nfields; i++) {
+		if (!http_field_is(&h->fields[i], "Cache-Control"))
+			continue;
+		p = h->fields[i].value;
+		e = p + h->fields[i].value_len;
+		while (p < e) {
+			while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
+				p++;
+			for (n = p; p < e && *p != '=' && *p != ','; p++)
+				;
+			for (ne = p; ne > n && (ne[-1] == ' ' || ne[-1] == '\t');)
+				ne--;
+			if (p >= e || *p != '=')
+				continue;
+			p++;
+			if (p < e && *p == '"') {
+				for (v = ++p; p < e && *p != '"'; p++)
+					if (*p == '\\' && p + 1 < e)
+						p++;
+				ve = p;
+				if (p < e)
+					p++;
+			} else {
+				for (v = p; p < e && *p != ','; p++)
+					;
+				ve = p;
+			}
+			if (str_ieq(n, (size_t)(ne - n), "no-cache") ||
+			    str_ieq(n, (size_t)(ne - n), "private")) {
+				char name[256];
+
+				if (f->name_len >= sizeof(name))
+					continue;
+				memcpy(name, f->name, f->name_len);
+				name[f->name_len] = '\0';
+				if (http_list_has(v, (size_t)(ve - v), name))
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
 static int
 cache_head_bytes(const struct http_head *h, struct buf *b, int64_t received)
 {
@@ -861,7 +915,8 @@ cache_head_bytes(const struct http_head *h, struct buf *b, int64_t received)
 	    (int)h->reason_len, h->reason) == -1)
 		return -1;
 	for (i = 0; i < h->nfields; i++) {
-		if (http_hdr_is_hop(h, i) || http_field_is(&h->fields[i], "Via"))
+		if (http_hdr_is_hop(h, i) || http_field_is(&h->fields[i], "Via") ||
+		    cache_cc_listed(h, &h->fields[i]))
 			continue;
 		if (http_hdr_copy(b, &h->fields[i]) == -1)
 			return -1;
