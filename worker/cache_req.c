@@ -445,12 +445,31 @@ cache_in(const struct http_head *h, const struct http_field *f)
 }
 
 /*
+ * Set-Cookie (and the obsolete Set-Cookie2) is for the client whose
+ * request brought it: a shared cache that served it to others would hand
+ * one user's session to the next.  RFC 9111 lets a cache store it (§3;
+ * §7.3 on the privacy risk); sluice stores the rest of the response and
+ * leaves these fields out, as if the origin had sent
+ * no-cache="Set-Cookie" (§5.2.2.4).  The fields named by a qualified
+ * no-cache or private are left out the same way.
+ */
+static int	cache_cc_listed(const struct http_head *,
+		    const struct http_field *);
+
+static int
+cache_private_field(const struct http_head *h, const struct http_field *f)
+{
+	return http_field_is(f, "Set-Cookie") ||
+	    http_field_is(f, "Set-Cookie2") || cache_cc_listed(h, f);
+}
+
+/*
  * §3.2, §4.3.4: the stored head @p h updated by @p nh (a 304, or a 200 to
  * HEAD): its fields replace the stored ones, but not framing; into @p b.
  */
 static int
 cache_merge(struct buf *b, const struct http_head *h,
-    const struct http_head *nh)
+    const struct http_head *nh, int to_store)
 {
 	size_t i;
 
@@ -464,6 +483,7 @@ cache_merge(struct buf *b, const struct http_head *h,
 			return -1;
 	for (i = 0; i < nh->nfields; i++)
 		if (!http_hdr_is_hop(nh, i) && !cache_keep_stored(&nh->fields[i]) &&
+		    !(to_store && cache_private_field(nh, &nh->fields[i])) &&
 		    http_hdr_copy(b, &nh->fields[i]) == -1)
 			return -1;
 	return 0;
@@ -527,7 +547,7 @@ cache_head_response(struct conn *c, const struct http_head *nh)
 		goto out;
 	}
 	if ((b = buf_get(worker_conf->reply_header_max_size + 1024)) == NULL ||
-	    cache_merge(b, h, nh) == -1)
+	    cache_merge(b, h, nh, 1) == -1)
 		goto out;
 	m = o.meta;
 	m.request_time = r->r_start_sec;
@@ -552,7 +572,7 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 	struct http_head *h = &cache_head;
 	struct store_meta m;
 	struct store_obj o;
-	struct buf *b = NULL;
+	struct buf *b = NULL, *bs = NULL;
 	const char *why = NULL;
 	char *head = NULL;
 	int64_t now = (int64_t)time(NULL), life, age;
@@ -572,7 +592,9 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 	if ((b = buf_get(worker_conf->reply_header_max_size + 1024)) == NULL ||
 	    (head = cache_parse(o.head, o.headlen, h, &why)) == NULL)
 		goto fail;
-	if (cache_merge(b, h, nh) == -1)
+	/* The stored head leaves out what is not for other clients. */
+	if ((bs = buf_get(worker_conf->reply_header_max_size + 1024)) == NULL ||
+	    cache_merge(bs, h, nh, 1) == -1 || cache_merge(b, h, nh, 0) == -1)
 		goto fail;
 	m = o.meta;
 	m.request_time = r->r_start_sec;
@@ -583,9 +605,11 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 		    nh->fields[i].value_len)) < 0)
 			m.date = 0;
 	if (store_update_head(cache_store, r->r_cache_key, r->r_cache_skey,
-	    r->r_cache_skey_len, b->pos, buf_len(b), &m) != 1)
+	    r->r_cache_skey_len, bs->pos, buf_len(bs), &m) != 1)
 		log_info("conn %u: the stored head of %s was not updated",
 		    c->id, r->r_url);
+	buf_put(bs);
+	bs = NULL;
 	/* Serve the updated entry, parsed from the merged bytes. */
 	free(head);
 	if ((head = cache_parse(b->pos, buf_len(b), h, &why)) == NULL)
@@ -604,6 +628,7 @@ fail:
 	log_warnx("conn %u: cannot serve the revalidated %s: %s", c->id,
 	    r->r_url, why ? why : "no room");
 	free(head);
+	buf_put(bs);
 	buf_put(b);
 	store_obj_release(&o);
 	return req_fail(c, ERR_INVALID_RESP);
@@ -916,7 +941,7 @@ cache_head_bytes(const struct http_head *h, struct buf *b, int64_t received)
 		return -1;
 	for (i = 0; i < h->nfields; i++) {
 		if (http_hdr_is_hop(h, i) || http_field_is(&h->fields[i], "Via") ||
-		    cache_cc_listed(h, &h->fields[i]))
+		    cache_private_field(h, &h->fields[i]))
 			continue;
 		if (http_hdr_copy(b, &h->fields[i]) == -1)
 			return -1;
@@ -1047,14 +1072,6 @@ cache_response_store(struct conn *c, const struct http_head *h)
 		log_debug("conn %u: %s not stored: %s", c->id, r->r_url, why);
 		return;
 	}
-	/*
-	 * Set-Cookie: a shared cache may store it (RFC 9111 §3, §7.3 warns),
-	 * but one client's cookie served to others is a classic leak; like
-	 * Varnish, such responses are not stored.
-	 */
-	for (i = 0; i < h->nfields; i++)
-		if (http_field_is(&h->fields[i], "Set-Cookie"))
-			return;
 	/* A declared length is checked now; others while they stream. */
 	if (r->r_rbody.mode == HTTP_BODY_LENGTH &&
 	    (len > worker_conf->maximum_object_size ||
