@@ -65,15 +65,14 @@ policy_cc_one(struct cc *cc, const char *d, size_t n, int is_request)
 	const char *eq = memchr(d, '=', n), *v = NULL;
 	size_t nn = eq ? (size_t)(eq - d) : n, vn = 0;
 
-	while (nn > 0 && (d[nn - 1] == ' ' || d[nn - 1] == '\t'))
-		nn--;
+	/*
+	 * §5.2: token [ "=" ( token / quoted-string ) ], no whitespace around
+	 * "=": "max-age =60" is another (unknown) name and "max-age= 60" a bad
+	 * value.
+	 */
 	if (eq != NULL) {
 		v = eq + 1;
 		vn = n - nn - 1;
-		while (vn > 0 && (*v == ' ' || *v == '\t')) {
-			v++;
-			vn--;
-		}
 	}
 	if (str_ieq(d, nn, "no-store"))
 		cc->flags |= CC_NO_STORE;

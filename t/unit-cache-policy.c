@@ -121,6 +121,19 @@ static const struct {
 } lifetimes[] = {
 	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=60, s-maxage=300\r\n",
 	  300, 0, "s-maxage before max-age in a shared cache (§4.2.1)" },
+	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=003600\r\n",
+	  3600, 0, "leading zeros are digits (§1.2.2)" },
+	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=\"3600\"\r\n",
+	  3600, 0, "quoted form accepted (§5.2)" },
+	{ "HTTP/1.1 200 OK\r\nCache-Control: ext=\"max-age=3600\", "
+	  "max-age=1\r\n", 1, 0, "max-age inside a quoted string is not one "
+	  "(§5.2)" },
+	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=1, ext=\"max-age=3600\""
+	  "\r\n", 1, 0, "nor after the real one (§5.2)" },
+	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age= 3600\r\n",
+	  0, 0, "space after '=': an invalid value, stale (§5.2, §4.2.1)" },
+	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age='3600'\r\n",
+	  0, 0, "single quotes: invalid, stale" },
 	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n"
 	  "Expires: Sun, 06 Nov 1994 09:49:37 GMT\r\n"
 	  "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
