@@ -220,6 +220,44 @@ vary_accept_encoding(const char *v, size_t n, char *out, size_t outsz)
 	return len;
 }
 
+/*
+ * Accept-Language as the sorted set of its elements (RFC 9110 §12.5.4:
+ * preference is by q, language tags are case-insensitive, RFC 4647),
+ * each in lower case without whitespace.
+ */
+static size_t
+vary_accept_language(const char *v, size_t n, char *out, size_t outsz)
+{
+	char toks[VARY_NAMES_MAX][64];
+	const char *s[VARY_NAMES_MAX];
+	size_t l[VARY_NAMES_MAX], nt = 0, k, len = 0;
+	const char *p = v, *end = v + n, *e, *comma;
+
+	out[0] = '\0';
+	while (p < end) {
+		comma = memchr(p, ',', (size_t)(end - p));
+		e = comma != NULL ? comma : end;
+		for (k = 0; p < e; p++) {
+			if (vary_ows(*p))
+				continue;
+			if (k + 1 >= sizeof(toks[0]))
+				return (size_t)-1;
+			toks[nt][k++] = str_lower(*p);
+		}
+		if (k > 0) {
+			s[nt] = toks[nt];
+			l[nt] = k;
+			if (++nt == VARY_NAMES_MAX && comma != NULL)
+				return (size_t)-1;
+		}
+		p = comma != NULL ? comma + 1 : end;
+	}
+	vary_sort(s, l, nt);
+	if (vary_join(s, l, nt, out, outsz, &len) == -1)
+		return (size_t)-1;
+	return len;
+}
+
 size_t
 vary_normalise(const char *name, const char *v, size_t n, char *out,
     size_t outsz)
@@ -232,6 +270,8 @@ vary_normalise(const char *name, const char *v, size_t n, char *out,
 		return (size_t)-1;
 	if (strcmp(name, "accept-encoding") == 0)
 		return vary_accept_encoding(v, n, out, outsz);
+	if (strcmp(name, "accept-language") == 0)
+		return vary_accept_language(v, n, out, outsz);
 	out[0] = '\0';
 	while (p < end) {
 		comma = memchr(p, ',', (size_t)(end - p));

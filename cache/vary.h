@@ -18,7 +18,9 @@
  *     lower case, q=0 dropped, "x-gzip" as "gzip", "x-compress" as
  *     "compress" (RFC 9110 §8.4.1.1, §12.5.3); "identity" is always
  *     acceptable unless refused, so it is left out unless it is refused
- *     ("identity;q=0" is kept as "!identity").
+ *     ("identity;q=0" is kept as "!identity");
+ *   - Accept-Language becomes the sorted set of its elements, in lower
+ *     case without whitespace (q parameters kept).
  *
  * Caveats:
  *  - Vary: * never matches (§4.1): vary_spec() says so and the response
