@@ -43,6 +43,8 @@ static const struct origin_step steps[] = {
 	    .headers = "Cache-Control: no-store\r\n" },
 	{ .expect = "GET /nodate", .status = 200, .body = "undated",
 	    .headers = MA },
+	{ .expect = "GET /nc204", .status = 204, .body = "", .headers = MA },
+	{ .expect = "GET /s500", .status = 500, .body = "oops", .headers = MA },
 };
 #define NSTEPS	((int)(sizeof(steps) / sizeof(steps[0])))
 
@@ -99,7 +101,7 @@ main(void)
 	struct raw_resp r;
 	int n;
 
-	plan(36 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(42 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
@@ -200,6 +202,22 @@ main(void)
 		    "the hit carries the same Date (when it was received)");
 		raw_resp_free(&r);
 	}
+
+	/* A stored 204 is served without Content-Length (RFC 9110 §8.6). */
+	is_int(ask(&h, "/nc204", 0, &r), 204, "204 with max-age: 204");
+	raw_resp_free(&r);
+	is_int(ask(&h, "/nc204", 0, &r), 204, "again: 204");
+	ok(has(&r, "Cache-Status", "hit") &&
+	    raw_resp_header(&r, "Content-Length") == NULL && r.body_len == 0,
+	    "a hit, without Content-Length");
+	raw_resp_free(&r);
+	/* Any final status with explicit freshness (RFC 9111 §3). */
+	is_int(ask(&h, "/s500", 0, &r), 500, "500 with max-age: 500");
+	raw_resp_free(&r);
+	is_int(ask(&h, "/s500", 0, &r), 500, "again: 500");
+	ok(has(&r, "Cache-Status", "hit") && r.body != NULL &&
+	    strcmp(r.body, "oops") == 0, "served from the cache");
+	raw_resp_free(&r);
 
 	harness_stop(&h);
 	origin_finish(o);

@@ -307,7 +307,9 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 			return -1;
 	}
 	/* The length is the store's: a chunked original was stored whole. */
-	if (!nm && !part && !unsat && buf_printf(b, "Content-Length: %llu\r\n",
+	/* RFC 9110 §8.6: never on a 204. */
+	if (!nm && !part && !unsat && h->status != 204 &&
+	    buf_printf(b, "Content-Length: %llu\r\n",
 	    (unsigned long long)o->body_len) == -1)
 		return -1;
 	if ((r->r_cf != NULL ? buf_printf(b, "Age: %lld\r\nCache-Status: "
