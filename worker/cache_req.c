@@ -312,7 +312,10 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 	    buf_printf(b, "Content-Length: %llu\r\n",
 	    (unsigned long long)o->body_len) == -1)
 		return -1;
-	if ((r->r_cf != NULL ? buf_printf(b, "Age: %lld\r\nCache-Status: "
+	if ((r->r_cache_stale_err != NULL ? buf_printf(b, "Age: %lld\r\n"
+	    "Cache-Status: sluice; fwd=stale; ttl=%lld; detail=%s\r\n",
+	    (long long)age, (long long)ttl, r->r_cache_stale_err) :
+	    r->r_cf != NULL ? buf_printf(b, "Age: %lld\r\nCache-Status: "
 	    "sluice; fwd=miss; fwd-status=%d; collapsed; ttl=%lld\r\n",
 	    (long long)age, h->status, (long long)ttl) :
 	    r->r_reval_done ? buf_printf(b, "Age: %lld\r\nCache-Status: "
@@ -338,7 +341,8 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 	if (buf_append(b, "\r\n", 2) == -1)
 		return -1;
 	r->r_status = nm ? 304 : part ? 206 : unsat ? 416 : h->status;
-	r->r_code = r->r_cf != NULL ? "TCP_CF_HIT" : r->r_reval_done ?
+	r->r_code = r->r_cache_stale_err != NULL ? "TCP_REFRESH_FAIL_OLD" :
+	    r->r_cf != NULL ? "TCP_CF_HIT" : r->r_reval_done ?
 	    "TCP_REFRESH_UNMODIFIED" : nm ? "TCP_INM_HIT" : "TCP_HIT";
 	r->r_hier = "HIER_NONE";
 	r->r_bytes_out = 0;
@@ -789,6 +793,16 @@ cache_step_lookup(struct conn *c)
 		return SL_OK;
 	}
 	r->r_cache_fwd = rq.flags & CC_NO_CACHE ? "request" : "stale";
+	/*
+	 * §4.2.4: when the origin cannot be reached, a stale response may
+	 * still be served, unless a directive forbids it: must-revalidate,
+	 * proxy-revalidate, s-maxage (§5.2.2.10), no-cache, or a client
+	 * that asked for freshness (no-cache, max-age, min-fresh).
+	 */
+	r->r_cache_stale_ok = age >= life && !(rs.flags & (CC_MUST_REVALIDATE |
+	    CC_PROXY_REVALIDATE | CC_NO_CACHE | CC_NO_CACHE_FIELDS)) &&
+	    rs.s_maxage < 0 && !(rq.flags & CC_NO_CACHE) && rq.max_age < 0 &&
+	    rq.min_fresh < 0;
 	cache_validators(c, h);
 	free(head);
 	store_obj_release(&o);
@@ -1601,5 +1615,49 @@ cache_finish_fetch(struct conn *c)
 	log_info("conn %u client %s: went away during %s; the fetch goes on "
 	    "for %u waiting clients", c->id, c->c_peer_text, r->r_url,
 	    cf->nfol);
+	return 1;
+}
+
+int
+cache_stale_on_error(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct http_head *h = &cache_head;
+	struct store_obj o;
+	const char *why = NULL;
+	char *head;
+	int64_t now, life, age;
+	int rc;
+
+	if (!r->r_cache_stale_ok || cache_store == NULL)
+		return 0;
+	switch (r->r_err) {
+	case ERR_CONNECT_FAIL: case ERR_READ_ERROR: case ERR_DNS_FAIL:
+	case ERR_CONNECT_TIMEOUT: case ERR_READ_TIMEOUT:
+		break;
+	default:
+		return 0;	/* an answer, or not the origin's fault */
+	}
+	now = (int64_t)time(NULL);
+	if (store_lookup(cache_store, r->r_cache_key, r->r_cache_skey,
+	    r->r_cache_skey_len, now, &o) != 1)
+		return 0;
+	if ((head = cache_parse(o.head, o.headlen, h, &why)) == NULL) {
+		store_obj_release(&o);
+		return 0;
+	}
+	cache_times(h, &o.meta, r->r_url, now, &life, &age);
+	r->r_cache_stale_err = errpage_name(r->r_err);
+	rc = cache_serve(c, &o, h, age, life - age, 0, NULL);
+	free(head);
+	store_obj_release(&o);
+	if (rc == -1) {
+		r->r_cache_stale_err = NULL;
+		return 0;
+	}
+	log_info("conn %u client %s: %s: %s; serving the stale stored "
+	    "response (RFC 9111 §4.2.4)", c->id, c->c_peer_text, r->r_url,
+	    r->r_cache_stale_err);
+	r->r_err = ERRPAGE_COUNT;
 	return 1;
 }

@@ -95,6 +95,13 @@ void	cache_cf_leave(struct conn *c);
  *	(collapsed forwarding); then the body goes on to the store only.
  */
 int	cache_finish_fetch(struct conn *c);
+/**
+ * @brief The origin could not be reached (r_err) for a request whose
+ *	stored response is stale but may still be served (RFC 9111 §4.2.4):
+ *	serve it (TCP_REFRESH_FAIL_OLD, Cache-Status fwd=stale; detail=ERR).
+ * @return 1 served (r_step set), 0 go on with the error page.
+ */
+int	cache_stale_on_error(struct conn *c);
 /** @brief The response body ended (@p ok 1) or broke (0): commit or drop. */
 void	cache_body_end(struct conn *c, int ok);
 

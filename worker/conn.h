@@ -165,6 +165,8 @@ struct req {
 	struct http_chunked	 r_cache_chunk;	/* de-chunking for the store */
 	uint64_t		 r_cache_len;	/* body bytes given to the store */
 	struct cache_cf		*r_cf;		/* collapsed forwarding, or NULL */
+	int			 r_cache_stale_ok;	/* may serve stale on error */
+	const char		*r_cache_stale_err;	/* served stale: why */
 	int			 r_cf_leader;	/* r_cf is ours to publish */
 
 	/* Outcome, for the log. */

@@ -1288,6 +1288,11 @@ req_step_synth(struct conn *c)
 		r->r_step = REQ_LOG;
 		return SL_OK;
 	}
+	/* The origin is unreachable: a stale stored response may do. */
+	if (!r->r_body.done || worker_draining())
+		r->r_keepalive = 0;
+	if (cache_stale_on_error(c))
+		return SL_OK;
 	/*
 	 * Keep the connection only when the request was read to its end:
 	 * after a framing or syntax error nothing more on it can be trusted
