@@ -17,7 +17,7 @@ set -eu
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
-SLUICE=$ROOT/sluice
+SLUICE=${SLUICE_BIN:-$ROOT/sluice}
 DURATION=${BENCH_DURATION:-10s}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNS:-50}
