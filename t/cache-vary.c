@@ -72,6 +72,10 @@ static const struct origin_step steps[] = {
 	{ .expect = "GET /rv", .expect_hdr = "If-None-Match: \"b\"",
 	    .status = 304, .body = "",
 	    .headers = "Cache-Control: max-age=600\r\nETag: \"b\"\r\n" },
+	/* 17: a request with large headers is cached like any other */
+	{ .expect = "GET /bh", .status = 200, .body = "bh",
+	    .headers = "Cache-Control: max-age=600\r\nVary: Accept-Encoding\r\n",
+	    .flags = ORIGIN_REPEAT },
 };
 #define NSTEPS	((int)(sizeof(steps) / sizeof(steps[0])))
 
@@ -82,7 +86,7 @@ ask(struct harness *h, const char *method, const char *path,
     const char *extra, struct raw_resp *r)
 {
 	struct raw c;
-	char req[1024];
+	static char req[32768];
 	int st;
 
 	if (raw_open(&c, h->port[0]) == -1)
@@ -133,7 +137,7 @@ main(void)
 	struct raw_resp r;
 	int n;
 
-	plan(32 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(34 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
@@ -224,6 +228,34 @@ main(void)
 	    "the br variant, revalidated with ETag \"b\" and a 304, is "
 	    "served from the cache");
 	is_int(origin_nreq(o), n + 1, "one conditional request for it");
+
+	/* Request heads of every size (browser cookies) are cached too. */
+	{
+		static char extra[24000];
+		char path[32];
+		size_t len, k;
+		int sz, good = 0, nsz = 0;
+
+		n = origin_nreq(o);
+		for (sz = 1000; sz <= 18000; sz += 500, nsz++) {
+			for (len = 0, k = 0; (int)len < sz - 200; k++)
+				len += (size_t)snprintf(extra + len,
+				    sizeof(extra) - len, "Cookie: c%zu=%0180d\r\n",
+				    k, 7);
+			snprintf(path, sizeof(path), "/bh%d", sz);
+			if (ask(&h, "GET", path, extra, &r) == 200)
+				raw_resp_free(&r);
+			if (ask(&h, "GET", path, extra, &r) == 200 &&
+			    has(&r, "Cache-Status", "hit"))
+				good++;
+			else
+				diag("a %d-byte request head: not a hit", sz);
+			raw_resp_free(&r);
+		}
+		is_int(good, nsz, "request heads from 1 KB to 18 KB: each is "
+		    "stored and then a hit");
+		is_int(origin_nreq(o), n + nsz, "one origin fetch each");
+	}
 
 	harness_stop(&h);
 	origin_finish(o);

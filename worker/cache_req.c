@@ -676,20 +676,21 @@ cache_vary_lookup(struct conn *c)
 {
 	struct req *r = &c->r;
 	char spec[STORE_VARY_MAX + 1];
-	size_t n, room;
+	size_t n, room, i;
 	int rc;
 
-	room = c->arena->end - c->arena->last;
-	if (room < 1024 || (r->r_cache_rqf = req_alloc(c, room / 2)) == NULL)
+	/* Exactly the room the copy takes: "name:value\n" per field. */
+	for (room = 1, i = 0; i < r->r_head->nfields; i++)
+		room += r->r_head->fields[i].name_len +
+		    r->r_head->fields[i].value_len + 2;
+	if ((r->r_cache_rqf = req_alloc(c, room)) == NULL)
 		return -1;
-	if ((n = vary_fields(r->r_head, r->r_cache_rqf, room / 2)) ==
+	if ((n = vary_fields(r->r_head, r->r_cache_rqf, room)) ==
 	    (size_t)-1) {
 		r->r_cache_rqf = NULL;
 		return -1;
 	}
 	r->r_cache_rqf_len = n;
-	/* Give back what the copy did not use (the arena's last block). */
-	c->arena->last = r->r_cache_rqf + ((n + 1 + 7) & ~(size_t)7);
 	rc = store_vary_get(cache_store, r->r_cache_key, spec, sizeof(spec) - 1,
 	    &n);
 	if (rc != 1)

@@ -687,10 +687,14 @@ req_step_parse(struct conn *c)
 	size_t i, asize;
 	int rc, conn_close_tok = 0, conn_keepalive_tok = 0, conn_upgrade_tok = 0;
 
-	/* Everything request-scoped fits in twice the head. */
-	asize = r->r_head_len * 2 + sizeof(struct http_head) + 1024;
+	/*
+	 * Everything request-scoped fits in three times the head: the
+	 * parsed copies (target, host, URL) and the cache's copy of the
+	 * fields for Vary (cache_req.c).
+	 */
+	asize = r->r_head_len * 3 + sizeof(struct http_head) + 1024;
 	c->arena = buf_get(asize <= BUF_SMALL ? BUF_SMALL :
-	    worker_conf->request_header_max_size * 2 +
+	    worker_conf->request_header_max_size * 3 +
 	    sizeof(struct http_head) + 1024);
 	if (c->arena == NULL)
 		return conn_close(c);
