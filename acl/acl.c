@@ -150,6 +150,7 @@ struct acl_set {
 	size_t		 nterms;
 	struct acl_rule	*rules;
 	size_t		 nrules;
+	int		 has_maxconn;	/* a maxconn acl is defined */
 };
 
 /* Where we are while compiling, for "file:line: message". */
@@ -1027,10 +1028,13 @@ acl_set_compile(const struct conf *c, struct acl_set **out)
 		x.line = c->acl_lines[i].line;
 		acl_line_compile(&x, &c->acl_lines[i]);
 	}
-	for (i = 0; i < x.s->nacls; i++)
+	for (i = 0; i < x.s->nacls; i++) {
 		if (x.s->acls[i].type == ACL_TYPE_SRC ||
 		    x.s->acls[i].type == ACL_TYPE_DST)
 			acl_src_finish(&x.s->acls[i]);
+		if (x.s->acls[i].type == ACL_TYPE_MAXCONN)
+			x.s->has_maxconn = 1;
+	}
 	for (i = 0; i < c->naccess_lines; i++) {
 		x.file = c->access_lines[i].file;
 		x.line = c->access_lines[i].line;
@@ -1294,6 +1298,12 @@ acl_check(const struct acl_set *s, const struct acl_req *r, size_t *rule)
 		}
 	}
 	return ACL_DENY;	/* squid: nothing matched, deny */
+}
+
+int
+acl_set_has_maxconn(const struct acl_set *s)
+{
+	return s != NULL && s->has_maxconn;
 }
 
 int

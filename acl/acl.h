@@ -106,6 +106,8 @@ enum acl_verdict acl_check(const struct acl_set *s, const struct acl_req *r,
  *	enables PURGE only then.)
  */
 int	acl_set_has_method(const struct acl_set *s, const char *method);
+/** @brief Does @p s define a maxconn acl (connection counts needed)? */
+int	acl_set_has_maxconn(const struct acl_set *s);
 /**
  * @brief "file:line" of rule @p rule (1-based), for the logs.
  * @return a string owned by @p s, or "(no rule)" for 0 or out of range.

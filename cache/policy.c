@@ -156,6 +156,48 @@ policy_month(const char *m)
 	return (int)((p - months) / 3);
 }
 
+/* Two or four digits at p, or -1. */
+static int
+policy_digits(const char *p, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+/* "Sun, 06 Nov 1994 08:49:37 GMT" at fixed offsets (29 bytes). */
+static int
+policy_fixdate(const char *b, char *wd, int *d, char *mon, int *y, int *hh,
+    int *mm, int *ss)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (!((b[i] >= 'A' && b[i] <= 'Z') || (b[i] >= 'a' &&
+		    b[i] <= 'z')) || !((b[8 + i] >= 'A' && b[8 + i] <= 'Z') ||
+		    (b[8 + i] >= 'a' && b[8 + i] <= 'z')))
+			return 0;
+	if (b[3] != ',' || b[4] != ' ' || b[7] != ' ' || b[11] != ' ' ||
+	    b[16] != ' ' || b[19] != ':' || b[22] != ':' ||
+	    memcmp(b + 25, " GMT", 4) != 0)
+		return 0;
+	memcpy(wd, b, 3);
+	wd[3] = '\0';
+	memcpy(mon, b + 8, 3);
+	mon[3] = '\0';
+	*d = policy_digits(b + 5, 2);
+	*y = policy_digits(b + 12, 4);
+	*hh = policy_digits(b + 17, 2);
+	*mm = policy_digits(b + 20, 2);
+	*ss = policy_digits(b + 23, 2);
+	return *d >= 0 && *y >= 0 && *hh >= 0 && *mm >= 0 && *ss >= 0;
+}
+
 int64_t
 policy_date(const char *s, size_t n)
 {
@@ -169,8 +211,11 @@ policy_date(const char *s, size_t n)
 	memcpy(buf, s, n);
 	buf[n] = '\0';
 	memset(&tm, 0, sizeof(tm));
+	/* IMF-fixdate, the form every current sender uses: no sscanf. */
+	if (n == 29 && policy_fixdate(buf, wd, &d, mon, &y, &hh, &mm, &ss))
+		;
 	/* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
-	if (sscanf(buf, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n",
+	else if (sscanf(buf, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n",
 	    wd, &d, mon, &y, &hh, &mm, &ss, &used) == 7 && (size_t)used == n)
 		;
 	/* rfc850-date: Sunday, 06-Nov-94 08:49:37 GMT */

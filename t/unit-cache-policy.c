@@ -48,6 +48,14 @@ static const struct {
 	{ "0", -1, "Expires: 0 is not a date (§5.3: already expired)" },
 	{ "Sun, 06 Nov 1994 08:49:37 GMT junk", -1, "trailing junk: invalid" },
 	{ "Sun, 06 Foo 1994 08:49:37 GMT", -1, "unknown month: invalid" },
+	{ "Sun, 06 Nov 1994 08:49:3x GMT", -1, "a letter for a digit: invalid" },
+	{ "Sun, 06 Nov 1994 24:49:37 GMT", -1, "hour 24: invalid" },
+	{ "Sun, 06 Nov 1994 08:49:37 gmt", -1, "gmt in lower case: invalid "
+	  "(§5.6.7: case-sensitive)" },
+	{ "Sun,  6 Nov 1994 08:49:37 GMT", T0, "a space for the leading zero "
+	  "(lenient, as most caches are)" },
+	{ "Wed, 25 Nov 2026 07:00:00 GMT", 1795590000, "a date of today's "
+	  "century (fixed offsets)" },
 };
 
 /* policy_storable: request fields, response, expected, why */

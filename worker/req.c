@@ -833,8 +833,13 @@ req_acl_fill(struct conn *c, struct acl_req *ar, const struct sockaddr *dst)
 	ar->path = r->r_connect || r->r_path == NULL ? "" : r->r_path;
 	ar->user = r->r_user;
 	ar->now = (time_t)r->r_start_sec;
-	/* Now, not at accept: others may have come or gone since. */
-	ar->nconn = clientdb_count((const struct sockaddr *)&c->c_peer);
+	/*
+	 * Now, not at accept: others may have come or gone since.  Only when
+	 * a maxconn acl exists (every set holds every acl line): the count
+	 * reads shared counters of every worker.
+	 */
+	if (acl_set_has_maxconn(worker_conf->acl))
+		ar->nconn = clientdb_count((const struct sockaddr *)&c->c_peer);
 }
 
 /*
