@@ -1009,6 +1009,14 @@ acl_rule_compile(struct acl_compile *x, const struct conf_line *l)
 int
 acl_set_compile(const struct conf *c, struct acl_set **out)
 {
+	return acl_set_compile_rules(c, c->access_lines, c->naccess_lines,
+	    out);
+}
+
+int
+acl_set_compile_rules(const struct conf *c, const struct conf_line *rules,
+    size_t n, struct acl_set **out)
+{
 	struct acl_compile x;
 	size_t i;
 
@@ -1035,10 +1043,10 @@ acl_set_compile(const struct conf *c, struct acl_set **out)
 		if (x.s->acls[i].type == ACL_TYPE_MAXCONN)
 			x.s->has_maxconn = 1;
 	}
-	for (i = 0; i < c->naccess_lines; i++) {
-		x.file = c->access_lines[i].file;
-		x.line = c->access_lines[i].line;
-		acl_rule_compile(&x, &c->access_lines[i]);
+	for (i = 0; i < n; i++) {
+		x.file = rules[i].file;
+		x.line = rules[i].line;
+		acl_rule_compile(&x, &rules[i]);
 	}
 	if (x.nerrors > 0) {
 		acl_set_free(x.s);

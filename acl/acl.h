@@ -89,6 +89,14 @@ enum acl_verdict {
  * @note Release with acl_set_free().
  */
 int	acl_set_compile(const struct conf *c, struct acl_set **out);
+/**
+ * @brief Compile the acl lines of @p c with other allow/deny rules
+ *	(`cache`, `http_upgrade_request_protocols`...): @p rules[0..n), each
+ *	"WORD allow|deny [!]acl...".
+ */
+struct conf_line;
+int	acl_set_compile_rules(const struct conf *c,
+	    const struct conf_line *rules, size_t n, struct acl_set **out);
 /** @brief Free a set from acl_set_compile(); NULL is ignored. */
 void	acl_set_free(struct acl_set *s);
 

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "host.h"
@@ -143,4 +144,18 @@ acl_host_normalise(const char *in, size_t n, char *out, size_t outsz,
 	if (ss != NULL)
 		memset(ss, 0, sizeof(*ss));
 	return HOST_NAME;
+}
+
+int
+host_url(char *out, size_t outsz, const char *host, unsigned port,
+    const char *path)
+{
+	int v6 = strchr(host, ':') != NULL, n;
+	char p[8] = "";
+
+	if (port != 80)
+		snprintf(p, sizeof(p), ":%u", port);
+	n = snprintf(out, outsz, "http://%s%s%s%s%s", v6 ? "[" : "", host,
+	    v6 ? "]" : "", p, path);
+	return n >= 0 && (size_t)n < outsz ? 0 : -1;
 }

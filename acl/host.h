@@ -33,4 +33,13 @@ enum host_kind { HOST_NAME = 1, HOST_IPV4, HOST_IPV6 };
 int	acl_host_normalise(const char *in, size_t n, char *out, size_t outsz,
 	    struct sockaddr_storage *ss, const char **why);
 
+/**
+ * @brief The URL form of logs, ACLs and the cache key: "http://" host
+ *	[":" port, unless 80] path, an IPv6 host in brackets.
+ * @param[in] host  normalised (acl_host_normalise()), no brackets.
+ * @return 0, or -1 when it does not fit @p outsz.
+ */
+int	host_url(char *out, size_t outsz, const char *host, unsigned port,
+	    const char *path);
+
 #endif

@@ -107,13 +107,53 @@ policy_cc_one(struct cc *cc, const char *d, size_t n, int is_request)
 	/* §5.2.3: unknown extensions are ignored. */
 }
 
+/*
+ * Every directive of one Cache-Control line: comma-separated, commas
+ * inside quoted-strings kept, OWS around elements dropped (RFC 9110
+ * §5.6.1).  @p fn returns 1 to stop; so does policy_cc_each().
+ */
+static int
+policy_cc_each(const struct http_field *f,
+    int (*fn)(void *, const char *, size_t), void *arg)
+{
+	const char *p, *e = f->value + f->value_len, *s, *t;
+	int quoted;
+
+	for (p = f->value; p < e; p = s + 1) {
+		while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		for (s = p, quoted = 0; s < e && (quoted || *s != ','); s++)
+			if (*s == '"')
+				quoted = !quoted;
+		for (t = s; t > p && (t[-1] == ' ' || t[-1] == '\t'); t--)
+			;
+		if (t > p && fn(arg, p, (size_t)(t - p)))
+			return 1;
+	}
+	return 0;
+}
+
+struct policy_cc_arg {
+	struct cc	*cc;
+	int		 is_request;
+};
+
+static int
+policy_cc_cb(void *arg, const char *d, size_t n)
+{
+	struct policy_cc_arg *a = arg;
+
+	policy_cc_one(a->cc, d, n, a->is_request);
+	return 0;
+}
+
 void
 policy_cc(const struct http_head *h, int is_request, struct cc *cc)
 {
+	struct policy_cc_arg a = { cc, is_request };
 	const struct http_field *f;
-	const char *p, *e, *s;
 	size_t i;
-	int seen = 0, pragma = 0, quoted;
+	int seen = 0, pragma = 0;
 
 	memset(cc, 0, sizeof(*cc));
 	cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh = -1;
@@ -125,21 +165,47 @@ policy_cc(const struct http_head *h, int is_request, struct cc *cc)
 		if (!policy_is(f, "Cache-Control"))
 			continue;
 		seen = 1;
-		/* Comma-separated, commas inside quoted-strings kept. */
-		for (p = f->value, e = p + f->value_len; p < e; p = s + 1) {
-			while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
-				p++;
-			for (s = p, quoted = 0; s < e && (quoted || *s != ',');
-			    s++)
-				if (*s == '"')
-					quoted = !quoted;
-			if (s > p)
-				policy_cc_one(cc, p, (size_t)(s - p), is_request);
-		}
+		(void)policy_cc_each(f, policy_cc_cb, &a);
 	}
 	/* §5.4: Pragma: no-cache counts only without Cache-Control. */
 	if (pragma && !seen)
 		cc->flags |= CC_NO_CACHE;
+}
+
+/* Does no-cache="..." or private="..." (directive @p d) name arg's field? */
+static int
+policy_listed_cb(void *arg, const char *d, size_t n)
+{
+	const char *name = arg, *eq = memchr(d, '=', n), *v;
+	size_t vn;
+
+	if (eq == NULL || !(str_ieq(d, (size_t)(eq - d), "no-cache") ||
+	    str_ieq(d, (size_t)(eq - d), "private")))
+		return 0;
+	v = eq + 1;
+	vn = n - (size_t)(v - d);
+	if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
+		v++;
+		vn -= 2;
+	}
+	return http_list_has(v, vn, name);
+}
+
+int
+policy_cc_omits(const struct http_head *h, const char *name, size_t len)
+{
+	char n[256];
+	size_t i;
+
+	if (len >= sizeof(n))
+		return 0;
+	memcpy(n, name, len);
+	n[len] = '\0';
+	for (i = 0; i < h->nfields; i++)
+		if (policy_is(&h->fields[i], "Cache-Control") &&
+		    policy_cc_each(&h->fields[i], policy_listed_cb, n))
+			return 1;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- dates */

@@ -71,6 +71,14 @@ enum policy_use {
 void	policy_cc(const struct http_head *h, int is_request, struct cc *cc);
 
 /**
+ * @brief Is the field @p name[0..len) named by a qualified no-cache="..."
+ *	or private="..." in @p h?  A shared cache stores the response without
+ *	it (§5.2.2.4, §5.2.2.7).
+ */
+int	policy_cc_omits(const struct http_head *h, const char *name,
+	    size_t len);
+
+/**
  * @brief An HTTP-date (RFC 9110 §5.6.7: IMF-fixdate, rfc850, asctime).
  * @return seconds since the epoch, or -1 when invalid.
  */

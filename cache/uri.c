@@ -54,6 +54,31 @@ uri_dots(char *p)
 	*out = '\0';
 }
 
+/*
+ * The path of @p buf (path [ "?" query ]) without dot segments and with
+ * its leading '/' (an empty path is "/", RFC 9110 §4.2.3); the query as
+ * it is.
+ */
+static void
+uri_path(char *buf, size_t size)
+{
+	char query[URI_PATH_MAX / 2], *q;
+	size_t n;
+
+	query[0] = '\0';
+	if ((q = strchr(buf, '?')) != NULL) {
+		snprintf(query, sizeof(query), "%s", q);
+		*q = '\0';
+	}
+	uri_dots(buf);
+	if (buf[0] != '/') {
+		memmove(buf + 1, buf, strlen(buf) + 1);
+		buf[0] = '/';
+	}
+	n = strlen(buf);
+	snprintf(buf + n, size - n, "%s", query);
+}
+
 int
 uri_same_origin(const char *host, unsigned port, const char *path,
     const char *ref, size_t reflen, char *out, size_t outsz)
@@ -62,8 +87,7 @@ uri_same_origin(const char *host, unsigned port, const char *path,
 	const char *p = ref, *e = ref + reflen, *a, *ae, *colon, *hs, *he, *d;
 	const char *why = NULL;
 	unsigned rport = 80;
-	size_t n;
-	int kind, v6;
+	int kind;
 
 	/* The fragment is not part of what is cached (RFC 9110 §4.2.4). */
 	if ((q = memchr(ref, '#', reflen)) != NULL)
@@ -112,24 +136,7 @@ uri_same_origin(const char *host, unsigned port, const char *path,
 		    NULL, &why);
 		if (kind < 0)
 			return -1;
-		/* The path without dot segments, then the query. */
-		{
-			const char *qs = memchr(ae, '?', (size_t)(e - ae));
-			size_t pl = (size_t)((qs ? qs : e) - ae);
-
-			if (pl == 0)
-				snprintf(buf, sizeof(buf), "/");
-			else
-				snprintf(buf, sizeof(buf), "%.*s", (int)pl, ae);
-			uri_dots(buf);
-			if (buf[0] == '\0')
-				snprintf(buf, sizeof(buf), "/");
-			if (qs != NULL) {
-				n = strlen(buf);
-				snprintf(buf + n, sizeof(buf) - n, "%.*s",
-				    (int)(e - qs), qs);
-			}
-		}
+		snprintf(buf, sizeof(buf), "%.*s", (int)(e - ae), ae);
 		if (strcmp(h, host) != 0 || rport != port)
 			return 0;
 	} else {
@@ -151,30 +158,9 @@ uri_same_origin(const char *host, unsigned port, const char *path,
 			snprintf(buf, sizeof(buf), "%s%.*s%.*s",
 			    dl == 0 ? "/" : "", (int)dl, path, (int)(e - p), p);
 		}
-		/* dot segments in the path part only */
-		if ((q = strchr(buf, '?')) != NULL) {
-			char qs[URI_PATH_MAX / 2];
-
-			snprintf(qs, sizeof(qs), "%s", q);
-			*q = '\0';
-			uri_dots(buf);
-			n = strlen(buf);
-			snprintf(buf + n, sizeof(buf) - n, "%s", qs);
-		} else
-			uri_dots(buf);
-		if (buf[0] != '/') {
-			memmove(buf + 1, buf, strlen(buf) + 1);
-			buf[0] = '/';
-		}
 		snprintf(h, sizeof(h), "%s", host);
 		rport = port;
 	}
-	v6 = strchr(h, ':') != NULL;
-	if (rport == 80)
-		n = (size_t)snprintf(out, outsz, "http://%s%s%s%s", v6 ? "[" : "",
-		    h, v6 ? "]" : "", buf);
-	else
-		n = (size_t)snprintf(out, outsz, "http://%s%s%s:%u%s",
-		    v6 ? "[" : "", h, v6 ? "]" : "", rport, buf);
-	return n < outsz ? 1 : -1;
+	uri_path(buf, sizeof(buf));
+	return host_url(out, outsz, h, rport, buf) == 0 ? 1 : -1;
 }

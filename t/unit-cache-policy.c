@@ -129,6 +129,9 @@ static const struct {
 } lifetimes[] = {
 	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=60, s-maxage=300\r\n",
 	  300, 0, "s-maxage before max-age in a shared cache (§4.2.1)" },
+	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=60 , public\r\n",
+	  60, 0, "OWS around a list comma is not part of the value "
+	  "(RFC 9110 §5.6.1)" },
 	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=003600\r\n",
 	  3600, 0, "leading zeros are digits (§1.2.2)" },
 	{ "HTTP/1.1 200 OK\r\nCache-Control: max-age=\"3600\"\r\n",
@@ -277,7 +280,7 @@ main(void)
 	    sizeof(storable) / sizeof(storable[0]) +
 	    2 * sizeof(lifetimes) / sizeof(lifetimes[0]) +
 	    sizeof(heuristics) / sizeof(heuristics[0]) +
-	    sizeof(uses) / sizeof(uses[0])) + 13);
+	    sizeof(uses) / sizeof(uses[0])) + 17);
 
 	for (i = 0; i < sizeof(dates) / sizeof(dates[0]); i++)
 		is_int(policy_date(dates[i].in, strlen(dates[i].in)),
@@ -326,6 +329,18 @@ main(void)
 	}
 
 	/* §4.2.3: Age computed from its parts. */
+	/* policy_cc_omits (§5.2.2.4, §5.2.2.7) */
+	parse("", "HTTP/1.1 200 OK\r\nCache-Control: no-cache=\"A, b\", "
+	    "max-age=5\r\nCache-Control: private=X-User\r\n");
+	ok(policy_cc_omits(&resph, "a", 1) && policy_cc_omits(&resph, "B", 1),
+	    "no-cache=\"A, b\" names a and B, case-insensitively (§5.2.2.4)");
+	ok(!policy_cc_omits(&resph, "c", 1), "but not c");
+	ok(policy_cc_omits(&resph, "x-user", 6), "private=X-User in token "
+	    "form, on another line (§5.2.2.7)");
+	parse("", "HTTP/1.1 200 OK\r\nCache-Control: ext=\"no-cache=q\", "
+	    "no-cache\r\n");
+	ok(!policy_cc_omits(&resph, "q", 1), "inside another directive's "
+	    "quoted value, and unqualified no-cache, name nothing");
 	/* policy_age_field (§5.1) */
 	parse("", "HTTP/1.1 200 OK\r\nAge: 30\r\n");
 	is_int(policy_age_field(&resph), 30, "Age: 30 (§5.1)");

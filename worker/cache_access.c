@@ -18,16 +18,11 @@
 int
 cache_access_compile(struct conf *c)
 {
-	struct conf fc;
-
 	c->cache_acl = NULL;
 	if (c->ncache_lines == 0)
 		return 0;
-	/* The `cache` lines, compiled as the http_access lines of a copy. */
-	fc = *c;
-	fc.access_lines = c->cache_lines;
-	fc.naccess_lines = c->ncache_lines;
-	if (acl_set_compile(&fc, &c->cache_acl) == -1) {
+	if (acl_set_compile_rules(c, c->cache_lines, c->ncache_lines,
+	    &c->cache_acl) == -1) {
 		c->cache_acl = NULL;
 		return -1;
 	}

@@ -172,10 +172,6 @@ cache_purge(struct conn *c)
 	return SL_OK;
 }
 
-/*
- * Serve @p o: the stored head without its Age, then Age, Cache-Status,
- * Via and our connection fields; the body inline or by sendfile.
- */
 /* One entity-tag of a list, for the weak comparison (RFC 9110 §8.8.3.2). */
 static int
 cache_etag_in(const char *list, size_t n, const char *tag, size_t tn)
@@ -269,12 +265,18 @@ cache_range_skip(const struct range *rg, const struct http_field *f)
 	    http_field_is(f, "Content-Range"));
 }
 
+/*
+ * Serve @p o: the stored head without its Age and framing, then
+ * Content-Length (or the range's), Age, Cache-Status, Via and our
+ * connection fields; the body inline or by sendfile (HIT_SEND).
+ */
 static int
 cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
     int64_t age, int64_t ttl, int nm, const struct range *rg)
 {
 	struct req *r = &c->r;
 	struct buf *b;
+	char cs[128];
 	size_t i, need;
 	int part = rg != NULL && rg->rc == RANGE_OK;
 	int unsat = rg != NULL && rg->rc == RANGE_UNSATISFIABLE;
@@ -306,22 +308,33 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 		if (http_hdr_copy(b, &h->fields[i]) == -1)
 			return -1;
 	}
-	/* The length is the store's: a chunked original was stored whole. */
-	/* RFC 9110 §8.6: never on a 204. */
+	/*
+	 * The length is the store's (a chunked original was stored whole);
+	 * never on a 204 (RFC 9110 §8.6).
+	 */
 	if (!nm && !part && !unsat && h->status != 204 &&
 	    buf_printf(b, "Content-Length: %llu\r\n",
 	    (unsigned long long)o->body_len) == -1)
 		return -1;
-	if ((r->r_cache_stale_err != NULL ? buf_printf(b, "Age: %lld\r\n"
-	    "Cache-Status: sluice; fwd=stale; ttl=%lld; detail=%s\r\n",
-	    (long long)age, (long long)ttl, r->r_cache_stale_err) :
-	    r->r_cf != NULL ? buf_printf(b, "Age: %lld\r\nCache-Status: "
-	    "sluice; fwd=miss; fwd-status=%d; collapsed; ttl=%lld\r\n",
-	    (long long)age, h->status, (long long)ttl) :
-	    r->r_reval_done ? buf_printf(b, "Age: %lld\r\nCache-Status: "
-	    "sluice; fwd=stale; fwd-status=304; ttl=%lld\r\n", (long long)age,
-	    (long long)ttl) : buf_printf(b, "Age: %lld\r\nCache-Status: "
-	    "sluice; hit; ttl=%lld\r\n", (long long)age, (long long)ttl)) == -1 ||
+	/* RFC 9211: what the cache did; squid's code for the log. */
+	if (r->r_cache_stale_err != NULL) {
+		snprintf(cs, sizeof(cs), "fwd=stale; ttl=%lld; detail=%s",
+		    (long long)ttl, r->r_cache_stale_err);
+		r->r_code = "TCP_REFRESH_FAIL_OLD";
+	} else if (r->r_cf != NULL) {
+		snprintf(cs, sizeof(cs), "fwd=miss; fwd-status=%d; collapsed; "
+		    "ttl=%lld", h->status, (long long)ttl);
+		r->r_code = "TCP_CF_HIT";
+	} else if (r->r_reval_done) {
+		snprintf(cs, sizeof(cs), "fwd=stale; fwd-status=304; ttl=%lld",
+		    (long long)ttl);
+		r->r_code = "TCP_REFRESH_UNMODIFIED";
+	} else {
+		snprintf(cs, sizeof(cs), "hit; ttl=%lld", (long long)ttl);
+		r->r_code = nm ? "TCP_INM_HIT" : "TCP_HIT";
+	}
+	if (buf_printf(b, "Age: %lld\r\nCache-Status: sluice; %s\r\n",
+	    (long long)age, cs) == -1 ||
 	    http_hdr_via(b, 11, worker_conf->visible_hostname) == -1)
 		return -1;
 	/* RFC 9110 §14.4: the slice, or only the length for a 416. */
@@ -341,9 +354,6 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 	if (buf_append(b, "\r\n", 2) == -1)
 		return -1;
 	r->r_status = nm ? 304 : part ? 206 : unsat ? 416 : h->status;
-	r->r_code = r->r_cache_stale_err != NULL ? "TCP_REFRESH_FAIL_OLD" :
-	    r->r_cf != NULL ? "TCP_CF_HIT" : r->r_reval_done ?
-	    "TCP_REFRESH_UNMODIFIED" : nm ? "TCP_INM_HIT" : "TCP_HIT";
 	r->r_hier = "HIER_NONE";
 	r->r_bytes_out = 0;
 	if (nm || unsat || r->r_is_head || o->body_len == 0) {
@@ -375,19 +385,6 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
  * with its validators, unless the client sent conditions of its own (or
  * a Range): then the exchange is the client's.
  */
-/* A NUL-terminated copy in the request arena, or NULL. */
-static char *
-cache_strdup(struct conn *c, const char *p, size_t n)
-{
-	char *s = req_alloc(c, n + 1);
-
-	if (s != NULL) {
-		memcpy(s, p, n);
-		s[n] = '\0';
-	}
-	return s;
-}
-
 static void
 cache_validators(struct conn *c, const struct http_head *h)
 {
@@ -407,10 +404,10 @@ cache_validators(struct conn *c, const struct http_head *h)
 	for (i = 0; i < h->nfields; i++) {
 		f = &h->fields[i];
 		if (http_field_is(f, "ETag") && r->r_reval_etag == NULL)
-			r->r_reval_etag = cache_strdup(c, f->value, f->value_len);
+			r->r_reval_etag = req_strdup(c, f->value, f->value_len);
 		else if (http_field_is(f, "Last-Modified") &&
 		    r->r_reval_lm == NULL)
-			r->r_reval_lm = cache_strdup(c, f->value, f->value_len);
+			r->r_reval_lm = req_strdup(c, f->value, f->value_len);
 	}
 }
 
@@ -459,14 +456,12 @@ cache_in(const struct http_head *h, const struct http_field *f)
  * no-cache="Set-Cookie" (§5.2.2.4).  The fields named by a qualified
  * no-cache or private are left out the same way.
  */
-static int	cache_cc_listed(const struct http_head *,
-		    const struct http_field *);
-
 static int
 cache_private_field(const struct http_head *h, const struct http_field *f)
 {
 	return http_field_is(f, "Set-Cookie") ||
-	    http_field_is(f, "Set-Cookie2") || cache_cc_listed(h, f);
+	    http_field_is(f, "Set-Cookie2") ||
+	    policy_cc_omits(h, f->name, f->name_len);
 }
 
 /*
@@ -495,16 +490,19 @@ cache_merge(struct buf *b, const struct http_head *h,
 	return 0;
 }
 
-/* The value of field @p name in @p h (first line), or NULL. */
-static const struct http_field *
-cache_field(const struct http_head *h, const char *name)
+/*
+ * The Date of @p h for the store's meta (RFC 9111 §4.2.3): 0 when it is
+ * invalid, @p missing when there is none.
+ */
+static int64_t
+cache_date(const struct http_head *h, int64_t missing)
 {
-	size_t i;
+	const struct http_field *f = http_hdr_find(h, "Date");
+	int64_t d;
 
-	for (i = 0; i < h->nfields; i++)
-		if (http_field_is(&h->fields[i], name))
-			return &h->fields[i];
-	return NULL;
+	if (f == NULL)
+		return missing;
+	return (d = policy_date(f->value, f->value_len)) < 0 ? 0 : d;
 }
 
 /* Do @p a and @p b both carry @p name with different values? */
@@ -512,8 +510,8 @@ static int
 cache_differ(const struct http_head *a, const struct http_head *b,
     const char *name)
 {
-	const struct http_field *fa = cache_field(a, name),
-	    *fb = cache_field(b, name);
+	const struct http_field *fa = http_hdr_find(a, name),
+	    *fb = http_hdr_find(b, name);
 
 	return fa != NULL && fb != NULL && (fa->value_len != fb->value_len ||
 	    memcmp(fa->value, fb->value, fa->value_len) != 0);
@@ -535,7 +533,6 @@ cache_head_response(struct conn *c, const struct http_head *nh)
 	struct store_obj o;
 	struct buf *b = NULL;
 	const char *why = NULL;
-	const struct http_field *f;
 	char *head = NULL;
 	int64_t now = (int64_t)time(NULL);
 
@@ -558,9 +555,7 @@ cache_head_response(struct conn *c, const struct http_head *nh)
 	m = o.meta;
 	m.request_time = r->r_start_sec;
 	m.response_time = now;
-	if ((f = cache_field(nh, "Date")) != NULL &&
-	    (m.date = policy_date(f->value, f->value_len)) < 0)
-		m.date = 0;
+	m.date = cache_date(nh, o.meta.date);
 	if (store_update_head(cache_store, r->r_cache_key, r->r_cache_skey,
 	    r->r_cache_skey_len, b->pos, buf_len(b), &m) == 1)
 		log_debug("conn %u: HEAD %s freshened the stored response",
@@ -582,7 +577,6 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 	const char *why = NULL;
 	char *head = NULL;
 	int64_t now = (int64_t)time(NULL), life, age;
-	size_t i;
 	int rc;
 
 	c->ubuf->pos += n;	/* the 304 has no body (RFC 9110 §15.4.5) */
@@ -605,11 +599,7 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 	m = o.meta;
 	m.request_time = r->r_start_sec;
 	m.response_time = now;
-	for (i = 0; i < nh->nfields; i++)
-		if (http_field_is(&nh->fields[i], "Date") &&
-		    (m.date = policy_date(nh->fields[i].value,
-		    nh->fields[i].value_len)) < 0)
-			m.date = 0;
+	m.date = cache_date(nh, o.meta.date);
 	if (store_update_head(cache_store, r->r_cache_key, r->r_cache_skey,
 	    r->r_cache_skey_len, bs->pos, buf_len(bs), &m) != 1)
 		log_info("conn %u: the stored head of %s was not updated",
@@ -696,7 +686,7 @@ cache_vary_lookup(struct conn *c)
 	if (rc != 1)
 		return 0;	/* no Vary stored (or an error: a miss) */
 	spec[n] = '\0';
-	if ((r->r_cache_vspec = cache_strdup(c, spec, n)) == NULL)
+	if ((r->r_cache_vspec = req_strdup(c, spec, n)) == NULL)
 		return -1;
 	return cache_vary_skey(c, spec);
 }
@@ -892,62 +882,9 @@ end:
 
 /*
  * The head to store: the status line and every end-to-end field as the
- * origin sent it (Age included, for §4.2.3), without the empty line.
+ * origin sent it (Age included, for §4.2.3), without the empty line and
+ * without the fields that are not for other clients.
  */
-/*
- * Is @p f named in a qualified no-cache="..." or private="..." of @p h?
- * Such fields are not stored (RFC 9111 §5.2.2.4, §5.2.2.7): the rest of
- * the response is, and is reused as usual.
- */
-static int
-cache_cc_listed(const struct http_head *h, const struct http_field *f)
-{
-	const char *p, *e, *n, *ne, *v, *ve;
-	size_t i;
-
-	for (i = 0; i < h->nfields; i++) {
-		if (!http_field_is(&h->fields[i], "Cache-Control"))
-			continue;
-		p = h->fields[i].value;
-		e = p + h->fields[i].value_len;
-		while (p < e) {
-			while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
-				p++;
-			for (n = p; p < e && *p != '=' && *p != ','; p++)
-				;
-			for (ne = p; ne > n && (ne[-1] == ' ' || ne[-1] == '\t');)
-				ne--;
-			if (p >= e || *p != '=')
-				continue;
-			p++;
-			if (p < e && *p == '"') {
-				for (v = ++p; p < e && *p != '"'; p++)
-					if (*p == '\\' && p + 1 < e)
-						p++;
-				ve = p;
-				if (p < e)
-					p++;
-			} else {
-				for (v = p; p < e && *p != ','; p++)
-					;
-				ve = p;
-			}
-			if (str_ieq(n, (size_t)(ne - n), "no-cache") ||
-			    str_ieq(n, (size_t)(ne - n), "private")) {
-				char name[256];
-
-				if (f->name_len >= sizeof(name))
-					continue;
-				memcpy(name, f->name, f->name_len);
-				name[f->name_len] = '\0';
-				if (http_list_has(v, (size_t)(ve - v), name))
-					return 1;
-			}
-		}
-	}
-	return 0;
-}
-
 static int
 cache_head_bytes(const struct http_head *h, struct buf *b, int64_t received)
 {
@@ -1001,7 +938,7 @@ cache_vary_store(struct conn *c, const struct http_head *h)
 		    r->r_cache_key, spec, strlen(spec)) == -1)
 			return -1;
 	}
-	if ((r->r_cache_vspec_new = cache_strdup(c, spec, strlen(spec))) ==
+	if ((r->r_cache_vspec_new = req_strdup(c, spec, strlen(spec))) ==
 	    NULL)
 		return -1;
 	/* The variant's key under the spec it is stored with. */
@@ -1102,12 +1039,8 @@ cache_response_store(struct conn *c, const struct http_head *h)
 	m.status = h->status;
 	m.request_time = r->r_start_sec;
 	m.response_time = (int64_t)time(NULL);
-	for (i = 0; i < h->nfields; i++)
-		if (http_field_is(&h->fields[i], "Date"))
-			m.date = policy_date(h->fields[i].value,
-			    h->fields[i].value_len);
-	if (m.date <= 0)
-		m.date = http_hdr_has(h, "Date") ? 0 : m.response_time;
+	/* No Date: cache_head_bytes() adds one, the time it came. */
+	m.date = cache_date(h, m.response_time);
 	if (cache_head_bytes(h, b, m.response_time) == 0 && store_begin(cache_store,
 	    r->r_cache_key, r->r_cache_skey, r->r_cache_skey_len, b->pos,
 	    buf_len(b), &m, &r->r_rbody.w) == 0) {

@@ -228,6 +228,8 @@ void	req_reset(struct conn *c);
 int	req_fail(struct conn *c, enum errpage_id err);
 /** @brief Bump-allocate @p n bytes in the request arena. @return NULL when full. */
 void	*req_alloc(struct conn *c, size_t n);
+/** @brief A NUL-terminated copy of p[0..n) in the arena, or NULL. */
+char	*req_strdup(struct conn *c, const char *p, size_t n);
 /** @brief Arm the conn timer for a wait of @p ms (bounded by client_lifetime). */
 void	req_timer(struct conn *c, int64_t ms);
 /**

@@ -77,13 +77,13 @@ http_hdr_date(struct buf *b, time_t t)
 	    tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-int
-http_hdr_has(const struct http_head *h, const char *name)
+const struct http_field *
+http_hdr_find(const struct http_head *h, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < h->nfields; i++)
 		if (http_field_is(&h->fields[i], name))
-			return 1;
-	return 0;
+			return &h->fields[i];
+	return NULL;
 }

@@ -35,7 +35,10 @@ int	http_hdr_via(struct buf *b, int version, const char *host);
  * @return 0 or -1 (no room).
  */
 int	http_hdr_date(struct buf *b, time_t t);
+/** @brief The first field named @p name in @p h, or NULL. */
+const struct http_field *http_hdr_find(const struct http_head *h,
+	    const char *name);
 /** @brief Does @p h carry a field named @p name? */
-int	http_hdr_has(const struct http_head *h, const char *name);
+#define http_hdr_has(h, name)	(http_hdr_find((h), (name)) != NULL)
 
 #endif

@@ -124,8 +124,7 @@ req_alloc(struct conn *c, size_t n)
 	return p;
 }
 
-/* A NUL-terminated copy of p[0..n) in the arena. */
-static char *
+char *
 req_strdup(struct conn *c, const char *p, size_t n)
 {
 	char *s;
@@ -579,16 +578,12 @@ req_make_url(struct conn *c)
 	r->r_url = req_alloc(c, n);
 	if (r->r_url == NULL)
 		return -1;
-	if (r->r_connect)
+	if (r->r_connect) {
 		snprintf(r->r_url, n, "%s%s%s:%u", v6 ? "[" : "", r->r_host,
 		    v6 ? "]" : "", r->r_port);
-	else if (r->r_port == 80)
-		snprintf(r->r_url, n, "http://%s%s%s%s", v6 ? "[" : "",
-		    r->r_host, v6 ? "]" : "", r->r_path);
-	else
-		snprintf(r->r_url, n, "http://%s%s%s:%u%s", v6 ? "[" : "",
-		    r->r_host, v6 ? "]" : "", r->r_port, r->r_path);
-	return 0;
+		return 0;
+	}
+	return host_url(r->r_url, n, r->r_host, r->r_port, r->r_path);
 }
 
 static int

@@ -46,7 +46,6 @@ upgrade_compile(struct conf *c)
 {
 	struct upgrade_rules *u;
 	struct conf_line *lines;
-	struct conf fc;
 	size_t i, j, k;
 	int bad = 0;
 
@@ -94,10 +93,7 @@ upgrade_compile(struct conf *c)
 			lines[k].quoted = m->quoted + 1;
 			k++;
 		}
-		fc = *c;
-		fc.access_lines = lines;
-		fc.naccess_lines = k;
-		if (acl_set_compile(&fc, &u->v[u->n].set) == -1) {
+		if (acl_set_compile_rules(c, lines, k, &u->v[u->n].set) == -1) {
 			free(u->v[u->n].name);
 			bad = 1;
 			continue;

@@ -968,30 +968,27 @@ conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
 			    argv[a]);
 		bad = 1;
 	}
-	if (bad) {
-		free(rp->pattern);
-		free(rp);
-		return -1;
-	}
+	if (bad)
+		goto fail;
 	if ((rc = regcomp(&rp->re, rp->pattern, flags)) != 0) {
 		regerror(rc, &rp->re, err, sizeof(err));
 		conf_error(p, "refresh_pattern: bad regex '%s': %s",
 		    rp->pattern, err);
-		free(rp->pattern);
-		free(rp);
-		return -1;
+		goto fail;
 	}
 	if ((nr = realloc(c->refresh, (c->nrefresh + 1) * sizeof(*nr))) ==
 	    NULL) {
 		regfree(&rp->re);
-		free(rp->pattern);
-		free(rp);
 		conf_error(p, "out of memory");
-		return -1;
+		goto fail;
 	}
 	nr[c->nrefresh++] = rp;
 	c->refresh = nr;
 	return 0;
+fail:
+	free(rp->pattern);
+	free(rp);
+	return -1;
 }
 
 /* squid's defaults for auth_param basic, applied once per load. */
