@@ -443,6 +443,8 @@ policy_lifetime(const struct http_head *resp, const struct cc *rs,
 	if (!policy_heuristic_status(resp->status) && !(rs->flags & CC_PUBLIC))
 		return 0;
 	*heuristic = 1;
+	if (rp == NULL)
+		return 0;	/* the caller looks the refresh_pattern up */
 	f = policy_field(resp, "Last-Modified", &many);
 	lm = f && !many ? policy_date(f->value, f->value_len) : -1;
 	/*

@@ -99,6 +99,8 @@ int	policy_storable(const char *method, int authorization,
  * @brief Freshness lifetime in seconds (§4.2.1): s-maxage, max-age,
  *	Expires - Date, or heuristic (§4.2.2) when allowed; 0 when none.
  * @param[in] response_time  when the response arrived (for a missing Date).
+ * @param[in] rp  the heuristic's refresh_pattern; NULL: return 0 with
+ *	@p *heuristic 1 when a heuristic applies (look rp up and call again).
  * @param[out] heuristic  set to 1 when the lifetime is a heuristic one.
  */
 int64_t	policy_lifetime(const struct http_head *resp, const struct cc *rs,

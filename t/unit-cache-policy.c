@@ -280,7 +280,7 @@ main(void)
 	    sizeof(storable) / sizeof(storable[0]) +
 	    2 * sizeof(lifetimes) / sizeof(lifetimes[0]) +
 	    sizeof(heuristics) / sizeof(heuristics[0]) +
-	    sizeof(uses) / sizeof(uses[0])) + 17);
+	    sizeof(uses) / sizeof(uses[0])) + 19);
 
 	for (i = 0; i < sizeof(dates) / sizeof(dates[0]); i++)
 		is_int(policy_date(dates[i].in, strlen(dates[i].in)),
@@ -329,6 +329,21 @@ main(void)
 	}
 
 	/* §4.2.3: Age computed from its parts. */
+	/* policy_lifetime without a refresh_pattern: asks for one. */
+	{
+		heur = 0;
+		parse("", "HTTP/1.1 200 OK\r\nLast-Modified: Sun, 06 Nov 1994 "
+		    "08:49:37 GMT\r\nDate: Sun, 06 Nov 1994 18:49:37 GMT\r\n");
+		policy_cc(&resph, 0, &rs);
+		ok(policy_lifetime(&resph, &rs, T0, NULL, &heur) == 0 &&
+		    heur == 1, "a heuristic case with no refresh_pattern "
+		    "given: 0 and heuristic (the caller looks one up)");
+		parse("", "HTTP/1.1 200 OK\r\nCache-Control: max-age=9\r\n");
+		policy_cc(&resph, 0, &rs);
+		heur = 1;
+		ok(policy_lifetime(&resph, &rs, T0, NULL, &heur) == 9 &&
+		    heur == 0, "explicit freshness needs no refresh_pattern");
+	}
 	/* policy_cc_omits (§5.2.2.4, §5.2.2.7) */
 	parse("", "HTTP/1.1 200 OK\r\nCache-Control: no-cache=\"A, b\", "
 	    "max-age=5\r\nCache-Control: private=X-User\r\n");

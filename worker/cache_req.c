@@ -17,7 +17,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+/*
+ * The key's SHA-256 uses the low-level API: EVP allocates a provider
+ * context at every EVP_DigestInit (measured: one malloc per digest even
+ * with a reused EVP_MD_CTX and a fetched EVP_MD); SHA256_CTX lives on
+ * the stack.  The API is deprecated in OpenSSL 3 but present; this
+ * selects its declarations without the deprecation warnings.
+ */
+#define OPENSSL_API_COMPAT	0x10100000L
+#include <openssl/sha.h>
 
 #include "cache_access.h"
 #include "cache_req.h"
@@ -54,6 +62,8 @@ static void	cf_settle(struct cache_cf *, int);
 
 static struct store	*cache_store;
 static struct http_head	 cache_head;	/* a stored head, during one step */
+static char		*cache_parse_buf;	/* what cache_head points into */
+static size_t		 cache_parse_cap;
 static struct ev_timer	 cache_flush_timer;
 
 static void
@@ -86,45 +96,47 @@ cache_worker_end(void)
 	ev_timer_stop(&cache_flush_timer);
 	store_close(cache_store);
 	cache_store = NULL;
+	free(cache_parse_buf);
+	cache_parse_buf = NULL;
+	cache_parse_cap = 0;
 }
 
 /* The primary key: SHA-256 of the method class and the normalised URL. */
 static int
 cache_key(const char *url, uint8_t key[STORE_KEY_LEN])
 {
-	EVP_MD_CTX *x = EVP_MD_CTX_new();
-	unsigned n = 0;
-	int ok;
+	SHA256_CTX x;
 
-	ok = x != NULL && EVP_DigestInit_ex(x, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(x, "GET ", 4) == 1 &&
-	    EVP_DigestUpdate(x, url, strlen(url)) == 1 &&
-	    EVP_DigestFinal_ex(x, key, &n) == 1 && n == STORE_KEY_LEN;
-	EVP_MD_CTX_free(x);
-	return ok ? 0 : -1;
+	return SHA256_Init(&x) == 1 && SHA256_Update(&x, "GET ", 4) == 1 &&
+	    SHA256_Update(&x, url, strlen(url)) == 1 &&
+	    SHA256_Final(key, &x) == 1 ? 0 : -1;
 }
 
 /*
- * Parse stored head bytes (they lack the empty line) into @p h.
- * @return the buffer @p h points into (free() it after), or NULL.
+ * Parse stored head bytes (they lack the empty line) into @p h, which
+ * then points into one buffer of this worker: valid until the next call.
+ * The buffer grows to the largest head seen and is kept (no allocation
+ * per hit).
+ * @return 0, or -1 with @p *why.
  */
-static char *
+static int
 cache_parse(const void *bytes, size_t len, struct http_head *h,
     const char **why)
 {
-	char *head;
+	char *nb;
 
-	if ((head = malloc(len + 2)) == NULL) {
-		*why = "out of memory";
-		return NULL;
+	if (len + 2 > cache_parse_cap) {
+		if ((nb = realloc(cache_parse_buf, len + 2)) == NULL) {
+			*why = "out of memory";
+			return -1;
+		}
+		cache_parse_buf = nb;
+		cache_parse_cap = len + 2;
 	}
-	memcpy(head, bytes, len);
-	memcpy(head + len, "\r\n", 2);
-	if (http_response_parse(head, len + 2, h, why) != 0) {
-		free(head);
-		return NULL;
-	}
-	return head;
+	memcpy(cache_parse_buf, bytes, len);
+	memcpy(cache_parse_buf + len, "\r\n", 2);
+	return http_response_parse(cache_parse_buf, len + 2, h, why) == 0 ?
+	    0 : -1;
 }
 
 /*
@@ -141,8 +153,12 @@ cache_times(const struct http_head *h, const struct store_meta *m,
 	int heur;
 
 	policy_cc(h, 0, &rs);
-	(void)refresh_for(worker_conf, url, &rp);
-	*life = policy_lifetime(h, &rs, m->response_time, &rp, &heur);
+	/* The refresh_pattern regexes only when the heuristic is needed. */
+	*life = policy_lifetime(h, &rs, m->response_time, NULL, &heur);
+	if (heur) {
+		(void)refresh_for(worker_conf, url, &rp);
+		*life = policy_lifetime(h, &rs, m->response_time, &rp, &heur);
+	}
 	*age = policy_age(m->date > 0 ? m->date : -1, ageval, m->request_time,
 	    m->response_time, now);
 }
@@ -533,13 +549,12 @@ cache_head_response(struct conn *c, const struct http_head *nh)
 	struct store_obj o;
 	struct buf *b = NULL;
 	const char *why = NULL;
-	char *head = NULL;
 	int64_t now = (int64_t)time(NULL);
 
 	if (nh->status != 200 || store_lookup(cache_store, r->r_cache_key,
 	    r->r_cache_skey, r->r_cache_skey_len, now, &o) != 1)
 		return;
-	if ((head = cache_parse(o.head, o.headlen, h, &why)) == NULL ||
+	if (cache_parse(o.head, o.headlen, h, &why) == -1 ||
 	    h->status != 200)
 		goto out;
 	if (cache_differ(h, nh, "ETag") || cache_differ(h, nh,
@@ -561,7 +576,6 @@ cache_head_response(struct conn *c, const struct http_head *nh)
 		log_debug("conn %u: HEAD %s freshened the stored response",
 		    c->id, r->r_url);
 out:
-	free(head);
 	buf_put(b);
 	store_obj_release(&o);
 }
@@ -575,7 +589,6 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 	struct store_obj o;
 	struct buf *b = NULL, *bs = NULL;
 	const char *why = NULL;
-	char *head = NULL;
 	int64_t now = (int64_t)time(NULL), life, age;
 	int rc;
 
@@ -590,7 +603,7 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 		return req_fail(c, ERR_INVALID_RESP);
 	}
 	if ((b = buf_get(worker_conf->reply_header_max_size + 1024)) == NULL ||
-	    (head = cache_parse(o.head, o.headlen, h, &why)) == NULL)
+	    cache_parse(o.head, o.headlen, h, &why) == -1)
 		goto fail;
 	/* The stored head leaves out what is not for other clients. */
 	if ((bs = buf_get(worker_conf->reply_header_max_size + 1024)) == NULL ||
@@ -607,13 +620,11 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 	buf_put(bs);
 	bs = NULL;
 	/* Serve the updated entry, parsed from the merged bytes. */
-	free(head);
-	if ((head = cache_parse(b->pos, buf_len(b), h, &why)) == NULL)
+	if (cache_parse(b->pos, buf_len(b), h, &why) == -1)
 		goto fail;
 	cache_times(h, &m, r->r_url, now, &life, &age);
 	r->r_reval_done = 1;
 	rc = cache_serve(c, &o, h, age, life - age, 0, NULL);
-	free(head);
 	buf_put(b);
 	store_obj_release(&o);
 	if (rc == -1)
@@ -623,7 +634,6 @@ cache_revalidated(struct conn *c, const struct http_head *nh, size_t n)
 fail:
 	log_warnx("conn %u: cannot serve the revalidated %s: %s", c->id,
 	    r->r_url, why ? why : "no room");
-	free(head);
 	buf_put(bs);
 	buf_put(b);
 	store_obj_release(&o);
@@ -699,7 +709,6 @@ cache_step_lookup(struct conn *c)
 	struct store_obj o;
 	struct cc rq, rs;
 	struct range rg;
-	char *head;
 	int64_t now, life, age;
 	const char *why = NULL;
 	size_t i;
@@ -758,7 +767,7 @@ cache_step_lookup(struct conn *c)
 	}
 	/* The stored head, made parseable again by its empty line. */
 	h = &cache_head;
-	if ((head = cache_parse(o.head, o.headlen, h, &why)) == NULL) {
+	if (cache_parse(o.head, o.headlen, h, &why) == -1) {
 		log_warnx("conn %u: stored head of %s does not parse: %s",
 		    c->id, r->r_url, why ? why : "?");
 		store_obj_release(&o);
@@ -776,7 +785,6 @@ cache_step_lookup(struct conn *c)
 			(void)range_select(r->r_head, h, o.body_len, &rg);
 		req_consume_head(c);
 		rc = cache_serve(c, &o, h, age, life - age, nm, &rg);
-		free(head);
 		store_obj_release(&o);
 		if (rc == -1)
 			return req_fail(c, ERR_NO_RESOURCES);
@@ -795,7 +803,6 @@ cache_step_lookup(struct conn *c)
 	    rs.s_maxage < 0 && !(rq.flags & CC_NO_CACHE) && rq.max_age < 0 &&
 	    rq.min_fresh < 0;
 	cache_validators(c, h);
-	free(head);
 	store_obj_release(&o);
 	return SL_OK;
 miss:
@@ -1430,7 +1437,6 @@ cache_step_cf_wait(struct conn *c)
 	struct http_head *h = &cache_head;
 	struct store_obj o;
 	const char *why = NULL;
-	char *head;
 	int64_t now, life, age;
 	int rc;
 
@@ -1462,7 +1468,7 @@ cache_step_cf_wait(struct conn *c)
 		    memcmp(r->r_cache_skey, cf->skey, cf->skeylen) != 0)
 			goto origin;
 	}
-	if ((head = cache_parse(cf->head, cf->headlen, h, &why)) == NULL)
+	if (cache_parse(cf->head, cf->headlen, h, &why) == -1)
 		goto origin;
 	memset(&o, 0, sizeof(o));
 	o.meta = cf->meta;
@@ -1473,7 +1479,6 @@ cache_step_cf_wait(struct conn *c)
 	cache_times(h, &o.meta, r->r_url, now, &life, &age);
 	req_consume_head(c);
 	rc = cache_serve(c, &o, h, age, life - age, 0, NULL);
-	free(head);
 	if (rc == -1)
 		return req_fail(c, ERR_NO_RESOURCES);
 	r->r_head = NULL;
@@ -1559,7 +1564,6 @@ cache_stale_on_error(struct conn *c)
 	struct http_head *h = &cache_head;
 	struct store_obj o;
 	const char *why = NULL;
-	char *head;
 	int64_t now, life, age;
 	int rc;
 
@@ -1576,14 +1580,13 @@ cache_stale_on_error(struct conn *c)
 	if (store_lookup(cache_store, r->r_cache_key, r->r_cache_skey,
 	    r->r_cache_skey_len, now, &o) != 1)
 		return 0;
-	if ((head = cache_parse(o.head, o.headlen, h, &why)) == NULL) {
+	if (cache_parse(o.head, o.headlen, h, &why) == -1) {
 		store_obj_release(&o);
 		return 0;
 	}
 	cache_times(h, &o.meta, r->r_url, now, &life, &age);
 	r->r_cache_stale_err = errpage_name(r->r_err);
 	rc = cache_serve(c, &o, h, age, life - age, 0, NULL);
-	free(head);
 	store_obj_release(&o);
 	if (rc == -1) {
 		r->r_cache_stale_err = NULL;
