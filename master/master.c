@@ -10,7 +10,7 @@
  * Children live in one table; each has a generation.  The current
  * generation's dead workers are respawned; older generations are only
  * waited for (they are draining after a reload).  The cache manager
- * (cachemgr.h), when cache_dir is set, is one more child of each
+ * (cache/manager.h), when cache_dir is set, is one more child of each
  * generation, in slot 0.
  */
 #ifdef HAVE_CONFIG_H
@@ -29,7 +29,7 @@
 
 #include "acl.h"
 #include "cache_access.h"
-#include "cachemgr.h"
+#include "manager.h"
 #include "clientdb.h"
 #include "log.h"
 #include "upgrade.h"

@@ -1,6 +1,6 @@
 /*
  * unit-cache-store.c -- the on-disk store (cache/store.c) and the cache
- * manager's pass (master/cachemgr.c): store and look up inline and file
+ * manager's pass (cache/manager.c): store and look up inline and file
  * bodies, variants, head update, delete, vary values, persistence across
  * a reopen (100,000 entries, timed), SIGKILL of writers at varied points
  * (every surviving record's body verified byte for byte), eviction in
@@ -34,7 +34,7 @@
 
 #include <lmdb.h>
 
-#include "../master/cachemgr.h"
+#include "manager.h"
 #include "log.h"
 #include "store.h"
 #include "tap.h"

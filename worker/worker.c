@@ -19,8 +19,6 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +33,7 @@
 #include "cache_req.h"
 #include "log.h"
 #include "pool.h"
+#include "priv.h"
 #include "sl.h"
 #include "worker.h"
 
@@ -195,35 +194,13 @@ worker_done(void)
 	return worker_exit_now || (worker_drain && conn_count() == 0);
 }
 
-/* Drop root for the configured user (OpenBSD proc.c style). */
-static void
-worker_drop_privileges(void)
-{
-	const char *user;
-	struct passwd *pw;
-
-	if (geteuid() != 0)
-		return;
-	user = worker_conf->effective_user ? worker_conf->effective_user :
-	    "nobody";
-	pw = getpwnam(user);
-	if (pw == NULL)
-		fatalx("worker %d: no user %s", worker_slot, user);
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
-		fatal("worker %d: cannot drop privileges to %s", worker_slot,
-		    user);
-	if (prctl(PR_SET_DUMPABLE, 1) == -1)
-		log_debug("worker %d: PR_SET_DUMPABLE", worker_slot);
-}
-
 void
 worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 {
 	sigset_t set;
 	size_t i;
 	int sfd;
+	char err[256];
 
 	worker_conf = c;
 	worker_slot = slot;
@@ -244,7 +221,8 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 	/* Opened as root; the master made the file ours before fork. */
 	if (accesslog_open(c->access_log) == -1)
 		fatal("worker %d: access_log %s", slot, c->access_log);
-	worker_drop_privileges();
+	if (priv_drop(c->effective_user, "worker", err, sizeof(err)) == -1)
+		fatalx("worker %d: %s", slot, err);
 
 	if (ev_init() == -1)
 		fatal("worker %d: epoll_create", slot);

@@ -1,5 +1,5 @@
 /*
- * cachemgr.c -- the cache manager process (see cachemgr.h).
+ * manager.c -- the cache manager process (see manager.h).
  * Runs in the cache manager child, entered right after fork().
  *
  * Signals stay blocked and are taken with sigtimedwait(), whose timeout
@@ -12,16 +12,15 @@
 #include <sys/prctl.h>
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "cachemgr.h"
 #include "log.h"
+#include "manager.h"
+#include "priv.h"
 #include "store.h"
 
 int
@@ -44,23 +43,7 @@ cache_manager_tick(struct store *s, uint64_t max_bytes)
 		return -1;
 	if (st.bytes <= max_bytes - max_bytes / 20)
 		return 0;
-	return store_evict(s, max_bytes - max_bytes / 10, CACHEMGR_BATCH);
-}
-
-static void
-cache_manager_drop_privileges(const struct conf *c)
-{
-	const char *user = c->effective_user ? c->effective_user : "nobody";
-	struct passwd *pw;
-
-	if (geteuid() != 0)
-		return;
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("cache manager: no user %s", user);
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
-		fatal("cache manager: cannot drop privileges to %s", user);
+	return store_evict(s, max_bytes - max_bytes / 10, MANAGER_BATCH);
 }
 
 void
@@ -68,6 +51,7 @@ cache_manager_main(const struct conf *c)
 {
 	struct store *s;
 	struct timespec ts;
+	char err[256];
 	sigset_t set;
 	time_t last_clean;
 	long n;
@@ -83,7 +67,9 @@ cache_manager_main(const struct conf *c)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_SETMASK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	cache_manager_drop_privileges(c);
+	if (priv_drop(c->effective_user, "cache manager", err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (getppid() == 1)
 		exit(1);
 
@@ -91,7 +77,7 @@ cache_manager_main(const struct conf *c)
 		fatalx("cache manager: cannot open cache_dir %s", c->cache_dir);
 	log_notice("cache manager started, pid %ld, cache_dir %s",
 	    (long)getpid(), c->cache_dir);
-	n = store_cleanup(s, CACHEMGR_GRACE, time(NULL));
+	n = store_cleanup(s, MANAGER_GRACE, time(NULL));
 	if (n > 0)
 		log_notice("cache manager: removed %ld temporary or orphaned "
 		    "files", n);
@@ -100,15 +86,15 @@ cache_manager_main(const struct conf *c)
 		n = cache_manager_tick(s, c->cache_dir_size);
 		if (n > 0)
 			log_info("cache manager: evicted %ld entries", n);
-		if (time(NULL) - last_clean >= CACHEMGR_CLEAN_SECS) {
-			n = store_cleanup(s, CACHEMGR_GRACE, time(NULL));
+		if (time(NULL) - last_clean >= MANAGER_CLEAN_SECS) {
+			n = store_cleanup(s, MANAGER_GRACE, time(NULL));
 			if (n > 0)
 				log_notice("cache manager: removed %ld "
 				    "orphaned files", n);
 			last_clean = time(NULL);
 		}
-		ts.tv_sec = CACHEMGR_TICK_MS / 1000;
-		ts.tv_nsec = (CACHEMGR_TICK_MS % 1000) * 1000000L;
+		ts.tv_sec = MANAGER_TICK_MS / 1000;
+		ts.tv_nsec = (MANAGER_TICK_MS % 1000) * 1000000L;
 		sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;

@@ -1,29 +1,29 @@
 /*
- * cachemgr.h -- the cache manager process: keeps cache_dir healthy while
+ * manager.h -- the cache manager process: keeps cache_dir healthy while
  * the workers serve.
  *
  * Runs in its own child of the master (forked like a worker, one per
  * generation, respawned when it dies), as the effective user.  It opens
  * the store after fork and, at start, removes temp files of dead writers
- * and orphaned body files older than CACHEMGR_GRACE; then every
- * CACHEMGR_TICK_MS: clears reader slots of dead processes
+ * and orphaned body files older than MANAGER_GRACE; then every
+ * MANAGER_TICK_MS: clears reader slots of dead processes
  * (mdb_reader_check), flushes the environment, and when the total is
  * above 95% of the cache_dir size evicts least-recently-used entries down
- * to 90% (short write txns of CACHEMGR_BATCH entries).  Orphans are
- * looked for again every CACHEMGR_CLEAN_SECS.
+ * to 90% (short write txns of MANAGER_BATCH entries).  Orphans are
+ * looked for again every MANAGER_CLEAN_SECS.
  *
  * Signals: SIGTERM/SIGINT exit 0 (store closed first); the manager exits
  * too when the master dies (PR_SET_PDEATHSIG).
  */
-#ifndef SLUICE_CACHEMGR_H
-#define SLUICE_CACHEMGR_H
+#ifndef SLUICE_CACHE_MANAGER_H
+#define SLUICE_CACHE_MANAGER_H
 
 #include "conf.h"
 
-#define CACHEMGR_TICK_MS	1000
-#define CACHEMGR_GRACE		60	/* s: an unnamed body may be in commit */
-#define CACHEMGR_CLEAN_SECS	3600
-#define CACHEMGR_BATCH		64
+#define MANAGER_TICK_MS	1000
+#define MANAGER_GRACE		60	/* s: an unnamed body may be in commit */
+#define MANAGER_CLEAN_SECS	3600
+#define MANAGER_BATCH		64
 
 /**
  * @brief The cache manager's main, entered right after fork() with the
