@@ -1235,8 +1235,12 @@ acl_match(const struct acl *a, const struct acl_req *r)
 	case ACL_TYPE_SRC:
 		return acl_src_match(a, r->src);
 	case ACL_TYPE_DST:
+		/*
+		 * squid: a dst acl whose lookup failed does not match (its
+		 * negation does), so the rules after it still decide.
+		 */
 		if (r->dst == NULL)
-			return ACL_M_DST;
+			return r->dst_failed ? 0 : ACL_M_DST;
 		return acl_src_match(a, r->dst);
 	case ACL_TYPE_PORT:
 		for (i = 0; i < a->nports; i++)

@@ -29,6 +29,8 @@
  * Evaluation stops as soon as an acl needs what the request does not
  * have yet: dst before DNS gives ACL_NEED_DST, proxy_auth without a user
  * ACL_NEED_AUTH; the worker gets it and asks again from the first rule.
+ * A dst acl asked after a lookup that failed (dst_failed) does not match,
+ * as in squid, so a blocklist further down still answers 403.
  *
  * Built in, as in squid: `all` (src all), `localhost` (src 127.0.0.1/32
  * ::1), `CONNECT` (method CONNECT), `to_localhost` (dst 127.0.0.0/8
@@ -63,6 +65,9 @@ struct acl_req {
 	const struct sockaddr	*src;		/* client address */
 	const struct sockaddr	*dst;		/* one destination address, NULL
 						   before DNS (a literal: at once) */
+	int			 dst_failed;	/* dst is NULL because the name
+						   did not resolve: dst acls do
+						   not match (squid) */
 	const char		*method;	/* NUL-terminated, as received */
 	const char		*proto;		/* "HTTP", or "NONE" for CONNECT */
 	unsigned		 port;		/* destination port */

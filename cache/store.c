@@ -36,9 +36,9 @@
 #include "log.h"
 #include "store.h"
 
-#define STORE_EKEY_LEN	(STORE_KEY_LEN * 2)	/* primary + SHA-256(skey) */
+#define STORE_EKEY_LEN	STORE_EKEY_BYTES	/* primary + SHA-256(skey) */
 #define STORE_LKEY_LEN	(8 + STORE_EKEY_LEN)	/* access time + entry key */
-#define STORE_ID_LEN	12			/* body id bytes */
+#define STORE_ID_LEN	STORE_ID_BYTES		/* body id bytes */
 #define STORE_REC_MAGIC	0x736c7263u		/* "slrc" */
 #define STORE_HEAD_MAX	(1024 * 1024)
 #define STORE_TMP_MAXAGE (24 * 3600)		/* a live writer's temp */
@@ -59,10 +59,6 @@ struct store_rec {
 	uint32_t	pad;
 };
 
-struct store_touch {
-	uint8_t		ekey[STORE_EKEY_LEN];
-	int64_t		when;
-};
 
 struct store {
 	char		*dir;
@@ -75,8 +71,6 @@ struct store {
 	int		 off;		/* storing off after ENOSPC/MAP_FULL */
 	int64_t		 off_until;	/* monotonic seconds */
 	uint64_t	 off_bytes;	/* the total when storing went off */
-	struct store_touch touch[STORE_TOUCH_BATCH];
-	unsigned	 ntouch;
 };
 
 struct store_writer {
@@ -204,9 +198,9 @@ store_full(struct store *s, const char *what, int err)
 
 	s->off_until = store_mono() + STORE_RETRY_SECS;
 	s->off_bytes = store_stats(s, &st) == 0 ? st.bytes : 0;
-	if (s->off)
+	if (__atomic_load_n(&s->off, __ATOMIC_RELAXED))
 		return;
-	s->off = 1;
+	__atomic_store_n(&s->off, 1, __ATOMIC_RELAXED);
 	log_warnx("cache %s: %s: storing off, proxying goes on; retrying "
 	    "in %d s", s->dir, what, STORE_RETRY_SECS);
 	(void)err;
@@ -503,7 +497,6 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
-	store_touch_flush(s);
 	mdb_env_close(s->env);
 	free(s->dir);
 	free(s);
@@ -512,7 +505,8 @@ store_close(struct store *s)
 int
 store_storing(const struct store *s)
 {
-	return !s->off;
+	/* The writer thread turns it off and on; the loop reads it. */
+	return !__atomic_load_n(&s->off, __ATOMIC_RELAXED);
 }
 
 int
@@ -549,7 +543,8 @@ store_begin(struct store *s, const uint8_t key[STORE_KEY_LEN],
 	struct store_writer *w;
 	struct store_stats st;
 
-	if (s->off && store_mono() < s->off_until &&
+	if (__atomic_load_n(&s->off, __ATOMIC_RELAXED) &&
+	    store_mono() < s->off_until &&
 	    !store_room_again(s)) {
 		errno = ENOSPC;
 		return -1;
@@ -793,8 +788,8 @@ store_commit(struct store_writer *w, int64_t now)
 	free(val);
 	if (ofile)
 		store_unlink_body(s, oid);
-	if (s->off) {
-		s->off = 0;
+	if (__atomic_load_n(&s->off, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&s->off, 0, __ATOMIC_RELAXED);
 		log_notice("cache %s: storing resumed", s->dir);
 	}
 	store_writer_free(w);
@@ -806,8 +801,6 @@ fail_txn:
 	if (store_mdb_full(rc))
 		store_full(s, rc == MDB_MAP_FULL ? "index full (map size)" :
 		    "disk full", rc);
-	else
-		log_warnx("cache %s: commit: %s", s->dir, mdb_strerror(rc));
 	err = store_errno(rc);
 	free(val);
 fail_unlink:
@@ -820,10 +813,10 @@ fail_unlink:
 
 /* ------------------------------------------------------------- lookup */
 
-/* Delete @ekey if it still names body @id (a bad or missing body). */
-static void
-store_drop_bad(struct store *s, const uint8_t *ekey, const uint8_t *id)
+void
+store_drop(struct store *s, const struct store_obj *o)
 {
+	const uint8_t *ekey = o->ekey, *id = o->drop_id;
 	MDB_val k = { STORE_EKEY_LEN, (void *)ekey }, v;
 	struct store_rec r;
 	uint8_t oid[STORE_ID_LEN];
@@ -831,11 +824,15 @@ store_drop_bad(struct store *s, const uint8_t *ekey, const uint8_t *id)
 	MDB_txn *txn;
 	int f;
 
+	if (!o->drop)
+		return;
 	if (mdb_txn_begin(s->env, NULL, 0, &txn) != 0)
 		return;
+	/* A malformed record goes whatever it names. */
 	if (mdb_get(txn, s->entries, &k, &v) == 0 &&
-	    store_rec_get(&v, &r) == 0 && !r.inl &&
-	    memcmp(r.body_id, id, STORE_ID_LEN) == 0 &&
+	    (o->drop == STORE_DROP_MALFORMED ||
+	    (store_rec_get(&v, &r) == 0 && !r.inl &&
+	    memcmp(r.body_id, id, STORE_ID_LEN) == 0)) &&
 	    store_entry_del(s, txn, ekey, oid, &f, &freed) == 0 &&
 	    store_meta_add(s, txn, -freed, -1) == 0) {
 		if (mdb_txn_commit(txn) == 0)
@@ -849,7 +846,7 @@ int
 store_lookup(struct store *s, const uint8_t key[STORE_KEY_LEN],
     const void *skey, size_t skeylen, int64_t now, struct store_obj *o)
 {
-	uint8_t ekey[STORE_EKEY_LEN], id[STORE_ID_LEN];
+	uint8_t *ekey = o->ekey, id[STORE_ID_LEN];
 	char path[PATH_MAX];
 	struct store_rec r;
 	struct stat st;
@@ -860,10 +857,10 @@ store_lookup(struct store *s, const uint8_t key[STORE_KEY_LEN],
 	memset(o, 0, sizeof(*o));
 	o->body_fd = -1;
 	store_ekey(ekey, key, skey, skeylen);
-	k.mv_size = sizeof(ekey);
+	k.mv_size = STORE_EKEY_LEN;
 	k.mv_data = ekey;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
-		log_warnx("cache %s: read txn: %s", s->dir, mdb_strerror(rc));
+		errno = store_errno(rc);
 		return -1;
 	}
 	rc = mdb_get(txn, s->entries, &k, &v);
@@ -871,13 +868,12 @@ store_lookup(struct store *s, const uint8_t key[STORE_KEY_LEN],
 		mdb_txn_abort(txn);
 		if (rc == MDB_NOTFOUND)
 			return 0;
-		log_warnx("cache %s: get: %s", s->dir, mdb_strerror(rc));
+		errno = store_errno(rc);
 		return -1;
 	}
 	if (store_rec_get(&v, &r) == -1) {
 		mdb_txn_abort(txn);
-		log_warnx("cache %s: a malformed record; dropped", s->dir);
-		(void)store_delete(s, key);
+		o->drop = STORE_DROP_MALFORMED;
 		return 0;
 	}
 	if ((o->head = malloc(r.headlen ? r.headlen : 1)) == NULL)
@@ -900,10 +896,9 @@ store_lookup(struct store *s, const uint8_t key[STORE_KEY_LEN],
 	}
 	mdb_txn_abort(txn);
 	if (bad) {
-		log_warnx("cache %s: body %s missing or truncated; entry "
-		    "dropped", s->dir, path);
 		store_obj_release(o);
-		store_drop_bad(s, ekey, id);
+		o->drop = STORE_DROP_BODY;
+		memcpy(o->drop_id, id, STORE_ID_LEN);
 		return 0;
 	}
 	o->meta.status = r.status;
@@ -913,16 +908,12 @@ store_lookup(struct store *s, const uint8_t key[STORE_KEY_LEN],
 	o->meta.date = r.date;
 	o->last_access = r.last_access;
 	o->body_len = r.body_len;
-	if (now - r.last_access >= STORE_TOUCH_SECS) {
-		memcpy(s->touch[s->ntouch].ekey, ekey, sizeof(ekey));
-		s->touch[s->ntouch].when = now;
-		if (++s->ntouch == STORE_TOUCH_BATCH)
-			store_touch_flush(s);
-	}
+	o->touch = now - r.last_access >= STORE_TOUCH_SECS;
 	return 1;
 nomem:
 	mdb_txn_abort(txn);
 	store_obj_release(o);
+	errno = ENOMEM;
 	return -1;
 }
 
@@ -938,8 +929,8 @@ store_obj_release(struct store_obj *o)
 	o->body_fd = -1;
 }
 
-void
-store_touch_flush(struct store *s)
+int
+store_touch_apply(struct store *s, const struct store_touch *t, unsigned n)
 {
 	uint8_t lkey[STORE_LKEY_LEN], *val = NULL;
 	MDB_val k, v, lk, lv = { 0, NULL };
@@ -948,24 +939,24 @@ store_touch_flush(struct store *s)
 	unsigned i;
 	int rc;
 
-	if (s->ntouch == 0)
-		return;
+	if (n == 0)
+		return 0;
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		goto out;
-	for (i = 0; i < s->ntouch; i++) {
+	for (i = 0; i < n; i++) {
 		k.mv_size = STORE_EKEY_LEN;
-		k.mv_data = s->touch[i].ekey;
+		k.mv_data = (void *)t[i].ekey;
 		if (mdb_get(txn, s->entries, &k, &v) != 0 ||
 		    store_rec_get(&v, &r) == -1 ||
-		    r.last_access >= s->touch[i].when)
+		    r.last_access >= t[i].when)
 			continue;
-		store_lkey(lkey, r.last_access, s->touch[i].ekey);
+		store_lkey(lkey, r.last_access, t[i].ekey);
 		lk.mv_size = sizeof(lkey);
 		lk.mv_data = lkey;
 		rc = mdb_del(txn, s->lru, &lk, NULL);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			goto fail;
-		r.last_access = s->touch[i].when;
+		r.last_access = t[i].when;
 		/* Rewrite the header in place in a private copy. */
 		if ((val = malloc(v.mv_size)) == NULL) {
 			rc = ENOMEM;
@@ -978,21 +969,20 @@ store_touch_flush(struct store *s)
 			goto fail;
 		free(val);
 		val = NULL;
-		store_lkey(lkey, r.last_access, s->touch[i].ekey);
+		store_lkey(lkey, r.last_access, t[i].ekey);
 		if ((rc = mdb_put(txn, s->lru, &lk, &lv, 0)) != 0)
 			goto fail;
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		goto out;
-	s->ntouch = 0;
-	return;
+	return 0;
 fail:
 	free(val);
 	mdb_txn_abort(txn);
 out:
-	/* Access times are approximate: drop them rather than retry. */
-	log_debug("cache %s: access times: %s", s->dir, mdb_strerror(rc));
-	s->ntouch = 0;
+	/* Access times are approximate: the caller drops them. */
+	errno = store_errno(rc);
+	return -1;
 }
 
 /* ------------------------------------------------------ update/delete */
@@ -1057,8 +1047,6 @@ store_update_head(struct store *s, const uint8_t key[STORE_KEY_LEN],
 fail0:
 	if (store_mdb_full(rc))
 		store_full(s, "index full (map size)", rc);
-	else
-		log_warnx("cache %s: update: %s", s->dir, mdb_strerror(rc));
 	errno = store_errno(rc);
 	return -1;
 }
@@ -1130,7 +1118,40 @@ fail:
 	mdb_txn_abort(txn);
 fail0:
 	free(ids);
-	log_warnx("cache %s: delete: %s", s->dir, mdb_strerror(rc));
+	errno = store_errno(rc);
+	return -1;
+}
+
+int
+store_count(struct store *s, const uint8_t key[STORE_KEY_LEN])
+{
+	uint8_t ekey[STORE_EKEY_LEN];
+	MDB_val k, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	int rc, n = 0;
+
+	memset(ekey, 0, sizeof(ekey));
+	memcpy(ekey, key, STORE_KEY_LEN);
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		goto fail;
+	if ((rc = mdb_cursor_open(txn, s->entries, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	k.mv_size = sizeof(ekey);
+	k.mv_data = ekey;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
+	    k.mv_size == STORE_EKEY_LEN &&
+	    memcmp(k.mv_data, key, STORE_KEY_LEN) == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		n++;
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto fail;
+	return n;
+fail:
 	errno = store_errno(rc);
 	return -1;
 }

@@ -55,11 +55,19 @@
  * total bytes fell by a tenth since (the cache manager evicted); the
  * first commit that succeeds then logs "storing resumed" once.
  *
- * Access times: a hit whose recorded access time is older than
- * STORE_TOUCH_SECS is queued in memory; the queue is written in one txn
- * when it holds STORE_TOUCH_BATCH keys or when store_touch_flush() runs
- * (call it from a one-second timer and before exit).  LRU is thus
+ * Access times: store_lookup() says when a hit's recorded access time is
+ * older than STORE_TOUCH_SECS (o->touch); the caller batches those entry
+ * keys and writes them in one txn with store_touch_apply().  LRU is thus
  * approximate to STORE_TOUCH_SECS; a hit costs no write txn.
+ *
+ * Reads and writes: store_lookup(), store_vary_get(), store_stats() and
+ * store_storing() are reads (a read txn at most, MDB_NOTLS) and may run
+ * in one thread while another thread makes every write call (begin,
+ * append, commit, abort, update, delete, vary_put, touch_apply, drop):
+ * the workers' writer thread (cache/writer.c).  No call logs a
+ * per-request error: each returns -1 with errno, and the caller decides;
+ * only state changes of the whole store (storing off/resumed, a reset
+ * schema) are logged here.
  *
  * Caveats:
  *  - Open after fork, in the child (store_open); one struct store per
@@ -85,7 +93,9 @@
 #define STORE_KEY_LEN		32	/* primary key bytes */
 #define STORE_INLINE_MAX	4096	/* bodies up to this are inline */
 #define STORE_TOUCH_SECS	60	/* access time granularity */
-#define STORE_TOUCH_BATCH	256	/* queued touches that force a flush */
+#define STORE_TOUCH_BATCH	256	/* access times written in one txn */
+#define STORE_EKEY_BYTES	64	/* entry key: primary + SHA-256(skey) */
+#define STORE_ID_BYTES		12	/* body file id */
 #define STORE_RETRY_SECS	10	/* after ENOSPC / MAP_FULL */
 #define STORE_VARY_MAX		4096	/* largest vary value */
 
@@ -104,10 +114,19 @@ struct store_meta {
 	int64_t		date;		/* Date header value, or 0 */
 };
 
+/** What store_lookup() found wrong with a record (o->drop). */
+#define STORE_DROP_MALFORMED	1	/* not a record of ours */
+#define STORE_DROP_BODY		2	/* its body file is missing or short */
+
 /** A hit: a copy of the record, owned by the caller until store_obj_release(). */
 struct store_obj {
 	struct store_meta meta;
 	int64_t		 last_access;	/* seconds, approximate */
+	uint8_t		 ekey[STORE_EKEY_BYTES];	/* the entry's key */
+	int		 touch;		/* last_access is old: store_touch_apply() */
+	int		 drop;		/* a miss because the record is bad:
+					   store_drop() it (STORE_DROP_*) */
+	uint8_t		 drop_id[STORE_ID_BYTES];
 	uint8_t		*head;		/* response head bytes (malloc) */
 	size_t		 headlen;
 	uint64_t	 body_len;
@@ -190,8 +209,10 @@ void	store_abort(struct store_writer *w);
  * @param[in] now  current time (seconds), for the access time.
  * @param[out] o   filled on a hit.
  * @return 1 hit (@p o filled; release it with store_obj_release()),
- *	0 miss (also when the body file is missing or has the wrong length:
- *	that record is then deleted), -1 error (logged; treat as a miss).
+ *	0 miss (also when the record is malformed or its body file is
+ *	missing or has the wrong length: then o->drop is set and the caller
+ *	should store_drop() it from the writer), -1 error (errno; treat as
+ *	a miss).  Never writes.
  */
 int	store_lookup(struct store *s, const uint8_t key[STORE_KEY_LEN],
 	    const void *skey, size_t skeylen, int64_t now, struct store_obj *o);
@@ -214,6 +235,13 @@ int	store_update_head(struct store *s, const uint8_t key[STORE_KEY_LEN],
 int	store_delete(struct store *s, const uint8_t key[STORE_KEY_LEN]);
 
 /**
+ * @brief How many variants of @p key are stored (a read: PURGE answers
+ *	200 or 404 from it while store_delete() runs in the writer).
+ * @return the count, or -1 (errno).
+ */
+int	store_count(struct store *s, const uint8_t key[STORE_KEY_LEN]);
+
+/**
  * @brief Set the vary value of @p key (the header names it varies on, as
  *	the caller encodes them; at most STORE_VARY_MAX bytes).
  * @return 0, or -1 (errno EINVAL too long, ENOSPC full map).
@@ -227,8 +255,22 @@ int	store_vary_put(struct store *s, const uint8_t key[STORE_KEY_LEN],
 int	store_vary_get(struct store *s, const uint8_t key[STORE_KEY_LEN],
 	    void *buf, size_t bufsz, size_t *len);
 
-/** @brief Write the queued access times in one txn (cheap when none). */
-void	store_touch_flush(struct store *s);
+/** One access time to record (from a hit: o->ekey, now). */
+struct store_touch {
+	uint8_t		ekey[STORE_EKEY_BYTES];
+	int64_t		when;
+};
+/**
+ * @brief Record access times in one txn (entries gone since are skipped).
+ * @return 0, or -1 (errno): access times are approximate, drop them.
+ */
+int	store_touch_apply(struct store *s, const struct store_touch *t,
+	    unsigned n);
+/**
+ * @brief Delete the record @p o named as bad (o->drop), if it is still
+ *	that record (a writer may have replaced it since).
+ */
+void	store_drop(struct store *s, const struct store_obj *o);
 /** @brief 1 when storing is on in this process, 0 after ENOSPC/MAP_FULL. */
 int	store_storing(const struct store *s);
 /** @brief Read the totals. @return 0 or -1. */

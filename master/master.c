@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "acl.h"
-#include "cache_access.h"
+#include "req_cache.h"
 #include "manager.h"
 #include "clientdb.h"
 #include "log.h"
@@ -86,7 +86,7 @@ config_load(const char *path)
 		conf_free(c);
 		return NULL;
 	}
-	if (cache_access_compile(c) == -1) {
+	if (req_cache_rules_compile(c) == -1) {
 		upgrade_free(c);
 		acl_set_free(c->acl);
 		c->acl = NULL;
@@ -104,7 +104,7 @@ config_free(struct conf *c)
 	acl_set_free(c->acl);
 	c->acl = NULL;
 	upgrade_free(c);
-	cache_access_free(c);
+	req_cache_rules_free(c);
 	conf_free(c);
 }
 

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cache_access.h"
+#include "req_cache.h"
 #include "conf.h"
 #include "log.h"
 #include "policy.h"
@@ -890,7 +890,7 @@ test_refresh(void)
 	conf_free(c);
 }
 
-/* cache allow|deny: raw lines here, acls checked by cache_access_compile(). */
+/* cache allow|deny: raw lines here, acls checked by req_cache_rules_compile(). */
 static void
 test_cache_rules(void)
 {
@@ -914,8 +914,8 @@ test_cache_rules(void)
 	    "cache deny nc\ncache deny !nope\n", &c) != 0 || c == NULL)
 		bail_out("cr1.conf did not load");
 	t_log_reset();
-	is_int(cache_access_compile(c), -1,
-	    "cache: an undefined acl fails cache_access_compile()");
+	is_int(req_cache_rules_compile(c), -1,
+	    "cache: an undefined acl fails req_cache_rules_compile()");
 	t_log_read();
 	like(logbuf, "cr1.conf:4: undefined acl 'nope'",
 	    "cache: the undefined acl is reported at its file:line");
@@ -924,9 +924,9 @@ test_cache_rules(void)
 	if (t_load("cr2.conf", "http_port 3128\nacl nc url_regex /x\n"
 	    "cache deny nc\n", &c) != 0 || c == NULL)
 		bail_out("cr2.conf did not load");
-	ok(cache_access_compile(c) == 0 && c->cache_acl != NULL,
-	    "cache: cache_access_compile() compiles the rules");
-	cache_access_free(c);
+	ok(req_cache_rules_compile(c) == 0 && c->cache_acl != NULL,
+	    "cache: req_cache_rules_compile() compiles the rules");
+	req_cache_rules_free(c);
 	conf_free(c);
 }
 

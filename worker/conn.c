@@ -19,8 +19,8 @@
 #include "auth.h"
 #include "clientdb.h"
 #include "conf.h"
-#include "cache_req.h"
 #include "conn.h"
+#include "dns.h"
 #include "log.h"
 #include "sl.h"
 #include "worker.h"
@@ -95,11 +95,10 @@ conn_close(struct conn *c)
 	auth_cancel(c->r.r_authq);
 	c->r.r_authq = NULL;
 	clientdb_leave((const struct sockaddr *)&c->c_peer);
-	cache_body_end(c, 0);
-	cache_cf_leave(c);
-	if (c->r.r_hit_fd >= 0)
-		close(c->r.r_hit_fd);
+	req_cache_end(c);
 	upstream_release(c);
+	buf_put(c->r.r_uhead);
+	c->r.r_uhead = NULL;
 	spipe_close(&c->r.r_body.sp);
 	spipe_close(&c->r.r_rbody.sp);
 	fd = c->c_io.fd;

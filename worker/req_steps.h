@@ -1,32 +1,125 @@
 /*
- * req_steps.h -- the request steps, in order, as one X-macro list:
- * X(NAME, function).  req.c builds the enum, the name table (for debug
- * traces) and the dispatch table from it.
+ * req_steps.h -- every step a request can be in, and every move between
+ * steps: the whole story of a request, in one place.
  *
- * Only the steps marked (wait) may return SL_AGAIN, each with its own
- * timeout armed.  Every step sets the next one explicitly.
+ * REQ_STEPS: X(NAME, function, file, wait), in the order a request
+ * usually meets them.  req.c builds the enum (REQ_NAME), the name table
+ * (debug traces) and the dispatch table from it; docs/architecture.md's
+ * step table is checked against it by t/docs-steps.  Only the steps with
+ * a wait ("W") may return SL_AGAIN, each with its own timeout armed.
+ *
+ * REQ_EDGES: E(FROM, TO) for each move a step may make.  A step moves
+ * only through REQ_NEXT() (req.h), which asserts that the move is listed
+ * here and that it is made by FROM's own function, and traces it at
+ * `debug_options ALL,3`.  Moves back (keep-alive, 1xx, retries, refetch,
+ * stale on error, the held tail of a stored body) are edges like any
+ * other.  conn_close() is not a step: any step may end the connection.
  */
 #ifndef SLUICE_REQ_STEPS_H
 #define SLUICE_REQ_STEPS_H
 
 #define REQ_STEPS(X)							\
-	X(RECV_HEAD,	req_step_recv_head)	/* (wait) request_timeout / idle */ \
-	X(PARSE,	req_step_parse)		/* target form, framing, Host, Via */ \
-	X(ACCESS_PRE,	req_step_access_pre)	/* http_access before DNS */ \
-	X(AUTH,		req_step_auth)		/* (wait) auth helper, bounded */ \
-	X(RESOLVE,	req_step_resolve)	/* (wait) dns_timeout */ \
-	X(ACCESS_POST,	req_step_access_post)	/* http_access per address */ \
-	X(CACHE_LOOKUP,	cache_step_lookup)	/* cache_req.c: hit, PURGE or on */ \
-	X(CF_WAIT,	cache_step_cf_wait)	/* (wait) a collapsed fetch's head */ \
-	X(HIT_SEND,	cache_step_hit_send)	/* (wait) read_timeout: sendfile */ \
-	X(CONNECT_UP,	upstream_step_connect)	/* (wait) connect_timeout */ \
-	X(SEND_REQ,	upstream_step_send)	/* (wait) read_timeout */ \
-	X(RECV_RESP_HEAD, upstream_step_recv_head) /* (wait) read_timeout */ \
-	X(DELIVER,	req_step_deliver)	/* (wait) read_timeout */ \
-	X(TUNNEL,	tunnel_step)		/* (wait) read_timeout idle */ \
-	X(SYNTH,	req_step_synth)		/* error page from errpage.h */ \
-	X(LOG,		req_step_log)		/* one access-log line */ \
-	X(FINISH,	req_step_finish)	/* keep-alive or close */ \
-	X(LINGER,	req_step_linger)	/* (wait) drain input before close */
+	/* The client's request. */					\
+	X(RECV_HEAD,	req_step_recv_head,	req_client.c,	W)	\
+	X(PARSE,	req_step_parse,		req_client.c,	-)	\
+	/* Access: http_access before DNS, auth, DNS, after DNS. */	\
+	X(ACCESS_PRE,	req_step_access_pre,	req_access.c,	-)	\
+	X(AUTH,		req_step_auth,		req_access.c,	W)	\
+	X(RESOLVE,	req_step_resolve,	req_access.c,	W)	\
+	X(ACCESS_DST,	req_step_access_dst,	req_access.c,	-)	\
+	/* The proxy's own answers (Max-Forwards: 0). */		\
+	X(LOCAL,	req_step_local,		req_client.c,	-)	\
+	/* The cache. */						\
+	X(CACHE_LOOKUP,	req_step_cache_lookup,	req_cache.c,	-)	\
+	X(PURGE,	req_step_purge,		req_cache.c,	W)	\
+	X(CF_WAIT,	req_step_cf_wait,	req_cache.c,	W)	\
+	X(HIT_SEND,	req_step_hit_send,	req_cache.c,	W)	\
+	/* The origin. */						\
+	X(CONNECT_UP,	req_step_connect_up,	upstream.c,	W)	\
+	X(SEND_REQ,	req_step_send_req,	upstream.c,	W)	\
+	X(RECV_RESP_HEAD, req_step_recv_resp_head, upstream.c,	W)	\
+	X(CACHE_RESPONSE, req_step_cache_response, req_cache.c,	-)	\
+	X(REFRESH,	req_step_refresh,	req_cache.c,	W)	\
+	/* The answer. */						\
+	X(DELIVER,	req_step_deliver,	req_deliver.c,	W)	\
+	X(STORE,	req_step_store,		req_cache.c,	W)	\
+	X(TUNNEL,	req_step_tunnel,	tunnel.c,	W)	\
+	X(SYNTH,	req_step_synth,		req_deliver.c,	-)	\
+	X(STALE,	req_step_stale,		req_cache.c,	-)	\
+	X(LOG,		req_step_log,		req_deliver.c,	-)	\
+	X(FINISH,	req_step_finish,	req_deliver.c,	-)	\
+	X(LINGER,	req_step_linger,	req_deliver.c,	W)
+
+#define REQ_EDGES(E)							\
+	E(RECV_HEAD, PARSE)	/* a whole head */			\
+	E(RECV_HEAD, SYNTH)	/* 408, 414, 431 */			\
+	E(PARSE, ACCESS_PRE)						\
+	E(PARSE, SYNTH)		/* 400, 413, 417, 501, 505, 508 */	\
+	E(ACCESS_PRE, AUTH)	/* a proxy_auth acl needs a user */	\
+	E(ACCESS_PRE, LOCAL)	/* allowed whatever the address */	\
+	E(ACCESS_PRE, RESOLVE)	/* a dst acl needs the address */	\
+	E(ACCESS_PRE, SYNTH)	/* 403 */				\
+	E(AUTH, ACCESS_PRE)	/* back to the check that asked */	\
+	E(AUTH, ACCESS_DST)						\
+	E(AUTH, SYNTH)		/* 407, 503 */				\
+	E(RESOLVE, ACCESS_DST)	/* addresses, or none (dst acls fail) */ \
+	E(RESOLVE, SYNTH)	/* 504 after the lookup */		\
+	E(ACCESS_DST, AUTH)						\
+	E(ACCESS_DST, LOCAL)	/* decided: on to the cache */		\
+	E(ACCESS_DST, CONNECT_UP) /* decided after a miss */		\
+	E(ACCESS_DST, SYNTH)	/* 403 */				\
+	E(LOCAL, DELIVER)	/* answered by the proxy */		\
+	E(LOCAL, CACHE_LOOKUP)						\
+	E(LOCAL, RESOLVE)	/* CONNECT */				\
+	E(LOCAL, CONNECT_UP)	/* CONNECT to a known address */	\
+	E(LOCAL, SYNTH)							\
+	E(CACHE_LOOKUP, DELIVER)	/* a hit in the head buffer */	\
+	E(CACHE_LOOKUP, HIT_SEND)	/* a hit with a body file */	\
+	E(CACHE_LOOKUP, PURGE)						\
+	E(CACHE_LOOKUP, CF_WAIT)	/* follow a fetch under way */	\
+	E(CACHE_LOOKUP, RESOLVE)	/* a miss: now the address */	\
+	E(CACHE_LOOKUP, CONNECT_UP)	/* a miss, address known */	\
+	E(CACHE_LOOKUP, SYNTH)		/* 504 only-if-cached, DNS */	\
+	E(PURGE, DELIVER)						\
+	E(PURGE, SYNTH)							\
+	E(CF_WAIT, DELIVER)						\
+	E(CF_WAIT, HIT_SEND)						\
+	E(CF_WAIT, RESOLVE)		/* nothing to follow */		\
+	E(CF_WAIT, CONNECT_UP)						\
+	E(CF_WAIT, SYNTH)						\
+	E(HIT_SEND, LOG)						\
+	E(CONNECT_UP, SEND_REQ)						\
+	E(CONNECT_UP, TUNNEL)		/* CONNECT: 200 */		\
+	E(CONNECT_UP, SYNTH)		/* 502, 503, 504 */		\
+	E(SEND_REQ, RECV_RESP_HEAD)					\
+	E(SEND_REQ, CONNECT_UP)		/* retry on a fresh connection */ \
+	E(SEND_REQ, SYNTH)						\
+	E(RECV_RESP_HEAD, CACHE_RESPONSE)	/* a final head */	\
+	E(RECV_RESP_HEAD, DELIVER)	/* a 1xx to pass on */		\
+	E(RECV_RESP_HEAD, TUNNEL)	/* 101 */			\
+	E(RECV_RESP_HEAD, CONNECT_UP)	/* retry on a fresh connection */ \
+	E(RECV_RESP_HEAD, SYNTH)	/* 502, 504 */			\
+	E(CACHE_RESPONSE, REFRESH)	/* a 304 to our condition */	\
+	E(CACHE_RESPONSE, DELIVER)					\
+	E(CACHE_RESPONSE, SYNTH)					\
+	E(REFRESH, DELIVER)						\
+	E(REFRESH, HIT_SEND)						\
+	E(REFRESH, CONNECT_UP)		/* refetch without conditions */ \
+	E(REFRESH, SYNTH)						\
+	E(DELIVER, RECV_RESP_HEAD)	/* after a 1xx */		\
+	E(DELIVER, STORE)		/* whole: commit, tail held */	\
+	E(DELIVER, LOG)							\
+	E(STORE, DELIVER)		/* the held tail */		\
+	E(STORE, LOG)							\
+	E(TUNNEL, LOG)							\
+	E(SYNTH, STALE)			/* stale on error (§4.2.4) */	\
+	E(SYNTH, DELIVER)						\
+	E(SYNTH, LOG)			/* too late for an error page */ \
+	E(STALE, DELIVER)						\
+	E(STALE, HIT_SEND)						\
+	E(STALE, SYNTH)			/* nothing stale: the error */	\
+	E(LOG, FINISH)							\
+	E(FINISH, RECV_HEAD)		/* keep-alive */		\
+	E(FINISH, LINGER)		/* lingering close */
 
 #endif

@@ -110,7 +110,7 @@ tunnel_try_splice(struct conn *c, struct buf **b, struct spipe *sp)
 }
 
 int
-tunnel_step(struct conn *c)
+req_step_tunnel(struct conn *c)
 {
 	struct req *r = &c->r;
 	int rc, up, down, moved;
@@ -121,16 +121,14 @@ tunnel_step(struct conn *c)
 		    "tunnel_idle_timeout",
 		    c->id, c->c_peer_text, r->r_url);
 		r->r_keepalive = 0;
-		r->r_step = REQ_LOG;
-		return SL_OK;
+		return REQ_NEXT(c, LOG);
 	}
 	rc = req_flush_obuf(c);
 	if (rc == SL_AGAIN)
 		return SL_AGAIN;
 	if (rc == SL_ERROR) {
 		r->r_keepalive = 0;
-		r->r_step = REQ_LOG;
-		return SL_OK;
+		return REQ_NEXT(c, LOG);
 	}
 	/* Bytes already read (after a 101) go first, through ubuf. */
 	if (!r->r_rbody.sp.open && (c->ubuf == NULL || buf_len(c->ubuf) == 0) &&
@@ -140,48 +138,45 @@ tunnel_step(struct conn *c)
 	if (!r->r_rbody.sp.open && c->ubuf == NULL &&
 	    (c->ubuf = buf_get(BUF_SMALL)) == NULL) {
 		r->r_keepalive = 0;
-		r->r_step = REQ_LOG;
-		return SL_OK;
+		return REQ_NEXT(c, LOG);
 	}
 	do {
 		tunnel_try_splice(c, &c->cbuf, &r->r_body.sp);
 		tunnel_try_splice(c, &c->ubuf, &r->r_rbody.sp);
 		if (r->r_body.sp.open)
 			up = tunnel_splice(c->c_io.fd, c->u_io.fd,
-			    &r->r_body.sp, &r->r_t_up_eof, &r->r_t_up_src_eof,
+			    &r->r_body.sp, &r->r_tun.up_eof, &r->r_tun.up_src_eof,
 			    &r->r_bytes_up);
 		else
 			up = tunnel_pump(c->c_io.fd, c->u_io.fd, c->cbuf,
-			    &r->r_t_up_eof, &r->r_t_up_src_eof,
+			    &r->r_tun.up_eof, &r->r_tun.up_src_eof,
 			    &r->r_bytes_up);
 		if (r->r_rbody.sp.open)
 			down = tunnel_splice(c->u_io.fd, c->c_io.fd,
-			    &r->r_rbody.sp, &r->r_t_down_eof,
-			    &r->r_t_down_src_eof, &r->r_bytes_out);
+			    &r->r_rbody.sp, &r->r_tun.down_eof,
+			    &r->r_tun.down_src_eof, &r->r_bytes_out);
 		else
 			down = tunnel_pump(c->u_io.fd, c->c_io.fd, c->ubuf,
-			    &r->r_t_down_eof, &r->r_t_down_src_eof,
+			    &r->r_tun.down_eof, &r->r_tun.down_src_eof,
 			    &r->r_bytes_out);
 		if (up < 0 || down < 0) {
 			log_info("conn %u client %s: tunnel to %s: %s", c->id,
 			    c->c_peer_text, r->r_url, strerror(errno));
 			r->r_keepalive = 0;
-			r->r_step = REQ_LOG;
-			return SL_OK;
+			return REQ_NEXT(c, LOG);
 		}
 		moved = up > 0 || down > 0;
 		if (moved)
 			req_timer(c, worker_conf->tunnel_idle_timeout);
 	} while (moved);
-	if (r->r_t_up_eof && r->r_t_down_eof) {
+	if (r->r_tun.up_eof && r->r_tun.down_eof) {
 		log_debug("conn %u client %s: tunnel to %s done, %llu bytes up, "
 		    "%llu down%s", c->id, c->c_peer_text, r->r_url,
 		    (unsigned long long)r->r_bytes_up,
 		    (unsigned long long)r->r_bytes_out, r->r_body.sp.open &&
 		    r->r_rbody.sp.open ? ", spliced" : "");
 		r->r_keepalive = 0;
-		r->r_step = REQ_LOG;
-		return SL_OK;
+		return REQ_NEXT(c, LOG);
 	}
 	return SL_AGAIN;
 }

@@ -10,6 +10,11 @@
  * A request that fails on a reused connection before any response byte
  * is sent again once on a fresh connection when that is safe: an
  * idempotent method without a body (RFC 9110 §9.2.2, RFC 9112 §9.3.1).
+ *
+ * The cache is not called from here: the fields it wants sent (the
+ * conditions of a revalidation) come as r_extra, and a final response
+ * head goes to the CACHE_RESPONSE step, which decides what the cache
+ * does with it and builds the client's head.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -24,7 +29,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cache_req.h"
 #include "conf.h"
 #include "conn.h"
 #include "http_hdr.h"
@@ -80,7 +84,7 @@ upstream_can_retry(const struct conn *c)
 
 	if (r->r_up_nreq == 0 || r->r_retried || r->r_body.mode !=
 	    HTTP_BODY_NONE || r->r_ninterim > 0 || r->r_head_sent ||
-	    c->obuf == NULL)
+	    r->r_uhead == NULL)
 		return 0;
 	for (i = 0; i < sizeof(idem) / sizeof(idem[0]); i++)
 		if (strcmp(r->r_method, idem[i]) == 0)
@@ -90,9 +94,10 @@ upstream_can_retry(const struct conn *c)
 
 /*
  * A reused connection failed before any response byte: open a fresh one
- * to the same address and send the same head (still in obuf).
+ * to the same address and send the same head (still in r_uhead).  The
+ * caller moves to CONNECT_UP.
  */
-static int
+static void
 upstream_retry(struct conn *c, const char *what)
 {
 	struct req *r = &c->r;
@@ -104,12 +109,10 @@ upstream_retry(struct conn *c, const char *what)
 	r->r_retried = 1;
 	r->r_up_nreq = 0;
 	r->r_up_events = 0;
-	c->obuf->pos = c->obuf->start;
+	r->r_uhead->pos = r->r_uhead->start;
 	if (c->ubuf != NULL)
 		buf_reset(c->ubuf);
 	memset(&r->r_scan, 0, sizeof(r->r_scan));
-	r->r_step = REQ_CONNECT_UP;
-	return SL_OK;
 }
 
 /* A buffer for a head of @p need bytes: the small one, or the large class. */
@@ -170,8 +173,9 @@ upstream_build_request(struct conn *c)
 	size_t i, xff = 0;
 	int v6 = strchr(r->r_host, ':') != NULL;
 
-	o = c->obuf = upstream_head_buf(r->r_head_len + strlen(r->r_host) +
-	    strlen(worker_conf->visible_hostname) + 256);
+	o = r->r_uhead = upstream_head_buf(r->r_head_len + strlen(r->r_host) +
+	    strlen(worker_conf->visible_hostname) + 256 +
+	    (r->r_extra != NULL ? strlen(r->r_extra) : 0));
 	if (o == NULL)
 		return -1;
 	if (buf_printf(o, "%s %s HTTP/1.1\r\nHost: %s%s%s", r->r_method,
@@ -221,7 +225,10 @@ upstream_build_request(struct conn *c)
 		return -1;
 	if (http_hdr_via(o, r->r_version, worker_conf->visible_hostname) == -1)
 		return -1;
-	if (cache_conditional_fields(c, o) == -1)
+	/* The cache's fields (a revalidation's conditions), removable. */
+	r->r_extra_off = buf_len(o);
+	if (r->r_extra != NULL && buf_append(o, r->r_extra,
+	    strlen(r->r_extra)) == -1)
 		return -1;
 	if (r->r_upgrade != NULL) {
 		/* RFC 9110 §7.8: the offer is hop-by-hop; we make it ours. */
@@ -234,8 +241,11 @@ upstream_build_request(struct conn *c)
 	return buf_append(o, "\r\n", 2);
 }
 
-/* The connection is up: go on to the tunnel or to sending the request. */
-static int
+/*
+ * The connection is up: the tunnel, or the request to send.
+ * @return the next step (SYNTH with r_err set on an error).
+ */
+static enum req_step
 upstream_connected(struct conn *c)
 {
 	struct req *r = &c->r;
@@ -251,17 +261,18 @@ upstream_connected(struct conn *c)
 	log_debug("conn %u client %s: %s connection to %s for %s (request %u "
 	    "on it)", c->id, c->c_peer_text, r->r_up_nreq ? "reusing the" :
 	    "new", r->r_peer, r->r_url, r->r_up_nreq + 1);
-	if (r->r_retried && c->obuf != NULL && buf_len(c->obuf) > 0) {
-		/* The head is still in obuf (upstream_retry()). */
+	if (r->r_uhead != NULL && buf_len(r->r_uhead) > 0) {
+		/* A retry or a refetch: the head is still in r_uhead. */
 		req_timer(c, worker_conf->read_timeout);
-		r->r_step = REQ_SEND_REQ;
-		return SL_OK;
+		return REQ_SEND_REQ;
 	}
 
 	if (r->r_connect) {
 		c->obuf = buf_get(BUF_SMALL);
-		if (c->obuf == NULL)
-			return req_fail(c, ERR_NO_RESOURCES);
+		if (c->obuf == NULL) {
+			r->r_err = ERR_NO_RESOURCES;
+			return REQ_SYNTH;
+		}
 		buf_append(c->obuf, upstream_established,
 		    STR_LIT_LEN(upstream_established));
 		/* Bytes the client sent after the head go up the tunnel. */
@@ -269,28 +280,28 @@ upstream_connected(struct conn *c)
 		r->r_status = 200;
 		r->r_code = "TCP_TUNNEL";
 		req_timer(c, worker_conf->tunnel_idle_timeout);
-		r->r_step = REQ_TUNNEL;
-		return SL_OK;
+		return REQ_TUNNEL;
 	}
 	if (upstream_build_request(c) == -1) {
 		log_warnx("conn %u client %s: request head for %s does not fit",
 		    c->id, c->c_peer_text, r->r_url);
-		return req_fail(c, ERR_TOO_BIG);
+		r->r_err = ERR_TOO_BIG;
+		return REQ_SYNTH;
 	}
 	/* The head in cbuf is not needed any more: what follows is body. */
 	req_consume_head(c);
-	if (req_body_scan(&r->r_body, c->cbuf) == -1) {
+	if (body_scan(&r->r_body, c->cbuf) == -1) {
 		log_info("conn %u client %s: bad chunked request body", c->id,
 		    c->c_peer_text);
-		return req_fail(c, ERR_INVALID_REQ);
+		r->r_err = ERR_INVALID_REQ;
+		return REQ_SYNTH;
 	}
 	req_timer(c, worker_conf->read_timeout);
-	r->r_step = REQ_SEND_REQ;
-	return SL_OK;
+	return REQ_SEND_REQ;
 }
 
 int
-upstream_step_connect(struct conn *c)
+req_step_connect_up(struct conn *c)
 {
 	struct req *r = &c->r;
 	struct sockaddr *sa;
@@ -304,7 +315,7 @@ upstream_step_connect(struct conn *c)
 		    c->c_peer_text, r->r_url);
 		upstream_close(c);
 		if (++r->r_addr_i >= r->r_naddrs)
-			return req_fail(c, ERR_CONNECT_TIMEOUT);
+			return REQ_FAIL(c, ERR_CONNECT_TIMEOUT);
 	}
 	if (c->u_io.fd >= 0) {
 		/* Waiting for the connect to finish. */
@@ -315,7 +326,7 @@ upstream_step_connect(struct conn *c)
 		if (getsockopt(c->u_io.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 			err = errno;
 		if (err == 0)
-			return upstream_connected(c);
+			return REQ_MOVE(c, upstream_connected(c));
 		upstream_close(c);
 		log_info("conn %u client %s: connect to %s for %s: %s", c->id,
 		    c->c_peer_text, sockaddr_ntop((struct sockaddr *)
@@ -334,7 +345,7 @@ upstream_step_connect(struct conn *c)
 				continue;
 			r->r_addr_i = i;
 			r->r_up_events = 0;
-			return upstream_connected(c);
+			return REQ_MOVE(c, upstream_connected(c));
 		}
 	}
 	for (; r->r_addr_i < r->r_naddrs; r->r_addr_i++) {
@@ -344,7 +355,7 @@ upstream_step_connect(struct conn *c)
 		    SOCK_CLOEXEC, 0);
 		if (fd == -1) {
 			log_warn("conn %u: socket for %s", c->id, r->r_url);
-			return req_fail(c, ERR_NO_RESOURCES);
+			return REQ_FAIL(c, ERR_NO_RESOURCES);
 		}
 		rc = connect(fd, sa, sockaddr_len(sa));
 		if (rc == 0 || errno == EINPROGRESS) {
@@ -353,10 +364,10 @@ upstream_step_connect(struct conn *c)
 			    EPOLLRDHUP | EPOLLET, conn_io_cb, c) == -1) {
 				log_warn("conn %u: epoll add of upstream", c->id);
 				close(fd);
-				return req_fail(c, ERR_NO_RESOURCES);
+				return REQ_FAIL(c, ERR_NO_RESOURCES);
 			}
 			if (rc == 0)
-				return upstream_connected(c);
+				return REQ_MOVE(c, upstream_connected(c));
 			req_timer(c, worker_conf->connect_timeout);
 			return SL_AGAIN;
 		}
@@ -366,7 +377,7 @@ upstream_step_connect(struct conn *c)
 		r->r_peer[0] = '\0';
 		close(fd);
 	}
-	return req_fail(c, ERR_CONNECT_FAIL);
+	return REQ_FAIL(c, ERR_CONNECT_FAIL);
 }
 
 /*
@@ -414,21 +425,19 @@ upstream_answered(struct conn *c)
 }
 
 /* Stop sending the request and read what the upstream answered. */
-static int
+static void
 upstream_early_response(struct conn *c)
 {
 	struct req *r = &c->r;
 
 	r->r_keepalive = 0;
-	buf_reset(c->obuf);
+	buf_reset(r->r_uhead);
 	memset(&r->r_scan, 0, sizeof(r->r_scan));
 	req_timer(c, worker_conf->server_first_byte_timeout);
-	r->r_step = REQ_RECV_RESP_HEAD;
-	return SL_OK;
 }
 
 int
-upstream_step_send(struct conn *c)
+req_step_send_req(struct conn *c)
 {
 	struct req *r = &c->r;
 	ssize_t n;
@@ -438,22 +447,24 @@ upstream_step_send(struct conn *c)
 		r->r_timed_out = 0;
 		log_info("conn %u client %s: sending %s upstream timed out",
 		    c->id, c->c_peer_text, r->r_url);
-		return req_fail(c, ERR_READ_TIMEOUT);
+		return REQ_FAIL(c, ERR_READ_TIMEOUT);
 	}
-	while (buf_len(c->obuf) > 0) {
-		n = send(c->u_io.fd, c->obuf->pos, buf_len(c->obuf),
+	while (buf_len(r->r_uhead) > 0) {
+		n = send(c->u_io.fd, r->r_uhead->pos, buf_len(r->r_uhead),
 		    MSG_NOSIGNAL);
 		if (n > 0) {
-			c->obuf->pos += n;
+			r->r_uhead->pos += n;
 			continue;
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return SL_AGAIN;
-		if (upstream_can_retry(c))
-			return upstream_retry(c, "failed");
+		if (upstream_can_retry(c)) {
+			upstream_retry(c, "failed");
+			return REQ_NEXT(c, CONNECT_UP);
+		}
 		log_info("conn %u client %s: send to %s: %s", c->id,
 		    c->c_peer_text, r->r_peer, strerror(errno));
-		return req_fail(c, ERR_READ_ERROR);
+		return REQ_FAIL(c, ERR_READ_ERROR);
 	}
 	while (r->r_expect_continue &&
 	    r->r_continue_sent < (int)STR_LIT_LEN(upstream_continue)) {
@@ -480,9 +491,10 @@ upstream_step_send(struct conn *c)
 		log_info("conn %u client %s: %s answered before the end of the "
 		    "request body of %s", c->id, c->c_peer_text, r->r_peer,
 		    r->r_url);
-		return upstream_early_response(c);
+		upstream_early_response(c);
+		return REQ_NEXT(c, RECV_RESP_HEAD);
 	}
-	rc = req_relay_body(c, &r->r_body, c->cbuf, c->c_io.fd, c->u_io.fd,
+	rc = body_relay(c, &r->r_body, c->cbuf, c->c_io.fd, c->u_io.fd,
 	    &r->r_bytes_up, &side);
 	/*
 	 * A chunked body has no declared length: it is cut when it passes
@@ -494,18 +506,19 @@ upstream_step_send(struct conn *c)
 		log_info("conn %u client %s: chunked request body for %s over "
 		    "request_body_max_size", c->id, c->c_peer_text, r->r_url);
 		r->r_keepalive = 0;
-		return req_fail(c, ERR_BODY_TOO_BIG);
+		return REQ_FAIL(c, ERR_BODY_TOO_BIG);
 	}
 	if (rc == SL_AGAIN) {
-		if (upstream_answered(c))
-			return upstream_early_response(c);
-		return SL_AGAIN;
+		if (!upstream_answered(c))
+			return SL_AGAIN;
+		upstream_early_response(c);
+		return REQ_NEXT(c, RECV_RESP_HEAD);
 	}
 	if (rc == SL_ERROR) {
 		if (side == 'f') {
 			log_info("conn %u client %s: bad chunked request body",
 			    c->id, c->c_peer_text);
-			return req_fail(c, ERR_INVALID_REQ);
+			return REQ_FAIL(c, ERR_INVALID_REQ);
 		}
 		if (side == 's') {
 			log_info("conn %u client %s: client went away while "
@@ -516,77 +529,23 @@ upstream_step_send(struct conn *c)
 		/* The upstream stopped reading: maybe it answered. */
 		log_info("conn %u client %s: send to %s: %s", c->id,
 		    c->c_peer_text, r->r_peer, strerror(errno));
-		return upstream_early_response(c);
+		upstream_early_response(c);
+		return REQ_NEXT(c, RECV_RESP_HEAD);
 	}
-	/* obuf keeps the head until the response comes: upstream_retry(). */
-	c->obuf->pos = c->obuf->start;
+	/* r_uhead keeps the head until the response comes: a retry. */
+	r->r_uhead->pos = r->r_uhead->start;
 	memset(&r->r_scan, 0, sizeof(r->r_scan));
 	req_timer(c, worker_conf->server_first_byte_timeout);
-	r->r_step = REQ_RECV_RESP_HEAD;
-	return SL_OK;
-}
-
-/* The response head as the client gets it, into obuf. */
-static int
-upstream_build_response(struct conn *c, const struct http_head *h, int final)
-{
-	struct req *r = &c->r;
-	struct buf *o = c->obuf;
-	size_t i;
-
-	buf_reset(o);
-	if (buf_printf(o, "HTTP/1.1 %d %.*s\r\n", h->status,
-	    (int)h->reason_len, h->reason) == -1)
-		return -1;
-	for (i = 0; i < h->nfields; i++) {
-		const struct http_field *f = &h->fields[i];
-
-		/*
-		 * Chunked passes through unchanged, so its Transfer-Encoding
-		 * stays; everything else hop-by-hop goes.
-		 */
-		if (http_field_is(f, "Transfer-Encoding") && final &&
-		    r->r_rbody.mode == HTTP_BODY_CHUNKED && !r->r_rbody.decode) {
-			if (http_hdr_copy(o, f) == -1)
-				return -1;
-			continue;
-		}
-		if (http_hdr_is_hop(h, i))
-			continue;
-		/* One canonical Content-Length for a body we frame (§8.6). */
-		if (final && r->r_rbody.mode == HTTP_BODY_LENGTH &&
-		    http_field_is(f, "Content-Length"))
-			continue;
-		if (http_hdr_copy(o, f) == -1)
-			return -1;
-	}
-	if (final && r->r_rbody.mode == HTTP_BODY_LENGTH &&
-	    buf_printf(o, "Content-Length: %llu\r\n",
-	    (unsigned long long)r->r_rbody.length) == -1)
-		return -1;
-	if (final && cache_status_fields(c, o) == -1)
-		return -1;
-	/* RFC 9110 §6.6.1: we have a clock; a response without Date gets one. */
-	if (final && !http_hdr_has(h, "Date") &&
-	    http_hdr_date(o, time(NULL)) == -1)
-		return -1;
-	if (http_hdr_via(o, h->version, worker_conf->visible_hostname) == -1)
-		return -1;
-	if (final && !r->r_keepalive &&
-	    buf_printf(o, "Connection: close\r\n") == -1)
-		return -1;
-	if (final && r->r_keepalive && r->r_version == 10 &&
-	    buf_printf(o, "Connection: keep-alive\r\n") == -1)
-		return -1;
-	return buf_append(o, "\r\n", 2);
+	return REQ_NEXT(c, RECV_RESP_HEAD);
 }
 
 /*
  * RFC 9110 §15.2.2: the origin switched to a protocol we offered: pass
  * the 101 on, then relay bytes both ways (tunnel.c).  A 101 naming
  * anything else is a protocol error.
+ * @return ERRPAGE_COUNT, or the error page.
  */
-static int
+static enum errpage_id
 upstream_switch(struct conn *c, const struct http_head *h, size_t n)
 {
 	struct req *r = &c->r;
@@ -600,15 +559,15 @@ upstream_switch(struct conn *c, const struct http_head *h, size_t n)
 		log_warnx("conn %u client %s: 101 from %s for %s switches to a "
 		    "protocol that was not offered", c->id, c->c_peer_text,
 		    r->r_peer, r->r_url);
-		return req_fail(c, ERR_INVALID_RESP);
+		return ERR_INVALID_RESP;
 	}
-	if (upstream_build_response(c, h, 0) == -1)
-		return req_fail(c, ERR_INVALID_RESP);
-	/* build_response dropped the hop-by-hop pair: the switch needs it. */
+	if (req_response_head(c, h, 0, NULL) == -1)
+		return ERR_INVALID_RESP;
+	/* The head dropped the hop-by-hop pair: the switch needs it. */
 	c->obuf->last -= 2;
 	if (buf_printf(c->obuf, "Connection: upgrade\r\nUpgrade: %.*s\r\n\r\n",
 	    (int)h->fields[i].value_len, h->fields[i].value) == -1)
-		return req_fail(c, ERR_INVALID_RESP);
+		return ERR_INVALID_RESP;
 	c->ubuf->pos += n;	/* what follows the head is the new protocol */
 	r->r_head = NULL;
 	r->r_status = 101;
@@ -618,58 +577,24 @@ upstream_switch(struct conn *c, const struct http_head *h, size_t n)
 	    c->c_peer_text, r->r_peer, (int)h->fields[i].value_len,
 	    h->fields[i].value, r->r_url);
 	req_timer(c, worker_conf->tunnel_idle_timeout);
-	r->r_step = REQ_TUNNEL;
-	return SL_OK;
+	return ERRPAGE_COUNT;
 }
 
-static int
-upstream_response(struct conn *c, size_t n)
+/*
+ * The final response head (@p n bytes at ubuf->pos, parsed into @p h):
+ * framing and what it says about the connections.  It stays in ubuf for
+ * CACHE_RESPONSE.
+ * @return ERRPAGE_COUNT, or the error page.
+ */
+static enum errpage_id
+upstream_final(struct conn *c, const struct http_head *h)
 {
 	struct req *r = &c->r;
-	struct http_head *h;
 	enum http_body_mode mode;
 	const char *why = NULL;
 	uint64_t len;
 	size_t i;
 
-	/* The request head is consumed: its storage holds the response's. */
-	h = r->r_head = r->r_hstore;
-	if (http_response_parse(c->ubuf->pos, n, h, &why) == -1) {
-		log_warnx("conn %u client %s: invalid response head from %s "
-		    "for %s: %s", c->id, c->c_peer_text, r->r_peer, r->r_url,
-		    why ? why : "?");
-		return req_fail(c, ERR_INVALID_RESP);
-	}
-	memset(&r->r_scan, 0, sizeof(r->r_scan));
-	if (c->obuf == NULL || c->obuf->size < n + 1024) {
-		buf_put(c->obuf);
-		c->obuf = upstream_head_buf(n + 1024);
-		if (c->obuf == NULL)
-			return req_fail(c, ERR_NO_RESOURCES);
-	}
-	if (h->status < 200) {
-		if (h->status == 101 && r->r_upgrade != NULL)
-			return upstream_switch(c, h, n);
-		/* RFC 9110 §15.2: forward 1xx, but never a 101 we did not ask for. */
-		if (h->status == 101 || ++r->r_ninterim > 8) {
-			log_warnx("conn %u client %s: %s from %s for %s",
-			    c->id, c->c_peer_text, h->status == 101 ?
-			    "unrequested 101" : "too many 1xx responses",
-			    r->r_peer, r->r_url);
-			return req_fail(c, ERR_INVALID_RESP);
-		}
-		if (r->r_version == 10 ||
-		    (h->status == 100 && r->r_continue_sent > 0)) {
-			c->ubuf->pos += n;	/* not for this client */
-			return SL_DECLINED;
-		}
-		if (upstream_build_response(c, h, 0) == -1)
-			return req_fail(c, ERR_INVALID_RESP);
-		c->ubuf->pos += n;
-		r->r_interim = 1;
-		r->r_step = REQ_DELIVER;
-		return SL_OK;
-	}
 	/*
 	 * RFC 9112 §6.1: only chunked is relayed.  Another transfer coding
 	 * would reach the client unmarked once the hop-by-hop field is gone
@@ -683,15 +608,15 @@ upstream_response(struct conn *c, size_t n)
 			    "from %s for %s is not supported", c->id,
 			    c->c_peer_text, (int)h->fields[i].value_len,
 			    h->fields[i].value, r->r_peer, r->r_url);
-			return req_fail(c, ERR_INVALID_RESP);
+			return ERR_INVALID_RESP;
 		}
 	if (http_response_framing(h, r->r_is_head, &mode, &len, &why) == -1) {
 		log_warnx("conn %u client %s: invalid response framing from %s "
 		    "for %s: %s", c->id, c->c_peer_text, r->r_peer, r->r_url,
 		    why ? why : "?");
-		return req_fail(c, ERR_INVALID_RESP);
+		return ERR_INVALID_RESP;
 	}
-	req_body_init(&r->r_rbody, mode, len, mode == HTTP_BODY_CHUNKED &&
+	body_init(&r->r_rbody, mode, len, mode == HTTP_BODY_CHUNKED &&
 	    r->r_version == 10);
 	/* RFC 9112 §9.3: only a self-delimited body allows reuse. */
 	if (mode == HTTP_BODY_EOF || r->r_rbody.decode || worker_draining())
@@ -707,69 +632,116 @@ upstream_response(struct conn *c, size_t n)
 			r->r_up_keep = 0;
 	for (i = 0; i < h->nfields; i++)
 		if (http_field_is(&h->fields[i], "Content-Type")) {
-			r->r_ctype = req_alloc(c, h->fields[i].value_len + 1);
-			if (r->r_ctype != NULL) {
-				memcpy(r->r_ctype, h->fields[i].value,
-				    h->fields[i].value_len);
-				r->r_ctype[h->fields[i].value_len] = '\0';
-			}
+			r->r_ctype = req_strdup(c, h->fields[i].value,
+			    h->fields[i].value_len);
 			break;
 		}
-	if (h->status == 304 && (r->r_reval_etag != NULL ||
-	    r->r_reval_lm != NULL))
-		return cache_revalidated(c, h, n);
-	cache_response(c, h);
-	if (upstream_build_response(c, h, 1) == -1) {
-		log_warnx("conn %u client %s: response head for %s does not fit",
-		    c->id, c->c_peer_text, r->r_url);
-		return req_fail(c, ERR_INVALID_RESP);
+	return ERRPAGE_COUNT;
+}
+
+/*
+ * A response head of @p n bytes is in ubuf: parse it and decide.
+ * @return the next step (SYNTH with r_err set), or REQ_NSTEPS for a 1xx
+ *	dropped here (read on).
+ */
+static enum req_step
+upstream_response(struct conn *c, size_t n)
+{
+	struct req *r = &c->r;
+	struct http_head *h;
+	enum errpage_id err;
+	const char *why = NULL;
+
+	/* The request head is consumed: its storage holds the response's. */
+	h = r->r_head = r->r_hstore;
+	if (http_response_parse(c->ubuf->pos, n, h, &why) == -1) {
+		log_warnx("conn %u client %s: invalid response head from %s "
+		    "for %s: %s", c->id, c->c_peer_text, r->r_peer, r->r_url,
+		    why ? why : "?");
+		r->r_err = ERR_INVALID_RESP;
+		return REQ_SYNTH;
+	}
+	memset(&r->r_scan, 0, sizeof(r->r_scan));
+	if (c->obuf == NULL || c->obuf->size < n + 1024) {
+		buf_put(c->obuf);
+		c->obuf = upstream_head_buf(n + 1024);
+		if (c->obuf == NULL) {
+			r->r_err = ERR_NO_RESOURCES;
+			return REQ_SYNTH;
+		}
+	}
+	if (h->status >= 200) {
+		if ((err = upstream_final(c, h)) != ERRPAGE_COUNT) {
+			r->r_err = err;
+			return REQ_SYNTH;
+		}
+		r->r_resp_len = n;
+		return REQ_CACHE_RESPONSE;
+	}
+	if (h->status == 101 && r->r_upgrade != NULL) {
+		if ((err = upstream_switch(c, h, n)) != ERRPAGE_COUNT) {
+			r->r_err = err;
+			return REQ_SYNTH;
+		}
+		return REQ_TUNNEL;
+	}
+	/* RFC 9110 §15.2: forward 1xx, but never a 101 we did not ask for. */
+	if (h->status == 101 || ++r->r_ninterim > 8) {
+		log_warnx("conn %u client %s: %s from %s for %s", c->id,
+		    c->c_peer_text, h->status == 101 ? "unrequested 101" :
+		    "too many 1xx responses", r->r_peer, r->r_url);
+		r->r_err = ERR_INVALID_RESP;
+		return REQ_SYNTH;
+	}
+	if (r->r_version == 10 || (h->status == 100 && r->r_continue_sent > 0)) {
+		c->ubuf->pos += n;	/* not for this client */
+		r->r_head = NULL;
+		return REQ_NSTEPS;
+	}
+	if (req_response_head(c, h, 0, NULL) == -1) {
+		r->r_err = ERR_INVALID_RESP;
+		return REQ_SYNTH;
 	}
 	c->ubuf->pos += n;
 	r->r_head = NULL;
-	if (req_body_scan(&r->r_rbody, c->ubuf) == -1) {
-		log_warnx("conn %u client %s: bad chunked body from %s for %s",
-		    c->id, c->c_peer_text, r->r_peer, r->r_url);
-		return req_fail(c, ERR_INVALID_RESP);
-	}
-	req_timer(c, worker_conf->read_timeout);
-	r->r_step = REQ_DELIVER;
-	return SL_OK;
+	r->r_interim = 1;
+	return REQ_DELIVER;
 }
 
 int
-upstream_step_recv_head(struct conn *c)
+req_step_recv_resp_head(struct conn *c)
 {
 	struct req *r = &c->r;
 	struct buf *nb;
+	enum req_step next;
 	size_t n, max;
 	ssize_t rd;
-	int rc;
 
 	if (r->r_timed_out) {
 		r->r_timed_out = 0;
 		log_info("conn %u client %s: no response from %s for %s within "
 		    "server_first_byte_timeout", c->id, c->c_peer_text,
 		    r->r_peer, r->r_url);
-		return req_fail(c, ERR_READ_TIMEOUT);
+		return REQ_FAIL(c, ERR_READ_TIMEOUT);
 	}
 	if (c->ubuf == NULL && (c->ubuf = buf_get(BUF_SMALL)) == NULL)
-		return req_fail(c, ERR_NO_RESOURCES);
+		return REQ_FAIL(c, ERR_NO_RESOURCES);
 	max = worker_conf->reply_header_max_size;
 	for (;;) {
 		if (buf_len(c->ubuf) > 0) {
 			n = http_head_end(c->ubuf->pos, buf_len(c->ubuf),
 			    &r->r_scan);
 			if (n > 0) {
-				rc = upstream_response(c, n);
-				if (rc == SL_DECLINED)
+				next = upstream_response(c, n);
+				if (next == REQ_NSTEPS)
 					continue;	/* a dropped 1xx */
-				return rc;
+				return REQ_MOVE(c, next);
 			}
 			if (buf_len(c->ubuf) >= max) {
 				log_warnx("conn %u client %s: response head from "
 				    "%s for %s over %zu bytes", c->id,
 				    c->c_peer_text, r->r_peer, r->r_url, max);
-				return req_fail(c, ERR_INVALID_RESP);
+				return REQ_FAIL(c, ERR_INVALID_RESP);
 			}
 		}
 		if (buf_room(c->ubuf) == 0) {
@@ -777,7 +749,7 @@ upstream_step_recv_head(struct conn *c)
 			if (buf_room(c->ubuf) == 0) {
 				nb = buf_get(max);
 				if (nb == NULL)
-					return req_fail(c, ERR_NO_RESOURCES);
+					return REQ_FAIL(c, ERR_NO_RESOURCES);
 				buf_append(nb, c->ubuf->pos, buf_len(c->ubuf));
 				buf_put(c->ubuf);
 				c->ubuf = nb;
@@ -790,14 +762,43 @@ upstream_step_recv_head(struct conn *c)
 		}
 		if (rd == -1 && (errno == EAGAIN || errno == EINTR))
 			return SL_AGAIN;
-		if (buf_len(c->ubuf) == 0 && upstream_can_retry(c))
-			return upstream_retry(c, "closed");
+		if (buf_len(c->ubuf) == 0 && upstream_can_retry(c)) {
+			upstream_retry(c, "closed");
+			return REQ_NEXT(c, CONNECT_UP);
+		}
 		log_info("conn %u client %s: %s closed %s for %s%s%s", c->id,
 		    c->c_peer_text, r->r_peer, buf_len(c->ubuf) ?
 		    "in the middle of the response head" :
 		    "without a response", r->r_url, rd == -1 ? ": " : "",
 		    rd == -1 ? strerror(errno) : "");
-		return req_fail(c, buf_len(c->ubuf) ? ERR_INVALID_RESP :
+		return REQ_FAIL(c, buf_len(c->ubuf) ? ERR_INVALID_RESP :
 		    ERR_READ_ERROR);
 	}
+}
+
+void
+upstream_refetch(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct buf *o = r->r_uhead;
+	size_t tail;
+
+	/* Cut the cache's fields out of the head, keep what follows them. */
+	if (r->r_extra != NULL && o != NULL) {
+		tail = (size_t)(o->last - (o->start + r->r_extra_off)) -
+		    strlen(r->r_extra);
+		memmove(o->start + r->r_extra_off, o->start + r->r_extra_off +
+		    strlen(r->r_extra), tail);
+		o->last = o->start + r->r_extra_off + tail;
+	}
+	r->r_extra = NULL;
+	if (o != NULL)
+		o->pos = o->start;
+	/* The 304 had no body: the connection may serve the next request. */
+	upstream_release(c);
+	r->r_addr_i = 0;
+	r->r_retried = 0;
+	r->r_up_events = 0;
+	r->r_status = 0;
+	memset(&r->r_scan, 0, sizeof(r->r_scan));
 }

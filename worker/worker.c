@@ -30,7 +30,7 @@
 #include "conn.h"
 #include "dns.h"
 #include "ev.h"
-#include "cache_req.h"
+#include "cache.h"
 #include "log.h"
 #include "pool.h"
 #include "priv.h"
@@ -232,8 +232,10 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 	/* Helpers run with the worker's (dropped) privileges. */
 	if (auth_init(c) == -1)
 		fatalx("worker %d: cannot start the auth helpers", slot);
+	req_init();
 	/* LMDB is opened in each child, after fork (cache/store.h). */
-	cache_worker_init();
+	if (cache_open(c, err, sizeof(err)) != 0)
+		log_warnx("worker %d: %s: proxying without caching", slot, err);
 	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd == -1 || ev_io_start(&worker_sigio, sfd, EPOLLIN,
 	    worker_signal, NULL) == -1)
@@ -255,7 +257,7 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 	if (ev_run(worker_done) == -1)
 		fatal("worker %d: epoll_wait", slot);
 	auth_shutdown();
-	cache_worker_end();
+	cache_close();
 	log_info("worker %d exiting", slot);
 	exit(0);
 }

@@ -99,6 +99,19 @@ buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+void *
+buf_alloc(struct buf *b, size_t n)
+{
+	void *p;
+
+	n = (n + 7) & ~(size_t)7;
+	if (b == NULL || buf_room(b) < n)
+		return NULL;
+	p = b->last;
+	b->last += n;
+	return p;
+}
+
 int
 buf_printf(struct buf *b, const char *fmt, ...)
 {

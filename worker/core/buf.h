@@ -58,6 +58,12 @@ buf_reset(struct buf *b)
  * @return 0, or -1 (nothing appended) when they do not fit.
  */
 int		 buf_append(struct buf *b, const void *p, size_t n);
+/**
+ * @brief Bump-allocate @p n bytes (8-aligned) in @p b used as an arena:
+ *	the request's copies live there until the buffer is reset or put.
+ * @return the memory, or NULL when @p b is NULL or too full.
+ */
+void		*buf_alloc(struct buf *b, size_t n);
 /** @brief Append a formatted string. @return 0, or -1 (buffer unchanged) when it does not fit. */
 int		 buf_printf(struct buf *b, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));

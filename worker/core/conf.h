@@ -136,7 +136,7 @@ struct conf {
 	   (a regex_t is not moved once compiled). */
 	struct conf_refresh	**refresh;
 	size_t			 nrefresh;
-	/* Raw `cache allow|deny` lines; compiled by worker/cache_access.c. */
+	/* Raw `cache allow|deny` lines; compiled by worker/req_cache.c. */
 	struct conf_line	*cache_lines;
 	size_t			 ncache_lines;
 	struct acl_set		*cache_acl;	/* set by the master, or NULL */

@@ -1,0 +1,351 @@
+/*
+ * req_deliver.c -- the answer: the head of a forwarded response as the
+ * client gets it, the body relay (DELIVER), error pages (SYNTH), the
+ * access-log line (LOG) and what becomes of the connection (FINISH,
+ * LINGER).
+ * Runs in the workers.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "auth.h"
+#include "conf.h"
+#include "conn.h"
+#include "dns.h"
+#include "http_hdr.h"
+#include "log.h"
+#include "sl.h"
+#include "worker.h"
+
+/* Lingering close: at most this long, and this many discarded bytes. */
+#define REQ_LINGER_MS	2000
+#define REQ_LINGER_MAX	(1024 * 1024)
+
+int
+req_head_end(struct conn *c, struct buf *b)
+{
+	struct req *r = &c->r;
+
+	if (!r->r_keepalive && buf_printf(b, "Connection: close\r\n") == -1)
+		return -1;
+	if (r->r_keepalive && r->r_version == 10 &&
+	    buf_printf(b, "Connection: keep-alive\r\n") == -1)
+		return -1;
+	return buf_append(b, "\r\n", 2);
+}
+
+int
+req_response_head(struct conn *c, const struct http_head *h, int final,
+    const char *fields)
+{
+	struct req *r = &c->r;
+	struct buf *o = c->obuf;
+	size_t i;
+
+	buf_reset(o);
+	if (buf_printf(o, "HTTP/1.1 %d %.*s\r\n", h->status,
+	    (int)h->reason_len, h->reason) == -1)
+		return -1;
+	for (i = 0; i < h->nfields; i++) {
+		const struct http_field *f = &h->fields[i];
+
+		/*
+		 * Chunked passes through unchanged, so its Transfer-Encoding
+		 * stays; everything else hop-by-hop goes.
+		 */
+		if (http_field_is(f, "Transfer-Encoding") && final &&
+		    r->r_rbody.mode == HTTP_BODY_CHUNKED && !r->r_rbody.decode) {
+			if (http_hdr_copy(o, f) == -1)
+				return -1;
+			continue;
+		}
+		if (http_hdr_is_hop(h, i))
+			continue;
+		/* One canonical Content-Length for a body we frame (§8.6). */
+		if (final && r->r_rbody.mode == HTTP_BODY_LENGTH &&
+		    http_field_is(f, "Content-Length"))
+			continue;
+		if (http_hdr_copy(o, f) == -1)
+			return -1;
+	}
+	if (final && r->r_rbody.mode == HTTP_BODY_LENGTH &&
+	    buf_printf(o, "Content-Length: %llu\r\n",
+	    (unsigned long long)r->r_rbody.length) == -1)
+		return -1;
+	if (final && fields != NULL && buf_append(o, fields,
+	    strlen(fields)) == -1)
+		return -1;
+	/* RFC 9110 §6.6.1: we have a clock; a response without Date gets one. */
+	if (final && !http_hdr_has(h, "Date") &&
+	    http_hdr_date(o, time(NULL)) == -1)
+		return -1;
+	if (http_hdr_via(o, h->version, worker_conf->visible_hostname) == -1)
+		return -1;
+	if (!final)
+		return buf_append(o, "\r\n", 2);
+	return req_head_end(c, o);
+}
+
+int
+req_step_deliver(struct conn *c)
+{
+	struct req *r = &c->r;
+	int rc, side = 0;
+
+	if (r->r_timed_out) {
+		r->r_timed_out = 0;
+		log_info("conn %u client %s: %s timed out while sending the "
+		    "response", c->id, c->c_peer_text, r->r_url);
+		r->r_code_sfx = "_TIMEDOUT";
+		r->r_keepalive = 0;
+		return REQ_NEXT(c, LOG);
+	}
+	/*
+	 * A response without a body is whole with its head: when the cache
+	 * holds the end of the response, the head itself waits.
+	 */
+	if (r->r_rbody.tee != NULL && r->r_rbody.done &&
+	    r->r_rbody.ready == 0 && !r->r_synth && !r->r_interim)
+		return REQ_NEXT(c, STORE);
+	rc = req_flush_obuf(c);
+	if (rc == SL_AGAIN) {
+		req_timer(c, worker_conf->read_timeout);
+		return SL_AGAIN;
+	}
+	if (rc == SL_ERROR) {
+		log_info("conn %u client %s: client went away: %s", c->id,
+		    c->c_peer_text, strerror(errno));
+		r->r_code_sfx = "_ABORTED";
+		r->r_keepalive = 0;
+		return REQ_NEXT(c, LOG);
+	}
+	if (r->r_interim) {
+		/*
+		 * A 1xx went out whole; the final response is still to come,
+		 * and an error page may still take its place.
+		 */
+		r->r_interim = 0;
+		r->r_head_sent = 0;
+		buf_reset(c->obuf);
+		return REQ_NEXT(c, RECV_RESP_HEAD);
+	}
+	if (r->r_synth)
+		return REQ_NEXT(c, LOG);
+	for (;;) {
+		rc = body_relay(c, &r->r_rbody, c->ubuf, c->u_io.fd,
+		    c->c_io.fd, &r->r_bytes_out, &side);
+		/* The client left, but others follow this fetch: go on. */
+		if (rc == SL_ERROR && side == 'd' && !r->r_rbody.sink &&
+		    req_cache_sink(c)) {
+			r->r_rbody.sink = 1;
+			r->r_code_sfx = "_ABORTED";	/* for its client */
+			r->r_keepalive = 0;
+			continue;
+		}
+		break;
+	}
+	if (rc == SL_AGAIN) {
+		req_timer(c, worker_conf->read_timeout);
+		return SL_AGAIN;
+	}
+	if (rc == BODY_HOLD) {
+		/* Whole and teed: the store commits before the last bytes go. */
+		return REQ_NEXT(c, STORE);
+	}
+	if (rc == SL_ERROR) {
+		/*
+		 * RFC 9112 §8: an incomplete response must not look complete:
+		 * close the client connection instead of ending the message.
+		 */
+		if (side == 'd')
+			log_info("conn %u client %s: client went away during "
+			    "%s", c->id, c->c_peer_text, r->r_url);
+		else
+			log_warnx("conn %u client %s: upstream %s %s the "
+			    "response body of %s; closing the client "
+			    "connection", c->id, c->c_peer_text, r->r_peer,
+			    side == 'f' ? "broke the framing of" :
+			    "closed before the end of", r->r_url);
+		/* Squid's mark for a transaction that did not complete. */
+		r->r_code_sfx = "_ABORTED";
+		r->r_keepalive = 0;
+		return REQ_NEXT(c, LOG);
+	}
+	if (r->r_up_keep && r->r_body.done && buf_len(c->ubuf) == 0)
+		r->r_up_reusable = 1;	/* clean: upstream_release() */
+	return REQ_NEXT(c, LOG);
+}
+
+int
+req_step_synth(struct conn *c)
+{
+	struct req *r = &c->r;
+
+	ev_timer_stop(&c->c_timer);
+	r->r_up_reusable = 0;
+	upstream_release(c);
+	r->r_status = errpage_status(r->r_err);
+	/* The next request on this connection starts after this one. */
+	req_consume_head(c);
+	if (r->r_head_sent) {
+		/* Too late for an error page: the client sees a close. */
+		r->r_keepalive = 0;
+		return REQ_NEXT(c, LOG);
+	}
+	if (!r->r_body.done || worker_draining())
+		r->r_keepalive = 0;
+	/* The origin is unreachable: a stale stored response may do. */
+	if (req_cache_stale_possible(c))
+		return REQ_NEXT(c, STALE);
+	/*
+	 * Keep the connection only when the request was read to its end:
+	 * after a framing or syntax error nothing more on it can be trusted
+	 * (RFC 9112 §11.2: request smuggling).
+	 */
+	if (r->r_status == 400 || r->r_status == 408 || r->r_status == 414 ||
+	    r->r_status == 431 || r->r_status == 501 || r->r_status == 505 ||
+	    !r->r_body.done || worker_draining())
+		r->r_keepalive = 0;
+	if (c->obuf == NULL && (c->obuf = buf_get(BUF_SMALL)) == NULL)
+		return conn_close(c);
+	if (r->r_err == ERR_CACHE_ACCESS_DENIED) {
+		/* RFC 9110 §11.7.1: a 407 carries the challenge. */
+		char hdr[600];
+
+		snprintf(hdr, sizeof(hdr), "Proxy-Authenticate: Basic "
+		    "realm=\"%s\"\r\n", auth_realm());
+		if (errpage_build_hdrs(c->obuf, r->r_err, r->r_url,
+		    worker_conf->visible_hostname, r->r_keepalive, hdr) == -1)
+			return conn_close(c);
+	} else if (errpage_build(c->obuf, r->r_err, r->r_url,
+	    worker_conf->visible_hostname, r->r_keepalive) == -1)
+		return conn_close(c);
+	if (r->r_method == NULL || r->r_url == NULL) {
+		r->r_method = "NONE";
+		r->r_url = "error:invalid-request";
+	}
+	r->r_ctype = "text/html";
+	r->r_synth = 1;
+	return REQ_NEXT(c, DELIVER);
+}
+
+int
+req_step_log(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct accesslog_entry e;
+	char code[64];
+
+	memset(&e, 0, sizeof(e));
+	e.start_sec = r->r_start_sec;
+	e.start_msec = r->r_start_usec / 1000;
+	e.elapsed_ms = ev_now() - r->r_start_ms;
+	e.client = c->c_peer_text;
+	if (r->r_code_sfx != NULL) {
+		snprintf(code, sizeof(code), "%s%s", r->r_code, r->r_code_sfx);
+		e.code = code;
+	} else
+		e.code = r->r_code;
+	e.status = r->r_status;
+	e.bytes = r->r_bytes_out;
+	e.method = r->r_method ? r->r_method : "NONE";
+	e.url = r->r_url ? r->r_url : "error:invalid-request";
+	e.hier = r->r_hier;
+	e.peer = r->r_peer[0] ? r->r_peer : NULL;
+	e.type = r->r_ctype;
+	e.user = r->r_user;
+	e.rule = r->r_rule;
+	accesslog_write(&e);
+	/* Followers of this fetch no longer wait for it. */
+	req_cache_end(c);
+	return REQ_NEXT(c, FINISH);
+}
+
+int
+req_step_linger(struct conn *c)
+{
+	struct req *r = &c->r;
+	ssize_t n;
+
+	if (r->r_timed_out)
+		return conn_close(c);
+	for (;;) {
+		buf_reset(c->cbuf);
+		n = read(c->c_io.fd, c->cbuf->last, buf_room(c->cbuf));
+		if (n > 0) {
+			r->r_lingered += (uint64_t)n;
+			if (r->r_lingered > REQ_LINGER_MAX)
+				return conn_close(c);
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return SL_AGAIN;
+		return conn_close(c);	/* EOF or error: the client is done */
+	}
+}
+
+int
+req_step_finish(struct conn *c)
+{
+	struct req *r = &c->r;
+	int keep, rc;
+
+	ev_timer_stop(&c->c_timer);
+	req_cache_end(c);
+	upstream_release(c);
+	buf_put(r->r_uhead);
+	r->r_uhead = NULL;
+	spipe_close(&r->r_body.sp);
+	spipe_close(&r->r_rbody.sp);
+	if (r->r_dnsq != NULL)
+		dns_cancel(r->r_dnsq);
+	auth_cancel(r->r_authq);
+	r->r_authq = NULL;
+	keep = r->r_keepalive && !worker_draining() &&
+	    ev_now() < c->c_accepted_ms + worker_conf->client_lifetime;
+	if (!keep && (r->r_synth || !r->r_body.done)) {
+		/*
+		 * We answered before reading the whole request (our error, or
+		 * an upstream that answered early): closing now
+		 * with unread input would make the kernel send a reset that
+		 * can destroy our answer before the client reads it.  Send
+		 * FIN and discard input for a while first (nginx's
+		 * lingering close).
+		 */
+		(void)shutdown(c->c_io.fd, SHUT_WR);
+		buf_put(c->ubuf);
+		buf_put(c->obuf);
+		buf_put(c->arena);
+		c->ubuf = c->obuf = c->arena = NULL;
+		req_timer(c, REQ_LINGER_MS);
+		return REQ_NEXT(c, LINGER);
+	}
+	if (!keep)
+		return conn_close(c);
+	/* Give back all but the bytes of a pipelined next request. */
+	buf_put(c->ubuf);
+	buf_put(c->obuf);
+	buf_put(c->arena);
+	c->ubuf = c->obuf = c->arena = NULL;
+	if (buf_len(c->cbuf) == 0) {
+		buf_put(c->cbuf);
+		c->cbuf = NULL;
+	} else
+		buf_compact(c->cbuf);
+	c->c_nreq++;
+	rc = REQ_NEXT(c, RECV_HEAD);
+	req_reset(c);	/* a new request, in RECV_HEAD */
+	req_timer(c, worker_conf->client_idle_pconn_timeout);
+	return rc;
+}
