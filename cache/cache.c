@@ -196,7 +196,7 @@ cache_strdup(struct cache_req *q, const char *p, size_t n)
 }
 
 /* The primary key: SHA-256 of the method class and the normalised URL. */
-static int
+int
 cache_key(const char *url, uint8_t key[STORE_KEY_LEN])
 {
 	SHA256_CTX x;

@@ -52,6 +52,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CACHE_KEY_LEN		32
+
 struct buf;
 struct conf;
 struct http_head;
@@ -116,6 +118,13 @@ int	cache_open(const struct conf *c, char *err, size_t errlen);
 void	cache_close(void);
 /** @brief 1 when this worker has a cache. */
 int	cache_on(void);
+/**
+ * @brief The primary key of @p url (RFC 9111 §2): SHA-256 of the method
+ *	class ("GET ": HEAD is answered from GET) and the normalised
+ *	absolute URL, CACHE_KEY_LEN bytes.
+ * @return 0, or -1 (the digest failed).
+ */
+int	cache_key(const char *url, uint8_t key[CACHE_KEY_LEN]);
 /** @brief A message for a CACHE_E* code. */
 const char *cache_strerror(int rc);
 

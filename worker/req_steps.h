@@ -110,7 +110,6 @@
 	E(DELIVER, STORE)		/* whole: commit, tail held */	\
 	E(DELIVER, LOG)							\
 	E(STORE, DELIVER)		/* the held tail */		\
-	E(STORE, LOG)							\
 	E(TUNNEL, LOG)							\
 	E(SYNTH, STALE)			/* stale on error (§4.2.4) */	\
 	E(SYNTH, DELIVER)						\
