@@ -442,6 +442,47 @@ harness_write(struct harness *h, const char *name, const char *text,
 }
 
 int
+harness_copy_program(struct harness *h, const char *src, char *path)
+{
+	char full[300], buf[65536];
+	const char *base;
+	ssize_t n;
+	int in, out, rc = 0;
+
+	base = strrchr(src, '/') != NULL ? strrchr(src, '/') + 1 : src;
+	snprintf(full, sizeof(full), "%s/%s", h->dir, base);
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
+		diag("cannot read %s: %s", src, strerror(errno));
+		return -1;
+	}
+	out = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (out == -1) {
+		diag("cannot write %s: %s", full, strerror(errno));
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || write(out, buf, (size_t)n) != n) {
+			diag("copying %s to %s: %s", src, full,
+			    strerror(errno));
+			rc = -1;
+			break;
+		}
+	}
+	close(in);
+	/* The umask may have narrowed the mode: the workers' user runs it. */
+	if (fchmod(out, 0755) == -1 || close(out) == -1) {
+		diag("%s: %s", full, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && path != NULL)
+		memcpy(path, full, sizeof(full));
+	return rc;
+}
+
+int
 harness_conf(struct harness *h, const char *snippet)
 {
 	char *text, *s;

@@ -129,6 +129,16 @@ int	harness_write(struct harness *h, const char *name, const char *text,
 	    char *path);
 
 /**
+ * @brief Copy the program @p src into the temp dir, mode 0755, under its
+ * own base name.  Helpers sluice's workers run (auth_param program) must
+ * be reachable by the workers' user, nobody when the test runs as root,
+ * and a build tree under a 0700 home (/root) is not: run the copy.
+ * @param[out] path  when not NULL, receives the copy's path (300 bytes).
+ * @return 0, or -1 (diagnosed).
+ */
+int	harness_copy_program(struct harness *h, const char *src, char *path);
+
+/**
  * @brief Start `SLUICE_BINARY -d -f DIR/sluice.conf` and wait until the
  * port accepts connections and h->workers workers run.
  * @return 0 ready; -1 the master exited or was not ready in time (then it
