@@ -30,6 +30,7 @@
 #include "acl.h"
 #include "cache_access.h"
 #include "cachemgr.h"
+#include "check.h"
 #include "clientdb.h"
 #include "log.h"
 #include "upgrade.h"
@@ -91,6 +92,11 @@ config_load(const char *path)
 		acl_set_free(c->acl);
 		c->acl = NULL;
 		conf_free(c);
+		return NULL;
+	}
+	/* -t, start and reload: the paths, as whoever will use them. */
+	if (config_check_access(c) == -1) {
+		config_free(c);
 		return NULL;
 	}
 	return c;

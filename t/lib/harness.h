@@ -95,6 +95,7 @@ struct harness {
 	int		 verbose;
 	int		 leave;
 	int		 nexec;		/* harness_exec() output files */
+	char		 binary_copy[300];	/* harness_exec_user()'s */
 };
 
 /**
@@ -156,6 +157,16 @@ int	harness_start(struct harness *h);
  * start.
  */
 int	harness_exec(struct harness *h, const char *const *args, char **out);
+
+/**
+ * @brief harness_exec() as @p user (the test must be root to switch):
+ * e.g. `sluice -t` as an unprivileged user.  It runs a copy of the binary
+ * in the temp dir (0755), which that user can reach wherever the build
+ * tree is, and can read what the test wrote there.
+ * @param[in] user  a user name, or NULL for the test's own identity.
+ */
+int	harness_exec_user(struct harness *h, const char *user,
+	    const char *const *args, char **out);
 
 /** @brief Send @p sig to the master (by PID). @return 0, or -1 not running. */
 int	harness_signal(struct harness *h, int sig);
