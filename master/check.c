@@ -37,14 +37,14 @@ struct check {
 	const struct conf *c;
 	int		 root;		/* the master runs as root */
 	char		 user[64];	/* U's name, for the messages */
-	char		 mwho[80];	/* "user root": M, for the messages */
+	char		 mwho[80];	/* M for the messages: "user root" */
 	int		 nproblems;
 };
 
 /* What the children's checks need from the master's (found, not missing). */
 struct check_state {
-	int		 log_ok[2];	/* access_log, cache_log passed M's checks */
-	int		 log_dir[2];	/* ... and their directory exists */
+	int		 log_ok[2];	/* access_log, cache_log: M's passed */
+	int		 log_dir[2];	/* ... and the directory exists */
 	int		 cdir_ok;	/* cache_dir passed M's checks */
 	int		 cdir_exists;
 };
@@ -193,8 +193,8 @@ check_log_master(struct check *k, int i, const char *what, const char *path,
 	}
 	check_dirname(dir, parent, sizeof(parent));
 	if (stat(parent, &st) == -1 || !S_ISDIR(st.st_mode))
-		check_problem(k, w, "%s %s: directory %s does not exist (sluice "
-		    "creates only %s)", what, path, parent, dir);
+		check_problem(k, w, "%s %s: directory %s does not exist "
+		    "(sluice creates only %s)", what, path, parent, dir);
 	else if (access(parent, W_OK | X_OK) == -1)
 		check_problem(k, w, "%s %s: cannot create %s: %s", what, path,
 		    dir, strerror(errno));
@@ -261,7 +261,7 @@ check_cache_master(struct check *k, struct check_state *cs)
 	}
 	cs->cdir_ok = cs->cdir_exists = 1;
 	if (k->root)
-		return;		/* the master makes what is inside the user's */
+		return;		/* the master gives what is inside to U */
 	/* Not root: what is there already must be ours to use. */
 	for (i = 0; i < 2; i++) {
 		snprintf(sub, sizeof(sub), "%s/%s", dir, i ? "bodies" : "tmp");
@@ -296,8 +296,8 @@ check_cache_user(struct check *k, const struct check_state *cs)
 		return;
 	check_dirname(dir, parent, sizeof(parent));
 	if (check_reach(parent, bad, sizeof(bad)) == -1) {
-		check_problem(k, w, "cache_dir %s: user %s cannot search %s: %s "
-		    "(the workers and the cache manager open the cache as "
+		check_problem(k, w, "cache_dir %s: user %s cannot search %s: "
+		    "%s (the workers and the cache manager open the cache as "
 		    "that user)", dir, k->user, bad, strerror(errno));
 		return;
 	}
@@ -355,9 +355,9 @@ check_helper(struct check *k)
 		    av[1], &st, who);
 		if (rc == 0 && (S_ISDIR(st.st_mode) ||
 		    access(av[1], R_OK) == -1))
-			check_problem(k, w, "auth_param basic program basic_file "
-			    "%s: user %s cannot read it: %s", av[1], k->user,
-			    S_ISDIR(st.st_mode) ? "a directory" :
+			check_problem(k, w, "auth_param basic program "
+			    "basic_file %s: user %s cannot read it: %s", av[1],
+			    k->user, S_ISDIR(st.st_mode) ? "a directory" :
 			    strerror(errno));
 		return;
 	}
@@ -369,8 +369,8 @@ check_helper(struct check *k)
 		check_problem(k, w, "auth_param basic program %s is not a "
 		    "regular file", av[0]);
 	else if (rc == 0 && access(av[0], X_OK) == -1)
-		check_problem(k, w, "auth_param basic program %s: user %s cannot "
-		    "execute it: %s", av[0], k->user, strerror(errno));
+		check_problem(k, w, "auth_param basic program %s: user %s "
+		    "cannot execute it: %s", av[0], k->user, strerror(errno));
 }
 
 /* The workers' drop (worker_drop_privileges()), step for step. */
@@ -474,9 +474,9 @@ config_check_access(const struct conf *c)
 		if (waited >= CHECK_TIMEOUT_MS) {
 			(void)kill(pid, SIGKILL);
 			(void)waitpid(pid, &status, 0);
-			log_warnx("%s: the path checks did not end within %d ms "
-			    "(a file system that does not answer?)", c->path,
-			    CHECK_TIMEOUT_MS);
+			log_warnx("%s: the path checks did not end within %d "
+			    "ms (a file system that does not answer?)",
+			    c->path, CHECK_TIMEOUT_MS);
 			return -1;
 		}
 		nanosleep(&ts, NULL);

@@ -63,7 +63,7 @@ main(int argc, char **argv)
 			usage(stdout);
 			printf("\ndirectives:\n");
 			conf_print_help(stdout);
-			/* From the acl compiler's own table: it cannot drift. */
+			/* The acl compiler's own table: it cannot drift. */
 			printf("\nacl types:\n ");
 			for (i = 0; acl_type_name(i) != NULL; i++)
 				printf(" %s", acl_type_name(i));

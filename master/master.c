@@ -265,10 +265,10 @@ master_reap(int stopping)
 		if (ch->slot == 0 && ch->gen == master_gen &&
 		    WIFEXITED(status) &&
 		    WEXITSTATUS(status) == CACHEMGR_EXIT_NOSTORE) {
-			log_warnx("cache manager (pid %ld): cache_dir %s cannot "
-			    "be opened: caching is off and the cache manager "
-			    "is not restarted until a reload", (long)pid,
-			    master_conf->cache_dir);
+			log_warnx("cache manager (pid %ld): cache_dir %s "
+			    "cannot be opened: caching is off and the cache "
+			    "manager is not restarted until a reload",
+			    (long)pid, master_conf->cache_dir);
 			ch->state = CHILD_FREE;
 			continue;
 		}

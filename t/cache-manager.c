@@ -110,7 +110,7 @@ main(void)
 	free(line);
 	if (mpid <= 0 || mpid == (long)h2.pid)
 		bail_out("no cache manager pid in cache.log");
-	chmod(path, 0);		/* nobody (or we, not root) cannot enter */
+	chmod(path, 0);		/* nobody (we, not root) cannot enter */
 	kill((pid_t)mpid, SIGKILL);
 	line = harness_file_wait(h2.cache_log, 10000, "cache_dir", "cannot be "
 	    "opened: caching is off", "not restarted until a reload", NULL);

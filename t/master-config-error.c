@@ -164,8 +164,9 @@ main(void)
 			char conf[256], *o2;
 
 			ntypes++;
-			snprintf(conf, sizeof(conf), "http_port 127.0.0.1:%%PORT%%\n"
-			    "acl x %s 1\nhttp_access deny x\n", w);
+			snprintf(conf, sizeof(conf), "http_port "
+			    "127.0.0.1:%%PORT%%\nacl x %s 1\n"
+			    "http_access deny x\n", w);
 			harness_write(&h, "type.conf", conf, path);
 			(void)run(&h, "-t", "-f", path, &o2);
 			if (strstr(o2, "unknown acl type") != NULL ||

@@ -437,7 +437,7 @@ main(void)
 	heur = 1;
 	ok(policy_lifetime(&resph, &rs, T0, NULL, &heur) == 0 && heur == 0,
 	    "and a heuristic one: no refresh_pattern is asked for (§4.2.2)");
-	/* Stale, not unusable: §4.2.4 and the client's max-stale still apply. */
+	/* Stale, not unusable: §4.2.4 and a client's max-stale apply. */
 	parse("Cache-Control: max-stale\r\n", "HTTP/1.1 200 OK\r\n"
 	    "Cache-Control: max-age=3600\r\nAge: abc\r\n");
 	policy_cc(&reqh, 1, &rq);

@@ -95,7 +95,7 @@ struct harness {
 	int		 verbose;
 	int		 leave;
 	int		 nexec;		/* harness_exec() output files */
-	char		 binary_copy[300];	/* harness_exec_user()'s */
+	char		 binary_copy[300];	/* for harness_exec_user() */
 };
 
 /**

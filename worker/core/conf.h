@@ -171,7 +171,7 @@ struct conf {
 	int			 auth_casesensitive;
 	int64_t			 auth_timeout;	/* ms, helper answer bound */
 	int			 auth_defaults;	/* private: defaults applied */
-	struct conf_where	 auth_program_where;	/* its program line */
+	struct conf_where	 auth_program_where;	/* program line */
 
 	/* Private to conf.c: the last line that set each directive, in
 	   conf_tbl.h order; read with conf_where(). */
