@@ -5,7 +5,10 @@
 #   ./setup.sh run      ... then run sluice in the foreground with etc/sluice.conf
 #   ./setup.sh check    ... then run the whole test suite (make check)
 #
-# Packages are installed with apt-get, directly as root or through sudo.
+# Packages are installed with apt-get, directly as root or through sudo;
+# curl is among them because the README's examples use it.  squid's
+# basic_ncsa_auth (for t/auth-ncsa) is taken out of Debian's squid package
+# without installing it: see fetch_ncsa below.
 # As root the shipped config logs to /var/log/sluice; as another user the
 # build is configured so that the same config logs under ./var instead.
 # Extra configure flags: SLUICE_CONFIGURE_FLAGS="--enable-sanitizers".
@@ -13,7 +16,7 @@ set -eu
 cd "$(dirname "$0")"
 
 PKGS="build-essential autoconf automake pkg-config libssl-dev zlib1g-dev \
-liblmdb-dev libc-ares-dev libcurl4-openssl-dev"
+liblmdb-dev libc-ares-dev libcurl4-openssl-dev curl"
 
 missing=""
 for p in $PKGS; do
@@ -33,6 +36,40 @@ if [ -n "$missing" ]; then
 	echo "setup.sh: installing$missing"
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+fi
+
+# t/auth-ncsa runs squid's own basic_ncsa_auth helper.  Debian ships it
+# only in the squid package, whose installation enables and starts a
+# squid on port 3128, the port of sluice's shipped config.  So that one
+# program is taken out of the package (apt-get download, no root needed)
+# into t/squid/: nothing is installed and no service starts.  Without it
+# (no network, no apt) t/auth-ncsa skips and says why.
+NCSA=t/squid/basic_ncsa_auth
+fetch_ncsa() {
+	tmp=$(mktemp -d) || return 1
+	(cd "$tmp" && apt-get download -qq squid) >/dev/null 2>&1 &&
+	    dpkg-deb --fsys-tarfile "$tmp"/squid_*.deb |
+	    tar -xf - -C "$tmp" ./usr/lib/squid/basic_ncsa_auth &&
+	    mkdir -p t/squid &&
+	    cp "$tmp/usr/lib/squid/basic_ncsa_auth" "$NCSA" &&
+	    chmod 0755 "$NCSA"
+	rc=$?
+	rm -rf "$tmp"
+	[ "$rc" -eq 0 ] || return 1
+	# It runs here (its libraries are present): without a password file
+	# it prints its usage and exits 1; a missing library would be 127.
+	"$NCSA" </dev/null >/dev/null 2>&1 && return 0
+	[ $? -eq 1 ] && return 0
+	rm -f "$NCSA"
+	return 1
+}
+if [ ! -x /usr/lib/squid/basic_ncsa_auth ] && [ ! -x "$NCSA" ]; then
+	if fetch_ncsa; then
+		echo "setup.sh: squid's basic_ncsa_auth is in $NCSA"
+	else
+		echo "setup.sh: could not take basic_ncsa_auth out of Debian's" \
+		    "squid package: t/auth-ncsa will skip" >&2
+	fi
 fi
 
 if [ "$(id -u)" = 0 ]; then

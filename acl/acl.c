@@ -63,6 +63,12 @@ static const char *const acl_type_names[] = { "src", "dst", "port",
     "method", "dstdomain", "dstdom_regex", "url_regex", "urlpath_regex",
     "proto", "time", "proxy_auth", "maxconn", "(unsupported)" };
 
+const char *
+acl_type_name(size_t i)
+{
+	return i < ACL_TYPE_BROKEN ? acl_type_names[i] : NULL;
+}
+
 /* Squid types that later issues will add: refused with a clear message. */
 static const char *const acl_types_later[] = {
 	"srcdomain", "srcdom_regex", "urllogin",

@@ -122,6 +122,11 @@ int	acl_set_has_method(const struct acl_set *s, const char *method);
 /** @brief Does @p s define a maxconn acl (connection counts needed)? */
 int	acl_set_has_maxconn(const struct acl_set *s);
 /**
+ * @brief The name of acl type @p i, from the table the compiler uses, for
+ *	`sluice -h`: iterate from 0 until NULL.
+ */
+const char *acl_type_name(size_t i);
+/**
  * @brief "file:line" of rule @p rule (1-based), for the logs.
  * @return a string owned by @p s, or "(no rule)" for 0 or out of range.
  */

@@ -73,8 +73,12 @@ cache_manager_main(const struct conf *c)
 	if (getppid() == 1)
 		exit(1);
 
+	/*
+	 * store_open() said why; restarting would only say it again (the
+	 * master does not, until a reload): see MANAGER_EXIT_NOSTORE.
+	 */
 	if (store_open(c->cache_dir, c->cache_dir_size, &s) == -1)
-		fatalx("cache manager: cannot open cache_dir %s", c->cache_dir);
+		exit(MANAGER_EXIT_NOSTORE);
 	log_notice("cache manager started, pid %ld, cache_dir %s",
 	    (long)getpid(), c->cache_dir);
 	n = store_cleanup(s, MANAGER_GRACE, time(NULL));

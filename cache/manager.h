@@ -13,7 +13,9 @@
  * looked for again every MANAGER_CLEAN_SECS.
  *
  * Signals: SIGTERM/SIGINT exit 0 (store closed first); the manager exits
- * too when the master dies (PR_SET_PDEATHSIG).
+ * too when the master dies (PR_SET_PDEATHSIG).  A store that cannot be
+ * opened ends it with MANAGER_EXIT_NOSTORE, which the master does not
+ * answer with a restart.
  */
 #ifndef SLUICE_CACHE_MANAGER_H
 #define SLUICE_CACHE_MANAGER_H
@@ -24,6 +26,12 @@
 #define MANAGER_GRACE		60	/* s: an unnamed body may be in commit */
 #define MANAGER_CLEAN_SECS	3600
 #define MANAGER_BATCH		64
+/*
+ * Exit status of a cache manager that cannot open cache_dir (the reason
+ * is logged by the store).  The master logs one line and does not
+ * restart it until a reload; the workers proxy without caching.
+ */
+#define MANAGER_EXIT_NOSTORE	3
 
 /**
  * @brief The cache manager's main, entered right after fork() with the

@@ -424,6 +424,15 @@ policy_lifetime(const struct http_head *resp, const struct cc *rs,
 	*heuristic = 0;
 	if (rs->flags & CC_INVALID)
 		return 0;		/* §4.2.1: invalid freshness: stale */
+	/*
+	 * An Age that is not delta-seconds (§5.1, §1.2.2) cannot say how
+	 * old the response is; §4.2.1 encourages treating invalid freshness
+	 * information as stale, and here it is the only safe reading: an
+	 * ignored "Age: -1" or "Age: 1e9" would let a response an upstream
+	 * cache holds as old be served as new.  Stale: revalidate first.
+	 */
+	if (policy_age_field(resp) == POLICY_AGE_INVALID)
+		return 0;
 	if (rs->s_maxage >= 0)
 		return rs->s_maxage;	/* shared caches: s-maxage first */
 	if (rs->max_age >= 0)
@@ -524,10 +533,11 @@ policy_age_field(const struct http_head *h)
 		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
 			e--;
 		if (p == e)
-			return -1;
+			return POLICY_AGE_INVALID;
+		/* 1*DIGIT: no sign, fraction, exponent or parameters. */
 		for (; p < e; p++) {
 			if (*p < '0' || *p > '9')
-				return -1;	/* invalid: ignored */
+				return POLICY_AGE_INVALID;
 			if (v < CC_DELTA_MAX)
 				v = v * 10 + (*p - '0');
 		}

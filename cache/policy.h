@@ -13,7 +13,8 @@
  *  - Cache-Control directive names compare case-insensitively; unknown
  *    directives are ignored (§5.2.3).  A freshness directive whose value
  *    is invalid, or that appears twice, makes the response stale (§4.2.1,
- *    §1.2.2 allows the first or stale: stale is the safe reading).
+ *    §1.2.2 allows the first or stale: stale is the safe reading).  So
+ *    does an Age whose first member is not delta-seconds (§5.1).
  *  - delta-seconds over 2^31 are taken as 2^31 (§1.2.2).
  *  - Heuristic freshness follows squid's refresh_pattern MIN PERCENT MAX
  *    (the caller picks the line: cache/refresh.h): PERCENT of Date -
@@ -97,7 +98,9 @@ int	policy_storable(const char *method, int authorization,
 
 /**
  * @brief Freshness lifetime in seconds (§4.2.1): s-maxage, max-age,
- *	Expires - Date, or heuristic (§4.2.2) when allowed; 0 when none.
+ *	Expires - Date, or heuristic (§4.2.2) when allowed; 0 when none,
+ *	and 0 (stale) when a freshness directive or the Age field is
+ *	invalid.
  * @param[in] response_time  when the response arrived (for a missing Date).
  * @param[in] rp  the heuristic's refresh_pattern; NULL: return 0 with
  *	@p *heuristic 1 when a heuristic applies (look rp up and call again).
@@ -106,10 +109,16 @@ int	policy_storable(const char *method, int authorization,
 int64_t	policy_lifetime(const struct http_head *resp, const struct cc *rs,
 	    int64_t response_time, const struct refresh *rp, int *heuristic);
 
+/** policy_age_field(): an Age whose first member is not delta-seconds. */
+#define POLICY_AGE_INVALID	(-2)
+
 /**
  * @brief The Age field of @p h (RFC 9111 §5.1): the first member of the
- *	first line, 1*DIGIT, capped at 2^31; anything else is ignored.
- * @return seconds, or -1 (no valid Age).
+ *	first line, 1*DIGIT, capped at 2^31.
+ * @return seconds; -1 when there is no Age; POLICY_AGE_INVALID when its
+ *	first member is not delta-seconds (negative, a fraction, letters,
+ *	parameters, empty).  policy_age() counts both negatives as no Age;
+ *	policy_lifetime() makes a response with an invalid Age stale.
  */
 int64_t	policy_age_field(const struct http_head *h);
 

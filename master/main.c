@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "conf.h"
 #include "listen.h"
 #include "log.h"
@@ -44,6 +45,7 @@ main(int argc, char **argv)
 	struct listen_set ls;
 	struct rlimit rl;
 	struct conf *c;
+	size_t i;
 	int ch, test = 0, fg = 0;
 
 	while ((ch = getopt(argc, argv, "f:tdhv")) != -1) {
@@ -61,6 +63,11 @@ main(int argc, char **argv)
 			usage(stdout);
 			printf("\ndirectives:\n");
 			conf_print_help(stdout);
+			/* The acl compiler's own table: it cannot drift. */
+			printf("\nacl types:\n ");
+			for (i = 0; acl_type_name(i) != NULL; i++)
+				printf(" %s", acl_type_name(i));
+			printf("\n");
 			return 0;
 		case 'v':
 			printf("sluice " PACKAGE_VERSION "\n");

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "check.h"
 #include "req_cache.h"
 #include "manager.h"
 #include "clientdb.h"
@@ -91,6 +92,11 @@ config_load(const char *path)
 		acl_set_free(c->acl);
 		c->acl = NULL;
 		conf_free(c);
+		return NULL;
+	}
+	/* -t, start and reload: the paths, as whoever will use them. */
+	if (config_check_access(c) == -1) {
+		config_free(c);
 		return NULL;
 	}
 	return c;
@@ -255,6 +261,17 @@ master_reap(int stopping)
 			continue;
 		/* Its clients are gone with it (maxconn). */
 		clientdb_reset_slot((unsigned)(ch - master_child));
+		/* One line, not a restart loop: the cache stays unusable. */
+		if (ch->slot == 0 && ch->gen == master_gen &&
+		    WIFEXITED(status) &&
+		    WEXITSTATUS(status) == MANAGER_EXIT_NOSTORE) {
+			log_warnx("cache manager (pid %ld): cache_dir %s "
+			    "cannot be opened: caching is off and the cache "
+			    "manager is not restarted until a reload",
+			    (long)pid, master_conf->cache_dir);
+			ch->state = CHILD_FREE;
+			continue;
+		}
 		if (WIFSIGNALED(status))
 			log_warnx("%s (pid %ld) died with signal %d%s",
 			    master_child_name(ch), (long)pid, WTERMSIG(status),

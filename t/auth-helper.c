@@ -9,7 +9,9 @@
  *
  * Integration test: real sluice runs with t/helpers/auth-test-helper as
  * the helper (its options choose how it misbehaves; it appends each user
- * it is asked about to a file, which counts the helper calls).
+ * it is asked about to a file, which counts the helper calls), copied
+ * into the temp dir so that the workers' user can run it wherever the
+ * build tree is.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* strcasestr */
@@ -84,10 +86,17 @@ static void
 start(struct harness *h, int oport, const char *helper_opts,
     const char *extra)
 {
-	char conf[2048], path[300];
+	char conf[2048], path[300], copy[300];
 
 	harness_init(h, 1);
-	harness_set(h, "HELPER", "%s", helper);
+	/*
+	 * The workers run the helper as their user (nobody when we are
+	 * root), who may not reach the build tree (a clone under /root):
+	 * run a copy in the temp dir.
+	 */
+	if (harness_copy_program(h, helper, copy) == -1)
+		bail_out("cannot copy %s into the temp dir", helper);
+	harness_set(h, "HELPER", "%s", copy);
 	harness_set(h, "OPTS", "%s", helper_opts);
 	harness_set(h, "ORIGIN", "%d", oport);
 	snprintf(conf, sizeof(conf),

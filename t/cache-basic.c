@@ -4,7 +4,8 @@
  * Age and Cache-Status (RFC 9211); small bodies from the record, large
  * ones from their file; HEAD from a stored GET; no-store and stale
  * entries go to the origin; only-if-cached without an entry is 504
- * (RFC 9111 §5.2.1.7); a POST invalidates (§4.4); PURGE removes; the
+ * (RFC 9111 §5.2.1.7); a POST invalidates (§4.4); PURGE removes; an
+ * Age that is not delta-seconds makes an entry stale (§5.1); the
  * cache survives a restart.  The access log says TCP_HIT / TCP_MISS.
  *
  * Integration test: a real sluice with cache_dir, the scripted origin,
@@ -59,6 +60,13 @@ static const struct origin_step steps[] = {
 	{ .expect = "GET /ch", .status = 200, .body_len = 5000,
 	    .headers = "Cache-Control: max-age=600\r\n",
 	    .flags = ORIGIN_CHUNKED | ORIGIN_REPEAT },
+	{ .expect = "GET /ag", .status = 200, .body = "aged",
+	    .headers = "Cache-Control: max-age=86400\r\nAge: abc\r\n"
+	    "ETag: \"a1\"\r\n" },
+	{ .expect = "GET /ag", .expect_hdr = "If-None-Match: \"a1\"",
+	    .status = 304, .body = "", .headers = "ETag: \"a1\"\r\n" },
+	{ .expect = "GET /ag2", .status = 200, .body = "aged2",
+	    .headers = "Cache-Control: max-age=86400\r\nAge: 5, abc\r\n" },
 };
 #define NSTEPS	((int)(sizeof(steps) / sizeof(steps[0])))
 
@@ -100,7 +108,7 @@ main(void)
 	char *line;
 	int n;
 
-	plan(64 + ORIGIN_FINISH_TESTS + 2 * HARNESS_STOP_TESTS +
+	plan(72 + ORIGIN_FINISH_TESTS + 2 * HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
@@ -261,6 +269,32 @@ main(void)
 	/* A chunked response is not stored yet: it still passes intact. */
 	is_int(ask(&h, "GET", "/ch", NULL, &r), 200, "GET /ch (chunked): 200");
 	ok(r.complete && r.body_len == 5000, "its body is intact");
+	raw_resp_free(&r);
+
+	/*
+	 * An Age that is not delta-seconds (RFC 9111 §5.1, §1.2.2) makes
+	 * the stored response stale however long its max-age: it is
+	 * revalidated, not served as a hit.  The first member of a list is
+	 * what counts: "5, abc" is 5 s old.
+	 */
+	is_int(ask(&h, "GET", "/ag", NULL, &r), 200, "GET /ag (Age: abc, "
+	    "max-age one day): 200");
+	ok(has(&r, "Cache-Status", "stored"), "it is stored");
+	raw_resp_free(&r);
+	n = origin_nreq(o);
+	is_int(ask(&h, "GET", "/ag", NULL, &r), 200, "GET /ag again: 200");
+	is_int(origin_nreq(o), n + 1, "the origin was asked: an invalid Age "
+	    "is stale (RFC 9111 §4.2.1)");
+	ok(has(&r, "Cache-Status", "fwd=stale") && strcmp(r.body, "aged") == 0,
+	    "with a conditional request whose 304 serves the stored body");
+	raw_resp_free(&r);
+	is_int(ask(&h, "GET", "/ag2", NULL, &r), 200, "GET /ag2 (Age: 5, "
+	    "abc): 200");
+	raw_resp_free(&r);
+	n = origin_nreq(o);
+	is_int(ask(&h, "GET", "/ag2", NULL, &r), 200, "GET /ag2 again: 200");
+	ok(has(&r, "Cache-Status", "hit") && origin_nreq(o) == n,
+	    "a hit: the first member, 5, is delta-seconds (§5.1)");
 	raw_resp_free(&r);
 
 	/* The cache survives a restart: no index rebuild, no refetch. */

@@ -7,8 +7,10 @@
  * response still reaches its client whole, objects stored before stay
  * hits, later ones are not stored, and cache.log says "storing off" once.
  *
- * Integration test: needs root (unshare + mount); skipped otherwise.  The
- * namespace ends with the test process (sluice is its child).
+ * Integration test: needs root (unshare + mount); skipped otherwise, the
+ * skip naming the step that failed and why (not root; unshare or mount
+ * refused, as in a container without CAP_SYS_ADMIN).  The namespace ends
+ * with the test process (sluice is its child).
  */
 #define _GNU_SOURCE
 #include <sys/mount.h>
@@ -61,19 +63,33 @@ main(void)
 	struct harness h;
 	struct origin *o;
 	struct raw_resp r;
-	char mnt[] = "/tmp/sluice-full.XXXXXX", conf[512];
+	char mnt[] = "/tmp/sluice-full.XXXXXX", conf[512], why[256];
 	const char *cs;
 	int i, st, whole, hits0, n;
 
 	plan(NTESTS + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
-	if (geteuid() != 0 || unshare(CLONE_NEWNS) == -1 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
-	    mkdtemp(mnt) == NULL ||
-	    mount("tmpfs", mnt, "tmpfs", 0, "size=2m,mode=0777") == -1) {
+	/* Each step that can fail names itself and its errno in the skip. */
+	why[0] = '\0';
+	if (geteuid() != 0)
+		snprintf(why, sizeof(why), "not root (euid %ld): mounting a "
+		    "tmpfs needs CAP_SYS_ADMIN", (long)geteuid());
+	else if (unshare(CLONE_NEWNS) == -1)
+		snprintf(why, sizeof(why), "unshare(CLONE_NEWNS): %s",
+		    strerror(errno));
+	else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		snprintf(why, sizeof(why), "making / private in the new mount "
+		    "namespace: %s", strerror(errno));
+	else if (mkdtemp(mnt) == NULL)
+		snprintf(why, sizeof(why), "mkdtemp %s: %s", mnt,
+		    strerror(errno));
+	else if (mount("tmpfs", mnt, "tmpfs", 0, "size=2m,mode=0777") == -1)
+		snprintf(why, sizeof(why), "mounting a 2 MB tmpfs on %s: %s",
+		    mnt, strerror(errno));
+	if (why[0] != '\0') {
 		skip(NTESTS + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
-		    HARNESS_END_TESTS, "needs root to mount a small tmpfs in "
-		    "a mount namespace of its own (%s)", strerror(errno));
+		    HARNESS_END_TESTS, "needs a small tmpfs in a mount "
+		    "namespace of its own: %s", why);
 		return exit_status();
 	}
 	o = origin_start(steps, NOBJ);

@@ -2,7 +2,9 @@
  * cache-manager.c -- with cache_dir set, the master runs a cache manager
  * child: it opens the store after fork (the master never touches LMDB),
  * removes the temp files of dead writers at start, is restarted when it
- * dies, is replaced on reload, and stops with the master.
+ * dies, is replaced on reload, and stops with the master.  One that
+ * cannot open cache_dir is not restarted in a loop: one line says caching
+ * is off until a reload.
  *
  * Integration test: a real sluice; the test kills the cache manager by
  * the PID it logged (a child of the master this test started).
@@ -22,13 +24,13 @@
 int
 main(void)
 {
-	struct harness h;
+	struct harness h, h2;
 	char path[600], pid[32], *line, *p;
 	struct stat st;
 	long mpid = 0;
 	int fd;
 
-	plan(10 + HARNESS_STOP_TESTS + HARNESS_END_TESTS);
+	plan(16 + 2 * (HARNESS_STOP_TESTS + HARNESS_END_TESTS));
 
 	harness_init(&h, 1);
 	/* A temp file of a writer that died before this start. */
@@ -86,5 +88,49 @@ main(void)
 
 	harness_stop(&h);
 	harness_end(&h);
+
+	/*
+	 * A cache_dir that cannot be opened at run time (its parent closed
+	 * after the start, so the start's checks passed): the manager that
+	 * fails says why once, the master says once that caching is off, and
+	 * does not restart it in a loop; a reload once it is fixed does.
+	 */
+	harness_init(&h2, 1);
+	snprintf(path, sizeof(path), "%s/p", h2.dir);
+	if (mkdir(path, 0755) == -1)
+		bail_out("mkdir %s", path);
+	harness_conf(&h2, "cache_dir lmdb %DIR%/p/cache 10\n"
+	    "http_access allow localhost\nhttp_access deny all\n");
+	if (harness_start(&h2) == -1)
+		bail_out("sluice did not start");
+	line = harness_file_wait(h2.cache_log, 10000, "cache manager started",
+	    NULL);
+	mpid = line != NULL && (p = strstr(line, "pid ")) != NULL ?
+	    atol(p + 4) : 0;
+	free(line);
+	if (mpid <= 0 || mpid == (long)h2.pid)
+		bail_out("no cache manager pid in cache.log");
+	chmod(path, 0);		/* nobody (we, not root) cannot enter */
+	kill((pid_t)mpid, SIGKILL);
+	line = harness_file_wait(h2.cache_log, 10000, "cache_dir", "cannot be "
+	    "opened: caching is off", "not restarted until a reload", NULL);
+	ok(line != NULL, "a manager that cannot open cache_dir: the master "
+	    "says caching is off and does not restart it");
+	free(line);
+	is_int(harness_file_count(h2.cache_log, "cannot open: Permission "
+	    "denied"), 1, "the cause is logged once (the store's line)");
+	is_int(harness_file_count(h2.cache_log, "restarting cache manager"), 1,
+	    "the only restart is the one after SIGKILL");
+	ok(harness_signal(&h2, 0) == 0 && harness_workers(&h2, NULL, 0) == 1,
+	    "the master and its worker run on (proxying without caching)");
+	chmod(path, 0755);
+	harness_signal(&h2, SIGHUP);
+	is_int(harness_file_wait_count(h2.cache_log, "cache manager started",
+	    2, 10000), 2, "once fixed, a reload starts a cache manager again");
+	is_int(harness_file_count(h2.cache_log, "cannot open: Permission "
+	    "denied"), 1, "and still one line about the cause: no restart "
+	    "loop in between");
+	harness_stop(&h2);
+	harness_end(&h2);
 	return exit_status();
 }

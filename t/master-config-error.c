@@ -2,6 +2,7 @@
  * master-config-error.c -- configuration errors are reported as
  * "FILE:LINE: message" (in included files too, all of them in one go) and
  * make both `sluice -t` and a start exit 1; a valid file passes -t.
+ * `sluice -h` lists every acl type, and only types a config may use.
  *
  * Integration test: runs the real sluice binary with -t and -d on
  * generated files; no traffic.
@@ -34,10 +35,10 @@ main(void)
 {
 	struct harness h;
 	struct raw c;
-	char path[300], inc[300], want[400], *out;
-	int rc, refused;
+	char path[300], inc[300], want[400], *out, *types;
+	int rc, refused, ntypes, bad;
 
-	plan(19 + HARNESS_END_TESTS);
+	plan(25 + HARNESS_END_TESTS);
 
 	harness_init(&h, 1);
 	/* A start that fails on its configuration may log at [emerg]
@@ -139,6 +140,50 @@ main(void)
 	    "http_access allow localhost\n", path);
 	rc = run(&h, "-t", "-f", path, &out);
 	is_int(rc, 0, "-t on a valid configuration with an include exits 0");
+	free(out);
+
+	/*
+	 * `sluice -h` lists the acl types from the acl compiler's own table:
+	 * every type it names is one a config may use (no "unknown" or "not
+	 * supported" error for it), and the list is more than the three it
+	 * once named.
+	 */
+	rc = run(&h, "-h", NULL, NULL, &out);
+	is_int(rc, 0, "-h exits 0");
+	types = strstr(out, "\nacl types:\n");
+	ok(types != NULL, "-h has an \"acl types:\" section");
+	ntypes = 0;
+	bad = 0;
+	if (types != NULL) {
+		char *w, *save = NULL, *line;
+
+		line = strndup(types + strlen("\nacl types:\n"),
+		    strcspn(types + strlen("\nacl types:\n"), "\n"));
+		for (w = strtok_r(line, " ", &save); w != NULL;
+		    w = strtok_r(NULL, " ", &save)) {
+			char conf[256], *o2;
+
+			ntypes++;
+			snprintf(conf, sizeof(conf), "http_port "
+			    "127.0.0.1:%%PORT%%\nacl x %s 1\n"
+			    "http_access deny x\n", w);
+			harness_write(&h, "type.conf", conf, path);
+			(void)run(&h, "-t", "-f", path, &o2);
+			if (strstr(o2, "unknown acl type") != NULL ||
+			    strstr(o2, "not supported") != NULL) {
+				diag("-h lists '%s', which -t refuses: %s", w,
+				    o2);
+				bad++;
+			}
+			free(o2);
+		}
+		free(line);
+	}
+	ok(ntypes >= 12, "-h lists %d acl types (src, dst, dstdomain, "
+	    "maxconn... not only src port method)", ntypes);
+	is_int(bad, 0, "-t accepts every type -h lists");
+	like(types, "dstdomain", "dstdomain among them");
+	like(types, "proxy_auth", "proxy_auth among them");
 	free(out);
 
 	harness_end(&h);

@@ -228,6 +228,55 @@ static const struct {
 	  "overflow: MAX" },
 };
 
+/*
+ * The Age field (§5.1): Age = delta-seconds (§1.2.2), 1*DIGIT.  Each row
+ * is checked twice: what policy_age_field() reads, and the lifetime of
+ * the response with "Cache-Control: max-age=3600" added: an Age that is
+ * not delta-seconds makes it stale (0), the conservative reading of
+ * §4.2.1 for invalid freshness information.
+ */
+static const struct {
+	const char	*fields;
+	int64_t		 age;
+	int64_t		 life;
+	const char	*desc;
+} ages[] = {
+	{ "Age: 30\r\n", 30, 3600, "Age: 30 is read, the response stays "
+	  "fresh (§5.1)" },
+	{ "Age: 30, 60\r\n", 30, 3600, "a list: the first member (§5.1)" },
+	{ "Age: 30\r\nAge: 60\r\n", 30, 3600, "two lines: the first "
+	  "(§5.1)" },
+	{ "Age: 30, abc\r\n", 30, 3600, "a bad member after a good first "
+	  "one does not matter (§5.1: the first)" },
+	{ "Age: 007\r\n", 7, 3600, "leading zeros are digits (§1.2.2)" },
+	{ "Age: 99999999999999999999\r\n", CC_DELTA_MAX, 3600,
+	  "too large: 2^31 (§1.2.2)" },
+	{ "", -1, 3600, "no Age: the lifetime stands" },
+	{ "Age: abc\r\n", POLICY_AGE_INVALID, 0, "letters: not "
+	  "delta-seconds, stale (§1.2.2, §4.2.1)" },
+	{ "Age: -5\r\n", POLICY_AGE_INVALID, 0, "negative: not "
+	  "delta-seconds, stale (§1.2.2)" },
+	{ "Age: +5\r\n", POLICY_AGE_INVALID, 0, "a sign: not delta-seconds, "
+	  "stale (§1.2.2)" },
+	{ "Age: 1.5\r\n", POLICY_AGE_INVALID, 0, "a fraction: not "
+	  "delta-seconds, stale (§1.2.2)" },
+	{ "Age: 1e3\r\n", POLICY_AGE_INVALID, 0, "an exponent: not "
+	  "delta-seconds, stale (§1.2.2)" },
+	{ "Age: 30;q=1\r\n", POLICY_AGE_INVALID, 0, "parameters: not "
+	  "delta-seconds, stale (§5.1)" },
+	{ "Age: \"30\"\r\n", POLICY_AGE_INVALID, 0, "quoted: Age has no "
+	  "quoted form, stale (§5.1)" },
+	{ "Age: 3 0\r\n", POLICY_AGE_INVALID, 0, "a space inside: stale "
+	  "(§1.2.2)" },
+	{ "Age: abc, 30\r\n", POLICY_AGE_INVALID, 0, "a bad first member "
+	  "spoils it even before a good one (§5.1: the first)" },
+	{ "Age: abc\r\nAge: 30\r\n", POLICY_AGE_INVALID, 0, "a bad first "
+	  "line spoils it even before a good one (§5.1)" },
+	{ "Age: , 30\r\n", POLICY_AGE_INVALID, 0, "an empty first member: "
+	  "stale (§5.1)" },
+	{ "Age:\r\n", POLICY_AGE_INVALID, 0, "an empty Age: stale (§5.1)" },
+};
+
 /* policy_use: request CC, response CC, lifetime, age, expected */
 static const struct {
 	const char	*req;
@@ -280,7 +329,8 @@ main(void)
 	    sizeof(storable) / sizeof(storable[0]) +
 	    2 * sizeof(lifetimes) / sizeof(lifetimes[0]) +
 	    sizeof(heuristics) / sizeof(heuristics[0]) +
-	    sizeof(uses) / sizeof(uses[0])) + 19);
+	    sizeof(uses) / sizeof(uses[0]) +
+	    2 * sizeof(ages) / sizeof(ages[0])) + 17);
 
 	for (i = 0; i < sizeof(dates) / sizeof(dates[0]); i++)
 		is_int(policy_date(dates[i].in, strlen(dates[i].in)),
@@ -356,24 +406,52 @@ main(void)
 	    "no-cache\r\n");
 	ok(!policy_cc_omits(&resph, "q", 1), "inside another directive's "
 	    "quoted value, and unqualified no-cache, name nothing");
-	/* policy_age_field (§5.1) */
-	parse("", "HTTP/1.1 200 OK\r\nAge: 30\r\n");
-	is_int(policy_age_field(&resph), 30, "Age: 30 (§5.1)");
-	parse("", "HTTP/1.1 200 OK\r\nAge: 30, 60\r\n");
-	is_int(policy_age_field(&resph), 30, "a list: the first member (§5.1)");
-	parse("", "HTTP/1.1 200 OK\r\nAge: 30\r\nAge: 60\r\n");
-	is_int(policy_age_field(&resph), 30, "two lines: the first (§5.1)");
-	parse("", "HTTP/1.1 200 OK\r\nAge: -5\r\n");
-	is_int(policy_age_field(&resph), -1, "negative: invalid, ignored (§5.1)");
-	parse("", "HTTP/1.1 200 OK\r\nAge: 1.5\r\n");
-	is_int(policy_age_field(&resph), -1, "not an integer: ignored (§5.1)");
-	parse("", "HTTP/1.1 200 OK\r\nAge: abc\r\n");
-	is_int(policy_age_field(&resph), -1, "junk: ignored (§5.1)");
-	parse("", "HTTP/1.1 200 OK\r\nAge: 99999999999999999999\r\n");
-	is_int(policy_age_field(&resph), CC_DELTA_MAX,
-	    "too large: 2^31 (§1.2.2)");
-	parse("", "HTTP/1.1 200 OK\r\n");
-	is_int(policy_age_field(&resph), -1, "no Age");
+	/* policy_age_field (§5.1) and its effect on the lifetime. */
+	for (i = 0; i < sizeof(ages) / sizeof(ages[0]); i++) {
+		char resp[256];
+
+		snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n"
+		    "Cache-Control: max-age=3600\r\n%s", ages[i].fields);
+		parse("", resp);
+		is_int(policy_age_field(&resph), ages[i].age, "%s: the field",
+		    ages[i].desc);
+		policy_cc(&resph, 0, &rs);
+		is_int(policy_lifetime(&resph, &rs, T0, &defrp, &heur),
+		    ages[i].life, "%s: the lifetime", ages[i].desc);
+	}
+	/* An invalid Age outranks every kind of explicit freshness. */
+	parse("", "HTTP/1.1 200 OK\r\nCache-Control: s-maxage=600\r\n"
+	    "Age: x\r\n");
+	policy_cc(&resph, 0, &rs);
+	is_int(policy_lifetime(&resph, &rs, T0, &defrp, &heur), 0,
+	    "an invalid Age makes even s-maxage stale (§4.2.1)");
+	parse("", "HTTP/1.1 200 OK\r\nExpires: Sun, 06 Nov 2094 08:49:37 GMT"
+	    "\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nAge: -1\r\n");
+	policy_cc(&resph, 0, &rs);
+	is_int(policy_lifetime(&resph, &rs, T0, &defrp, &heur), 0,
+	    "and an Expires a century ahead (§4.2.1)");
+	parse("", "HTTP/1.1 200 OK\r\nLast-Modified: Sun, 06 Nov 1984 "
+	    "08:49:37 GMT\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	    "Age: 1.0\r\n");
+	policy_cc(&resph, 0, &rs);
+	heur = 1;
+	ok(policy_lifetime(&resph, &rs, T0, NULL, &heur) == 0 && heur == 0,
+	    "and a heuristic one: no refresh_pattern is asked for (§4.2.2)");
+	/* Stale, not unusable: §4.2.4 and a client's max-stale apply. */
+	parse("Cache-Control: max-stale\r\n", "HTTP/1.1 200 OK\r\n"
+	    "Cache-Control: max-age=3600\r\nAge: abc\r\n");
+	policy_cc(&reqh, 1, &rq);
+	policy_cc(&resph, 0, &rs);
+	v = policy_lifetime(&resph, &rs, T0, &defrp, &heur);
+	is_int(policy_use(&rq, &rs, v, policy_age(T0, policy_age_field(&resph),
+	    T0, T0, T0)), USE_STALE_OK, "an invalid Age: stale, so served "
+	    "only to a client that accepts stale (§5.2.1.2)");
+	rq.flags &= ~CC_MAX_STALE_ANY;
+	is_int(policy_use(&rq, &rs, v, policy_age(T0, policy_age_field(&resph),
+	    T0, T0, T0)), USE_REVALIDATE, "and revalidated for the others "
+	    "(§4.2.4)");
+	is_int(policy_age(T0, POLICY_AGE_INVALID, T0, T0, T0 + 5), 5,
+	    "age: an invalid Age adds nothing to the current age (§4.2.3)");
 	is_int(policy_age(100, -1, 100, 100, 130), 30,
 	    "age: resident time alone (§4.2.3)");
 	is_int(policy_age(90, -1, 100, 100, 100), 10,

@@ -1178,6 +1178,42 @@ test_auth_param(void)
 	conf_free(c);
 }
 
+/* conf_where(): the line that set a directive, for master/check.c. */
+static void
+test_where(void)
+{
+	struct conf_where w;
+	struct conf *c;
+	const char *path;
+	int rc;
+
+	rc = t_load("where.conf", "http_port 3128\n"
+	    "cache_dir lmdb /var/cache/a 10\n"
+	    "auth_param basic program /bin/a\n"
+	    "auth_param basic children 2\n"
+	    "# a comment\n"
+	    "access_log /tmp/one.log\n"
+	    "access_log /tmp/two.log\n", &c);
+	if (rc != 0 || c == NULL)
+		bail_out("where.conf did not load");
+	path = c->path;
+	w = conf_where(c, "cache_dir");
+	ok(w.file != NULL && strcmp(w.file, path) == 0 && w.line == 2,
+	    "conf_where: cache_dir was set by FILE:2");
+	w = conf_where(c, "access_log");
+	is_int(w.line, 7, "conf_where: a repeated directive gives its last "
+	    "line, the one in force");
+	w = conf_where(c, "cache_log");
+	ok(w.file == NULL, "conf_where: a directive left to its default has "
+	    "no line");
+	w = conf_where(c, "no_such_directive");
+	ok(w.file == NULL, "conf_where: not a directive: no line");
+	ok(c->auth_program_where.file != NULL &&
+	    c->auth_program_where.line == 3, "auth_param: the program line "
+	    "(3) is kept, not the last auth_param line (4)");
+	conf_free(c);
+}
+
 int
 main(void)
 {
@@ -1193,7 +1229,7 @@ main(void)
 	    sizeof(listen_cases) / sizeof(listen_cases[0]) +
 	    2 * sizeof(error_cases) / sizeof(error_cases[0]) +
 	    sizeof(refresh_cases) / sizeof(refresh_cases[0])) + 8 + 8 +
-	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16);
+	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16 + 5);
 
 	test_units();
 	test_listen();
@@ -1210,6 +1246,7 @@ main(void)
 	test_log();
 	test_shipped();
 	test_auth_param();
+	test_where();
 
 	log_open(NULL, 1);
 	t_cleanup();

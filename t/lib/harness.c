@@ -24,6 +24,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -442,6 +444,47 @@ harness_write(struct harness *h, const char *name, const char *text,
 }
 
 int
+harness_copy_program(struct harness *h, const char *src, char *path)
+{
+	char full[300], buf[65536];
+	const char *base;
+	ssize_t n;
+	int in, out, rc = 0;
+
+	base = strrchr(src, '/') != NULL ? strrchr(src, '/') + 1 : src;
+	snprintf(full, sizeof(full), "%s/%s", h->dir, base);
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
+		diag("cannot read %s: %s", src, strerror(errno));
+		return -1;
+	}
+	out = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (out == -1) {
+		diag("cannot write %s: %s", full, strerror(errno));
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || write(out, buf, (size_t)n) != n) {
+			diag("copying %s to %s: %s", src, full,
+			    strerror(errno));
+			rc = -1;
+			break;
+		}
+	}
+	close(in);
+	/* The umask may have narrowed the mode: the workers' user runs it. */
+	if (fchmod(out, 0755) == -1 || close(out) == -1) {
+		diag("%s: %s", full, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && path != NULL)
+		memcpy(path, full, sizeof(full));
+	return rc;
+}
+
+int
 harness_conf(struct harness *h, const char *snippet)
 {
 	char *text, *s;
@@ -674,13 +717,32 @@ harness_start(struct harness *h)
 int
 harness_exec(struct harness *h, const char *const *args, char **out)
 {
+	return harness_exec_user(h, NULL, args, out);
+}
+
+int
+harness_exec_user(struct harness *h, const char *user,
+    const char *const *args, char **out)
+{
 	char path[300];
 	const char *argv[32];
+	struct passwd *pw = NULL;
+	const char *bin;
 	int64_t until;
 	pid_t pid;
 	int fd, i, status = 0, done = 0;
 
-	argv[0] = h->binary;
+	if (user != NULL && (pw = getpwnam(user)) == NULL) {
+		diag("harness_exec_user: no user %s", user);
+		return -1;
+	}
+	/* That user may not reach the build tree (/root is 0700). */
+	if (user != NULL && h->binary_copy[0] == '\0' &&
+	    harness_copy_program(h, h->binary, h->binary_copy) == -1)
+		return -1;
+	bin = user != NULL ? h->binary_copy : h->binary;
+
+	argv[0] = bin;
 	for (i = 0; args[i] != NULL && i < 30; i++)
 		argv[i + 1] = args[i];
 	argv[i + 1] = NULL;
@@ -704,8 +766,14 @@ harness_exec(struct harness *h, const char *const *args, char **out)
 		(void)dup2(fd, 1);
 		(void)dup2(fd, 2);
 		(void)signal(SIGPIPE, SIG_DFL);
-		execv(h->binary, (char *const *)argv);
-		dprintf(2, "harness: exec %s: %s\n", h->binary,
+		if (pw != NULL && (setgroups(1, &pw->pw_gid) == -1 ||
+		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)) {
+			dprintf(2, "harness: cannot become %s: %s\n", user,
+			    strerror(errno));
+			_exit(127);
+		}
+		execv(bin, (char *const *)argv);
+		dprintf(2, "harness: exec %s: %s\n", bin,
 		    strerror(errno));
 		_exit(127);
 	}
@@ -721,7 +789,7 @@ harness_exec(struct harness *h, const char *const *args, char **out)
 		harness_msleep(10);
 	}
 	if (!done) {
-		diag("%s did not exit within %d ms; stopping it", h->binary,
+		diag("%s did not exit within %d ms; stopping it", bin,
 		    HARNESS_EXEC_MS);
 		(void)kill(pid, SIGTERM);
 		until = harness_now() + 5000;

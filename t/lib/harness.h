@@ -95,6 +95,7 @@ struct harness {
 	int		 verbose;
 	int		 leave;
 	int		 nexec;		/* harness_exec() output files */
+	char		 binary_copy[300];	/* for harness_exec_user() */
 };
 
 /**
@@ -129,6 +130,16 @@ int	harness_write(struct harness *h, const char *name, const char *text,
 	    char *path);
 
 /**
+ * @brief Copy the program @p src into the temp dir, mode 0755, under its
+ * own base name.  Helpers sluice's workers run (auth_param program) must
+ * be reachable by the workers' user, nobody when the test runs as root,
+ * and a build tree under a 0700 home (/root) is not: run the copy.
+ * @param[out] path  when not NULL, receives the copy's path (300 bytes).
+ * @return 0, or -1 (diagnosed).
+ */
+int	harness_copy_program(struct harness *h, const char *src, char *path);
+
+/**
  * @brief Start `SLUICE_BINARY -d -f DIR/sluice.conf` and wait until the
  * port accepts connections and h->workers workers run.
  * @return 0 ready; -1 the master exited or was not ready in time (then it
@@ -146,6 +157,16 @@ int	harness_start(struct harness *h);
  * start.
  */
 int	harness_exec(struct harness *h, const char *const *args, char **out);
+
+/**
+ * @brief harness_exec() as @p user (the test must be root to switch):
+ * e.g. `sluice -t` as an unprivileged user.  It runs a copy of the binary
+ * in the temp dir (0755), which that user can reach wherever the build
+ * tree is, and can read what the test wrote there.
+ * @param[in] user  a user name, or NULL for the test's own identity.
+ */
+int	harness_exec_user(struct harness *h, const char *user,
+	    const char *const *args, char **out);
 
 /** @brief Send @p sig to the master (by PID). @return 0, or -1 not running. */
 int	harness_signal(struct harness *h, int sig);

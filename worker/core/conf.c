@@ -1093,6 +1093,8 @@ conf_set_auth_param(struct conf_parse *p, const struct conf_directive *d,
 		av[argc - 3] = NULL;
 		free(c->auth_program);
 		c->auth_program = av;
+		c->auth_program_where.file = p->file;
+		c->auth_program_where.line = p->line;
 		return 0;
 	}
 	if (strcmp(what, "children") == 0) {
@@ -1351,7 +1353,12 @@ conf_line_run(struct conf_parse *p, char *s)
 		    d->min_args, d->max_args);
 		return;
 	}
-	(void)d->set(p, d, argc, argv, quoted);
+	/* Remembered for checks after the load (conf_where()). */
+	if (d->set(p, d, argc, argv, quoted) == 0 && p->line > 0 &&
+	    p->c->where != NULL) {
+		p->c->where[i].file = p->file;
+		p->c->where[i].line = p->line;
+	}
 }
 
 /*
@@ -1458,8 +1465,11 @@ conf_load(const char *path, struct conf **out)
 	struct conf *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->path = strdup(path)) == NULL) {
+	    (c->path = strdup(path)) == NULL ||
+	    (c->where = calloc(CONF_NDIRECTIVES, sizeof(*c->where))) == NULL) {
 		log_warn("%s: cannot load", path);
+		if (c != NULL)
+			free(c->path);
 		free(c);
 		return -1;
 	}
@@ -1524,7 +1534,20 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nfiles; i++)
 		free(c->files[i]);
 	free(c->files);
+	free(c->where);
 	free(c);
+}
+
+struct conf_where
+conf_where(const struct conf *c, const char *name)
+{
+	struct conf_where none = { NULL, 0 };
+	size_t i;
+
+	for (i = 0; i < CONF_NDIRECTIVES; i++)
+		if (strcmp(conf_directives[i].name, name) == 0)
+			return c->where != NULL ? c->where[i] : none;
+	return none;
 }
 
 void

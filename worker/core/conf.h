@@ -72,6 +72,12 @@ struct conf_refresh {
 	int		 line;
 };
 
+/** Where a directive was written: an interned file name and its line. */
+struct conf_where {
+	const char	*file;		/* NULL: not set by the file */
+	int		 line;
+};
+
 struct acl_set;		/* compiled by acl/, opaque here */
 struct upgrade_rules;	/* compiled by worker/upgrade.c */
 
@@ -165,6 +171,11 @@ struct conf {
 	int			 auth_casesensitive;
 	int64_t			 auth_timeout;	/* ms, helper answer bound */
 	int			 auth_defaults;	/* private: defaults applied */
+	struct conf_where	 auth_program_where;	/* program line */
+
+	/* Private to conf.c: the last line that set each directive, in
+	   conf_tbl.h order; read with conf_where(). */
+	struct conf_where	*where;
 
 	/* Private to conf.c: interned file names. */
 	char			**files;
@@ -182,6 +193,15 @@ int	conf_load(const char *path, struct conf **out);
 /** @brief Free a config from conf_load(); @p c->acl and @p c->cache_acl
  *	must already be freed (or NULL). */
 void	conf_free(struct conf *c);
+/**
+ * @brief Where the file set directive @p name, for checks made after the
+ *	load that report "file:line: message" (master/check.c).  A directive
+ *	that repeats (http_port, acl...) gives its last line; auth_param's
+ *	program line is c->auth_program_where.
+ * @return the last line that set it, or file NULL (left to its default,
+ *	or not a directive).
+ */
+struct conf_where conf_where(const struct conf *c, const char *name);
 /**
  * @brief Print the directive table (name, default, one-line doc) to @p fp,
  *	for `sluice -h`.

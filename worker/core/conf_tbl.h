@@ -132,7 +132,7 @@ CONF_DIRECTIVE(refresh_pattern, 4, CONF_ARGS_ANY, conf_set_refresh, refresh, NUL
 
 /* Access control: stored raw, compiled by acl/ (acl.h). */
 CONF_DIRECTIVE(acl, 2, CONF_ARGS_ANY, conf_set_acl, acl_lines, NULL,
-    "NAME TYPE value... or \"/file\" (types: src port method)")
+    "NAME TYPE value... or \"/file\" (types: see \"acl types\" below)")
 CONF_DIRECTIVE(http_access, 1, CONF_ARGS_ANY, conf_set_access, access_lines,
     NULL, "allow|deny [!]acl...; first match wins, none matched: deny")
 CONF_DIRECTIVE(cache, 1, CONF_ARGS_ANY, conf_set_cache, cache_lines, NULL,
