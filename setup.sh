@@ -42,7 +42,7 @@ else
 	mkdir -p var/log/sluice var/run var/cache
 fi
 [ -x configure ] || autoreconf -fi
-[ -f Makefile ] || ./configure --enable-werror --sysconfdir=/etc/sluice \
+[ -f Makefile ] || ./configure --enable-werror --sysconfdir=/etc \
 	$STATE ${SLUICE_CONFIGURE_FLAGS:-}
 make -j"$(nproc)"
 
