@@ -332,9 +332,22 @@ check_pidfile(struct check *k)
 		return;
 	}
 	check_dirname(path, dir, sizeof(dir));
-	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
-		check_problem(k, w, "pid_filename %s: directory %s does not "
-		    "exist", path, dir);
+	if (stat(dir, &st) == -1 && errno == ENOENT) {
+		/* The master makes the last directory (proc.c): its parent. */
+		char parent[PATH_MAX];
+
+		check_dirname(dir, parent, sizeof(parent));
+		if (stat(parent, &st) == -1 || !S_ISDIR(st.st_mode))
+			check_problem(k, w, "pid_filename %s: directory %s does "
+			    "not exist", path, parent);
+		else if (access(parent, W_OK | X_OK) == -1)
+			check_problem(k, w, "pid_filename %s: cannot create %s: "
+			    "%s", path, dir, strerror(errno));
+		return;
+	}
+	if (!S_ISDIR(st.st_mode))
+		check_problem(k, w, "pid_filename %s: %s is not a directory",
+		    path, dir);
 	else if (access(dir, W_OK | X_OK) == -1)
 		check_problem(k, w, "pid_filename %s: cannot create it in %s: "
 		    "%s", path, dir, strerror(errno));

@@ -5,7 +5,8 @@
  *	-f FILE	configuration (default SYSCONFDIR/sluice.conf)
  *	-t	check the configuration and exit 0 (good) or 1 (errors,
  *		each as "file:line: message" on stderr)
- *	-d	stay in the foreground and log to stderr too (systemd, tests)
+ *	-d	stay in the foreground and log to stderr too (systemd, tests;
+ *		implied when NOTIFY_SOCKET is set, see notify.h)
  *	-h	usage and the list of directives
  *	-v	version
  */
@@ -25,6 +26,7 @@
 #include "listen.h"
 #include "log.h"
 #include "master.h"
+#include "notify.h"
 #include "proc.h"
 
 static void
@@ -93,6 +95,9 @@ main(int argc, char **argv)
 		config_free(c);
 		return 0;
 	}
+	/* Under systemd (Type=notify) the service is this very process. */
+	if (notify_init() == 1)
+		fg = 1;
 	if (config_prepare_files(c) == -1) {
 		config_free(c);
 		return 1;

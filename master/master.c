@@ -35,6 +35,7 @@
 #include "log.h"
 #include "upgrade.h"
 #include "master.h"
+#include "notify.h"
 #include "proc.h"
 #include "worker.h"
 
@@ -326,7 +327,8 @@ master_respawn_due(int64_t *next)
 	}
 }
 
-static void
+/* @return 0 the new generation runs, -1 refused (the old one goes on). */
+static int
 master_reload(void)
 {
 	struct conf *nc;
@@ -338,18 +340,18 @@ master_reload(void)
 	if (nc == NULL) {
 		log_warnx("reload: %s has errors; the running configuration "
 		    "stays", master_conf->path);
-		return;
+		return -1;
 	}
 	if (listen_open(nc, &master_ls, &nls) == -1) {
 		log_warnx("reload: the running configuration stays");
 		config_free(nc);
-		return;
+		return -1;
 	}
 	if (config_prepare_files(nc) == -1) {
 		log_warnx("reload: the running configuration stays");
 		listen_retire(&nls, &master_ls);
 		config_free(nc);
-		return;
+		return -1;
 	}
 	if (nc->cache_log != NULL && (master_conf->cache_log == NULL ||
 	    strcmp(nc->cache_log, master_conf->cache_log) != 0) &&
@@ -370,6 +372,7 @@ master_reload(void)
 	master_signal_children(SIGTERM, 1, ogen);
 	log_notice("reloaded: generation %u, %d workers", master_gen,
 	    master_conf->workers);
+	return 0;
 }
 
 static void
@@ -390,7 +393,7 @@ master_run(struct conf *c, struct listen_set *ls, int foreground)
 	siginfo_t si;
 	sigset_t set;
 	int64_t next, deadline = 0, now;
-	int sig, stopping = 0;
+	int sig, rc, stopping = 0;
 
 	master_conf = c;
 	master_ls = *ls;
@@ -412,6 +415,7 @@ master_run(struct conf *c, struct listen_set *ls, int foreground)
 		log_warnx("maxconn counts unavailable: maxconn acls never "
 		    "match");
 	master_spawn_generation();
+	notify_ready(master_gen, master_conf->workers);
 
 	for (;;) {
 		next = 0;
@@ -448,8 +452,11 @@ master_run(struct conf *c, struct listen_set *ls, int foreground)
 			master_reap(stopping);
 			break;
 		case SIGHUP:
-			if (!stopping)
-				master_reload();
+			if (stopping)
+				break;
+			notify_reloading(master_conf->path);
+			rc = master_reload();
+			notify_reloaded(rc, master_gen, master_conf->workers);
 			break;
 		case SIGUSR1:
 			master_reopen();
@@ -462,6 +469,7 @@ master_run(struct conf *c, struct listen_set *ls, int foreground)
 			log_notice("received signal %d, stopping: draining "
 			    "workers for up to shutdown_lifetime", sig);
 			stopping = 1;
+			notify_stopping();
 			deadline = master_now() +
 			    master_conf->shutdown_lifetime + 5000;
 			master_signal_children(SIGTERM, 0, 0);

@@ -72,6 +72,28 @@ proc_pidfile_check(const char *path)
 	return 0;
 }
 
+/*
+ * The pid file's own directory (/run/sluice), made when missing: it
+ * belongs to the master's user, never to cache_effective_user, so that a
+ * worker cannot point a root `kill` (logrotate) at another process.
+ */
+static int
+proc_pidfile_mkdir(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (strlen(path) >= sizeof(dir))
+		return -1;
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return -1;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
 int
 proc_pidfile_write(const char *path)
 {
@@ -82,6 +104,8 @@ proc_pidfile_write(const char *path)
 	if (proc_pidfile_check(path) == -1)
 		return -1;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1 && errno == ENOENT && proc_pidfile_mkdir(path) == 0)
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd == -1) {
 		log_warn("pid_filename %s", path);
 		return -1;

@@ -593,6 +593,10 @@ test_shipped(void)
 		    strncmp(p, "@localstatedir@", 15) == 0) {
 			q += sprintf(q, "%s", tdir);
 			p += p[1] == 'r' ? 13 : 15;
+		} else if (strncmp(p, "@SLUICE_USER@", 13) == 0) {
+			/* configure's --with-user, by default */
+			q += sprintf(q, "nobody");
+			p += 13;
 		} else {
 			*q++ = *p++;
 		}

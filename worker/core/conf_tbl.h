@@ -2,7 +2,8 @@
  * conf_tbl.h -- every configuration directive, once (squid's cf.data.pre
  * idea, kept small).  Included only by conf.c, which defines
  * CONF_DIRECTIVE() before each inclusion to build the parser table and
- * the `sluice -h` listing from the same lines.
+ * the `sluice -h` listing from the same lines, and by the build tool
+ * docs/mkman.c, which writes the directive list of sluice.conf(5).
  *
  *	CONF_DIRECTIVE(name, min_args, max_args, setter, field, default, doc)
  *
