@@ -352,9 +352,7 @@ req_step_parse(struct conn *c)
 	 * fields for Vary (cache_req.c).
 	 */
 	asize = r->r_head_len * 3 + sizeof(struct http_head) + 1024;
-	c->arena = buf_get(asize <= BUF_SMALL ? BUF_SMALL :
-	    worker_conf->request_header_max_size * 3 +
-	    sizeof(struct http_head) + 1024);
+	c->arena = buf_get(asize);
 	if (c->arena == NULL)
 		return conn_close(c);
 	h = r->r_head = r->r_hstore = req_alloc(c, sizeof(*h));

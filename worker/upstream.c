@@ -115,14 +115,11 @@ upstream_retry(struct conn *c, const char *what)
 	memset(&r->r_scan, 0, sizeof(r->r_scan));
 }
 
-/* A buffer for a head of @p need bytes: the small one, or the large class. */
+/* A buffer for a head of @p need bytes (a size class, buf.h). */
 static struct buf *
 upstream_head_buf(size_t need)
 {
-	if (need <= BUF_SMALL)
-		return buf_get(BUF_SMALL);
-	return buf_get(worker_conf->request_header_max_size +
-	    worker_conf->reply_header_max_size);
+	return buf_get(need);
 }
 
 /*

@@ -26,6 +26,7 @@
 
 #include "accesslog.h"
 #include "auth.h"
+#include "buf.h"
 #include "conf.h"
 #include "conn.h"
 #include "dns.h"
@@ -50,6 +51,7 @@ static size_t		 worker_nlio;
 static struct ev_io	 worker_sigio;
 static struct ev_timer	 worker_drain_timer;
 static struct ev_timer	 worker_accept_timer;
+static struct ev_timer	 worker_trim_timer;
 
 int
 worker_draining(void)
@@ -188,6 +190,21 @@ worker_signal(struct ev_io *io, uint32_t revents)
 	}
 }
 
+/*
+ * Every few seconds: memory a burst of connections freed goes back to
+ * the system (buf.h), so that a worker's size follows its load.
+ */
+#define WORKER_TRIM_MS	2000
+
+static void
+worker_trim(struct ev_timer *t)
+{
+	if (buf_trim())
+		log_debug("worker %d: freed buffer memory given back",
+		    worker_slot);
+	ev_timer_arm(t, WORKER_TRIM_MS, worker_trim, NULL);
+}
+
 static int
 worker_done(void)
 {
@@ -250,6 +267,7 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 	worker_nlio = nlfds;
 	if (worker_listen_start() == -1)
 		fatal("worker %d: epoll add listener", slot);
+	ev_timer_arm(&worker_trim_timer, WORKER_TRIM_MS, worker_trim, NULL);
 	/* A master that died before we got here would never stop us. */
 	if (getppid() == 1)
 		exit(1);

@@ -34,7 +34,7 @@
 #include "tap.h"
 
 #define ORIGIN_IO_MS		10000
-#define ORIGIN_MAX_CONNS	64
+#define ORIGIN_MAX_CONNS	512
 #define ORIGIN_MAX_REQS		1024
 #define ORIGIN_MAX_HEAD		65536
 #define ORIGIN_MAX_NOTES	32

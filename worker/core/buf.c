@@ -1,36 +1,66 @@
 /*
  * buf.c -- fixed buffers and their freelists (see buf.h).
- * Runs in the workers.
+ * Runs in the workers (and in the master's config checks).
+ *
+ * Every size asked for is served from a power-of-two class between
+ * BUF_CLASS_MIN and BUF_CLASS_MAX (a larger one is malloc'd and freed
+ * outright).  A class keeps at most BUF_KEEP_BYTES of free buffers (and
+ * at least BUF_KEEP_MIN); the rest is freed at once, so a burst of
+ * connections does not pin its buffers after it is over.  What was freed
+ * is given back to the system by buf_trim(), from an idle timer.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <malloc.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 
-/* A few size classes: the small buffer and the configured header limits. */
-#define BUF_CLASSES	4
+#define BUF_NCLASSES	(BUF_CLASS_MAX_SHIFT - BUF_CLASS_MIN_SHIFT + 1)
 
 static struct {
-	size_t		 size;
 	struct buf	*free;
 	size_t		 nfree;
-} buf_class[BUF_CLASSES];
+} buf_class[BUF_NCLASSES];
+
+static size_t	buf_freed;	/* bytes freed since the last buf_trim() */
+
+/* The class of @p size, or -1 when it is larger than every class. */
+static int
+buf_class_of(size_t size)
+{
+	int i;
+
+	for (i = 0; i < BUF_NCLASSES; i++)
+		if (size <= ((size_t)1 << (BUF_CLASS_MIN_SHIFT + i)))
+			return i;
+	return -1;
+}
+
+/* Free buffers a class keeps: BUF_KEEP_BYTES of them, and a few at least. */
+static size_t
+buf_keep(int i)
+{
+	size_t n = BUF_KEEP_BYTES >> (BUF_CLASS_MIN_SHIFT + i);
+
+	return n < BUF_KEEP_MIN ? BUF_KEEP_MIN : n;
+}
 
 struct buf *
 buf_get(size_t size)
 {
 	struct buf *b;
-	int i;
+	int i = buf_class_of(size);
 
-	for (i = 0; i < BUF_CLASSES; i++) {
-		if (buf_class[i].size == size && buf_class[i].free != NULL) {
-			b = buf_class[i].free;
+	if (i >= 0) {
+		size = (size_t)1 << (BUF_CLASS_MIN_SHIFT + i);
+		if ((b = buf_class[i].free) != NULL) {
 			buf_class[i].free = b->next;
 			buf_class[i].nfree--;
 			b->next = NULL;
@@ -53,26 +83,44 @@ buf_get(size_t size)
 void
 buf_put(struct buf *b)
 {
-	int i, slot = -1;
+	int i;
 
 	if (b == NULL)
 		return;
-	for (i = 0; i < BUF_CLASSES; i++) {
-		if (buf_class[i].size == b->size) {
-			slot = i;
-			break;
-		}
-		if (slot == -1 && buf_class[i].size == 0)
-			slot = i;
-	}
-	if (slot == -1 || buf_class[slot].nfree >= BUF_FREE_MAX) {
+	i = buf_class_of(b->size);
+	if (i < 0 || b->size != ((size_t)1 << (BUF_CLASS_MIN_SHIFT + i)) ||
+	    buf_class[i].nfree >= buf_keep(i)) {
+		buf_freed += b->size;
 		free(b);
 		return;
 	}
-	buf_class[slot].size = b->size;
-	b->next = buf_class[slot].free;
-	buf_class[slot].free = b;
-	buf_class[slot].nfree++;
+	b->next = buf_class[i].free;
+	buf_class[i].free = b;
+	buf_class[i].nfree++;
+}
+
+void
+buf_stats(size_t *kept, size_t *kept_bytes)
+{
+	int i;
+
+	*kept = *kept_bytes = 0;
+	for (i = 0; i < BUF_NCLASSES; i++) {
+		*kept += buf_class[i].nfree;
+		*kept_bytes += buf_class[i].nfree *
+		    ((size_t)1 << (BUF_CLASS_MIN_SHIFT + i));
+	}
+}
+
+int
+buf_trim(void)
+{
+	if (buf_freed < BUF_TRIM_BYTES)
+		return 0;
+	buf_freed = 0;
+	/* glibc gives free pages back, in the heap's middle too. */
+	(void)malloc_trim(0);
+	return 1;
 }
 
 void

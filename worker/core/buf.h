@@ -7,8 +7,16 @@
  * A connection holds buffers only while it has bytes in flight; an idle
  * keep-alive connection gives them back.
  *
+ * Sizes: every size asked for is served from a power-of-two class from
+ * 4 KiB to 1 MiB (b->size is the class's, at least what was asked);
+ * larger buffers are malloc'd and freed each time.  A class keeps at most
+ * BUF_KEEP_BYTES of free buffers (BUF_KEEP_MIN at least) and frees the
+ * rest, so a burst of connections does not pin its memory; buf_trim()
+ * (an idle timer of the worker) gives freed memory back to the system.
+ *
  * Caveats:
- *  - Buffers of one size share a freelist (at most BUF_FREE_MAX kept).
+ *  - Not thread-safe: the loop's thread only (the cache's writer thread
+ *    reads buffers it is handed, and hands them back to the loop).
  *  - buf_get() returns NULL only when malloc fails; callers answer 503
  *    or close.
  */
@@ -17,8 +25,12 @@
 
 #include <stddef.h>
 
-#define BUF_SMALL	16384
-#define BUF_FREE_MAX	1024
+#define BUF_SMALL		16384
+#define BUF_CLASS_MIN_SHIFT	12		/* 4 KiB */
+#define BUF_CLASS_MAX_SHIFT	20		/* 1 MiB */
+#define BUF_KEEP_BYTES		(2u << 20)	/* free bytes a class keeps */
+#define BUF_KEEP_MIN		2
+#define BUF_TRIM_BYTES		(4u << 20)	/* freed bytes worth a trim */
 
 struct buf {
 	char		*start;
@@ -29,10 +41,18 @@ struct buf {
 	struct buf	*next;		/* freelist link */
 };
 
-/** @brief A buffer of @p size bytes, empty.  Partner: buf_put(). */
+/** @brief A buffer of at least @p size bytes, empty.  Partner: buf_put(). */
 struct buf	*buf_get(size_t size);
-/** @brief Give @p b back (NULL ignored). */
+/** @brief Give @p b back (NULL ignored): kept for reuse, or freed. */
 void		 buf_put(struct buf *b);
+/** @brief Free buffers kept, and their bytes. */
+void		 buf_stats(size_t *kept, size_t *kept_bytes);
+/**
+ * @brief Give freed memory back to the system when enough was freed
+ *	since the last call (malloc_trim).  Call it when idle.
+ * @return 1 when it trimmed, 0 when there was too little to bother.
+ */
+int		 buf_trim(void);
 /** @brief Bytes of data. */
 static inline size_t
 buf_len(const struct buf *b)
