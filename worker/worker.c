@@ -36,6 +36,8 @@
 #include "log.h"
 #include "pool.h"
 #include "sl.h"
+#include "sockaddr.h"
+#include "tls.h"
 #include "worker.h"
 
 #define WORKER_MAX_LISTEN	64
@@ -47,6 +49,7 @@ static int		 worker_exit_now;
 static int		 worker_slot;
 static struct ev_io	 worker_lio[WORKER_MAX_LISTEN];
 static int		 worker_lfd[WORKER_MAX_LISTEN];
+static const struct conf_listen *worker_laddr[WORKER_MAX_LISTEN];
 static size_t		 worker_nlio;
 static struct ev_io	 worker_sigio;
 static struct ev_timer	 worker_drain_timer;
@@ -59,6 +62,27 @@ worker_draining(void)
 }
 
 static void	worker_listen_resume(struct ev_timer *);
+
+/*
+ * An https_port connection: TLS is not wired into the request path yet
+ * (the follow-up of issue 13), and plain HTTP must never be served on a
+ * TLS port, so it is closed at once, with a line in cache.log.
+ * @return 1 when @p fd was such a connection (closed), 0 otherwise.
+ */
+static int
+worker_https_refuse(const struct conf_listen *l, int fd,
+    const struct sockaddr_storage *ss)
+{
+	char peer[SOCKADDR_STRLEN];
+
+	if (l == NULL || l->kind != CONF_LISTEN_HTTPS)
+		return 0;
+	sockaddr_ntop((const struct sockaddr *)ss, peer, sizeof(peer));
+	log_info("worker %d: https_port %s: connection from %s closed: TLS "
+	    "clients are not served yet", worker_slot, l->text, peer);
+	close(fd);
+	return 1;
+}
 
 static void
 worker_accept(struct ev_io *io, uint32_t revents)
@@ -90,6 +114,8 @@ worker_accept(struct ev_io *io, uint32_t revents)
 			log_warn("worker %d: accept", worker_slot);
 			return;
 		}
+		if (worker_https_refuse(io->data, fd, &ss))
+			continue;
 		conn_accept(fd, (struct sockaddr *)&ss, len);
 	}
 }
@@ -104,7 +130,8 @@ worker_listen_start(void)
 			continue;
 		/* One wake-up per connection across workers, as nginx does. */
 		if (ev_io_start(&worker_lio[i], worker_lfd[i],
-		    EPOLLIN | EPOLLEXCLUSIVE, worker_accept, NULL) == -1)
+		    EPOLLIN | EPOLLEXCLUSIVE, worker_accept,
+		    (void *)worker_laddr[i]) == -1)
 			return -1;
 	}
 	return 0;
@@ -219,7 +246,8 @@ worker_drop_privileges(void)
 }
 
 void
-worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
+worker_main(const struct conf *c, const int *lfds,
+    const struct conf_listen *laddrs, size_t nlfds, int slot)
 {
 	sigset_t set;
 	size_t i;
@@ -256,6 +284,9 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 		fatalx("worker %d: cannot start the auth helpers", slot);
 	/* LMDB is opened in each child, after fork (cache/store.h). */
 	cache_worker_init();
+	/* The key for minted certificates is this worker's own. */
+	if (tls_worker_init(c) == -1)
+		fatalx("worker %d: cannot set up TLS", slot);
 	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd == -1 || ev_io_start(&worker_sigio, sfd, EPOLLIN,
 	    worker_signal, NULL) == -1)
@@ -265,6 +296,7 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 		    WORKER_MAX_LISTEN);
 	for (i = 0; i < nlfds; i++) {
 		worker_lfd[i] = lfds[i];
+		worker_laddr[i] = &laddrs[i];
 		worker_lio[i].fd = -1;
 	}
 	worker_nlio = nlfds;
