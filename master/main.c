@@ -1,5 +1,6 @@
 /*
- * main.c -- the sluice command: sluice [-f file] [-t] [-d] [-h] [-v].
+ * main.c -- the sluice command: sluice [-f file] [-t] [-d] [-h] [-v],
+ * or sluice -C DIR [-N NAME]...
  * Runs in the master, before anything is forked.
  *
  *	-f FILE	configuration (default SYSCONFDIR/sluice.conf)
@@ -8,6 +9,8 @@
  *	-d	stay in the foreground and log to stderr too (systemd, tests)
  *	-h	usage and the list of directives
  *	-v	version
+ *	-C DIR	make the CA for ssl-bump in DIR and exit (master/ca.h);
+ *		each -N NAME limits it to that DNS name and those below
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -20,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ca.h"
 #include "conf.h"
 #include "listen.h"
 #include "log.h"
@@ -30,11 +34,16 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: sluice [-f file] [-t] [-d] [-h] [-v]\n"
+	    "       sluice -C dir [-N name]...\n"
 	    "  -f file  configuration file (default %s/sluice.conf)\n"
 	    "  -t       check the configuration and exit\n"
 	    "  -d       stay in the foreground, log to stderr too\n"
 	    "  -h       this help and the configuration directives\n"
-	    "  -v       print the version\n", SYSCONFDIR);
+	    "  -v       print the version\n"
+	    "  -C dir   make the CA for ssl-bump in dir (sluice-ca.pem, "
+	    "sluice-ca.key)\n"
+	    "  -N name  with -C: the CA may only sign for name and the "
+	    "names below it\n", SYSCONFDIR);
 }
 
 int
@@ -44,10 +53,22 @@ main(int argc, char **argv)
 	struct listen_set ls;
 	struct rlimit rl;
 	struct conf *c;
-	int ch, test = 0, fg = 0;
+	const char *cadir = NULL;
+	char *names[64];
+	int ch, test = 0, fg = 0, nnames = 0;
 
-	while ((ch = getopt(argc, argv, "f:tdhv")) != -1) {
+	while ((ch = getopt(argc, argv, "f:tdhvC:N:")) != -1) {
 		switch (ch) {
+		case 'C':
+			cadir = optarg;
+			break;
+		case 'N':
+			if (nnames == (int)(sizeof(names) / sizeof(names[0]))) {
+				fprintf(stderr, "sluice: too many -N\n");
+				return 1;
+			}
+			names[nnames++] = optarg;
+			break;
 		case 'f':
 			path = optarg;
 			break;
@@ -70,10 +91,12 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (nnames > 0 && cadir == NULL)) {
 		usage(stderr);
 		return 1;
 	}
+	if (cadir != NULL)
+		return ca_create(cadir, names, nnames) == 0 ? 0 : 1;
 	/* Until cache_log is known, every line goes to stderr. */
 	log_open(NULL, 1);
 	c = config_load(path);
