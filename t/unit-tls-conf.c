@@ -328,6 +328,42 @@ t_good(void)
 	config_free(c);
 }
 
+/* Warnings that do not stop the load. */
+static void
+t_warnings(void)
+{
+	struct conf *c;
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd), "cat '%s' '%s' > '%s/chain-bad.pem' && "
+	    "cat '%s' '%s' > '%s/chain-good.pem'", pki.pem[TLSPKI_GOOD],
+	    pki.other_pem, tdir, pki.pem[TLSPKI_GOOD], pki.ca_pem, tdir);
+	if (system(cmd) != 0)
+		bail_out("cannot write the chains");
+	c = t_load("http_port 3128\nhttps_port 3129 tls-cert=chain-bad.pem "
+	    "tls-key=good.key\n");
+	ok(c != NULL && t_logged("/e.conf:2: ", "certificate 2 of the chain "
+	    "did not issue the one before it"), "a chain in the wrong order "
+	    "loads with a FILE:LINE warning");
+	config_free(c);
+	c = t_load("http_port 3128\nhttps_port 3129 tls-cert=chain-good.pem "
+	    "tls-key=good.key\n");
+	ok(c != NULL && strstr(logbuf, "did not issue") == NULL,
+	    "a chain in order loads without one");
+	config_free(c);
+
+	/* No system trust store: a warning; cafile= still works. */
+	setenv("SSL_CERT_FILE", "/nonexistent/cert.pem", 1);
+	setenv("SSL_CERT_DIR", "/nonexistent/certs", 1);
+	c = t_load("http_port 3128\ntls_outgoing_options cafile=ca.pem\n");
+	ok(c != NULL && strstr(logbuf, "no system trust store (neither "
+	    "/nonexistent/cert.pem nor /nonexistent/certs)") != NULL,
+	    "without a system trust store the load warns and goes on");
+	config_free(c);
+	unsetenv("SSL_CERT_FILE");
+	unsetenv("SSL_CERT_DIR");
+}
+
 static void
 t_all_at_once(void)
 {
@@ -352,7 +388,7 @@ main(void)
 	int n;
 
 	n = (int)(sizeof(bad) / sizeof(bad[0]));
-	plan(n + 12);
+	plan(n + 15);
 	snprintf(tdir, sizeof(tdir), "/tmp/sluice-unit-tls-conf.XXXXXX");
 	if (mkdtemp(tdir) == NULL)
 		bail_out("mkdtemp: %s", strerror(errno));
@@ -380,6 +416,7 @@ main(void)
 		t_bad(conf, bad[i].line, msg, bad[i].what);
 	}
 	t_good();
+	t_warnings();
 	t_all_at_once();
 	tlspki_free(&pki);
 	log_open(NULL, 0);

@@ -266,10 +266,18 @@ tls_conf_use(struct tls_conf_ctx *x, SSL_CTX *ctx, const char *cpath,
 
 	if (tls_conf_valid(x, "tls-cert", cpath, leaf) == -1)
 		bad = 1;
-	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++)
+	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
 		if (tls_conf_valid(x, "tls-cert (chain)", cpath,
 		    sk_X509_value(chain, i)) == -1)
 			bad = 1;
+		/* Clients want each certificate issued by the next one. */
+		if (X509_check_issued(sk_X509_value(chain, i), i == 0 ? leaf :
+		    sk_X509_value(chain, i - 1)) != X509_V_OK)
+			log_warnx("%s:%d: tls-cert %s: certificate %d of the "
+			    "chain did not issue the one before it; clients "
+			    "may fail to verify (order: leaf, then each "
+			    "issuer)", x->file, x->line, cpath, i + 2);
+	}
 	if (bad)
 		return -1;
 	ERR_clear_error();
@@ -483,7 +491,7 @@ tls_conf_client(struct tls_conf_ctx *x, const struct conf *c)
 {
 	X509_VERIFY_PARAM *vp;
 	struct tls_client *cc;
-	const char *deffile, *env;
+	const char *deffile, *defdir, *env;
 	X509_STORE *st;
 	struct stat sb;
 	X509 *leaf;
@@ -520,22 +528,34 @@ tls_conf_client(struct tls_conf_ctx *x, const struct conf *c)
 		    x->line, c->tls_cafile[i], n);
 	}
 	if (c->tls_default_ca) {
-		/* OpenSSL's default bundle, or $SSL_CERT_FILE as OpenSSL
-		   itself reads it. */
+		/*
+		 * The system trust store as OpenSSL finds it ($SSL_CERT_FILE,
+		 * else its bundle, /usr/lib/ssl/cert.pem on Debian): read
+		 * here, once.  Without a bundle, the hashed directory
+		 * ($SSL_CERT_DIR, /usr/lib/ssl/certs), whose files OpenSSL
+		 * reads when a verification needs one.
+		 */
 		env = getenv(X509_get_default_cert_file_env());
 		deffile = env != NULL ? env : X509_get_default_cert_file();
+		env = getenv(X509_get_default_cert_dir_env());
+		defdir = env != NULL ? env : X509_get_default_cert_dir();
 		if (stat(deffile, &sb) == 0) {
 			if (SSL_CTX_load_verify_locations(cc->ctx, deffile,
-			    NULL) != 1) {
+			    NULL) != 1)
 				log_warnx("%s: the system trust store %s does "
-				    "not load (%s): only cafile= is trusted",
-				    c->path, deffile, tls_conf_ossl());
-			}
-		} else if (SSL_CTX_set_default_verify_paths(cc->ctx) != 1) {
-			log_warnx("%s: no system trust store (%s: %s): only "
-			    "cafile= is trusted", c->path, deffile,
-			    strerror(errno));
+				    "not load (%s): origins are verified "
+				    "against cafile= only", c->path, deffile,
+				    tls_conf_ossl());
+		} else if (stat(defdir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+		    SSL_CTX_load_verify_locations(cc->ctx, NULL, defdir) ==
+		    1) {
+			log_debug("%s: system trust store: the directory %s",
+			    c->path, defdir);
+		} else {
 			ERR_clear_error();
+			log_warnx("%s: no system trust store (neither %s nor "
+			    "%s): origins are verified against cafile= only",
+			    c->path, deffile, defdir);
 		}
 	}
 	SSL_CTX_set_verify(cc->ctx, SSL_VERIFY_PEER, tls_verify_cb);

@@ -23,6 +23,12 @@
  *  - `acl`, `http_access` and `cache` lines are stored raw (struct
  *    conf_line) and compiled by the acl module (acl/acl.h); core/ knows
  *    nothing of ACLs.  refresh_pattern regexes are compiled here, at load.
+ *  - https_port lines go into the same listen array as http_port, with
+ *    kind CONF_LISTEN_HTTPS; TLS option file names are resolved against
+ *    the naming file's directory, and the files are read by the master
+ *    (worker/tls.h: tls_conf_compile()), which also sets tls_server,
+ *    tls_mint, tls_client and ssl_bump_acl (freed by tls_conf_free()
+ *    before conf_free()).  ssl_bump lines are kept raw, like acl lines.
  *  - A struct conf is never modified after conf_load() returns; reload
  *    builds a new one and frees the old one with conf_free().
  *  - conf_line.argv, .quoted and the strings are one allocation owned by
