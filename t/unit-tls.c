@@ -1089,8 +1089,14 @@ t_bump(void)
 	side_end(&s);
 	ok(tls_mint_cert(mint, "*.bump.test") == NULL &&
 	    tls_mint_cert(mint, "") == NULL &&
-	    tls_mint_cert(mint, "a..b") == NULL, "no certificate for a "
-	    "wildcard, an empty name, an empty label");
+	    tls_mint_cert(mint, "a..b") == NULL &&
+	    tls_mint_cert(mint, "1.2.3.4.5") == NULL, "no certificate for a "
+	    "wildcard, an empty name, an empty label, a numeric last label");
+	x = tls_mint_cert(mint, "10.1.2.3.");
+	if (x != NULL)
+		san_text(x, san, sizeof(san));
+	is_str(x != NULL ? san : "", "IP:10.1.2.3", "\"10.1.2.3.\" is the "
+	    "address, an IP SAN (never a numeric DNS name)");
 
 	/* The cache is bounded: 32 KB = 8 certificates. */
 	is_int((int)tls_mint_capacity(mint), 8, "dynamic_cert_mem_cache_size="
@@ -1631,7 +1637,9 @@ t_hosts(void)
 		{ "::1", "[::1]", 1 },
 		{ "::1", "0:0:0:0:0:0:0:1", 1 },
 		{ "127.0.0.1", "localhost", 0 },
+		{ "127.0.0.1.", "127.0.0.1", 1 },
 		{ "", "", 0 },
+		{ ".", ".", 0 },
 	};
 	size_t i;
 
@@ -1674,7 +1682,7 @@ main(void)
 	if (!CRYPTO_set_mem_functions(mem_malloc, mem_realloc, mem_free))
 		bail_out("CRYPTO_set_mem_functions");
 	signal(SIGPIPE, SIG_IGN);
-	plan(158);
+	plan(161);
 	log_open(NULL, 1);
 	setup();
 	t_handshake();

@@ -171,21 +171,27 @@ int
 tls_host_same(const char *a, const char *b)
 {
 	unsigned char aa[16], ba[16];
-	size_t la, lb;
-	int fa, fb;
+	char ca[TLS_HOST_MAX + 3], cb[TLS_HOST_MAX + 3];
+	size_t la = strlen(a), lb = strlen(b);
+	int ia, ib, fa, fb;
 
-	if (tls_host_ip(a, aa, &fa) || tls_host_ip(b, ba, &fb)) {
-		return tls_host_ip(a, aa, &fa) && tls_host_ip(b, ba, &fb) &&
-		    fa == fb && memcmp(aa, ba, fa == AF_INET ? 4 : 16) == 0;
-	}
 	/* A fully qualified name's trailing dot is the same name. */
-	la = strlen(a);
-	lb = strlen(b);
 	if (la > 0 && a[la - 1] == '.')
 		la--;
 	if (lb > 0 && b[lb - 1] == '.')
 		lb--;
-	return la == lb && la > 0 && strncasecmp(a, b, la) == 0;
+	if (la == 0 || lb == 0 || la >= sizeof(ca) || lb >= sizeof(cb))
+		return 0;
+	memcpy(ca, a, la);
+	ca[la] = '\0';
+	memcpy(cb, b, lb);
+	cb[lb] = '\0';
+	ia = tls_host_ip(ca, aa, &fa);
+	ib = tls_host_ip(cb, ba, &fb);
+	if (ia || ib)
+		return ia && ib && fa == fb &&
+		    memcmp(aa, ba, fa == AF_INET ? 4 : 16) == 0;
+	return la == lb && strncasecmp(ca, cb, la) == 0;
 }
 
 struct tls *

@@ -46,38 +46,43 @@
 
 /*
  * A name we mint for: an IP literal, or a DNS name of LDH labels
- * (RFC 1123 §2.1), 1..63 bytes each, 253 in all; no wildcard.  Written
- * to @p out in lower case (the cache key and the SAN).
+ * (RFC 1123 §2.1), 1..63 bytes each, 253 in all, the last one not all
+ * digits (it would read as an address); no wildcard; one trailing dot
+ * ignored.  Written to @p out in lower case (the cache key and the SAN).
  * @return 1 a name, 2 an IP literal (brackets dropped), 0 neither.
  */
 static int
 tls_mint_host(const char *host, char *out, size_t size)
 {
 	unsigned char a[16];
-	size_t len = strlen(host), i, label = 0;
+	size_t len = strlen(host), i, label = 0, digits = 0;
 	int family;
 	char c;
 
-	if (tls_host_ip(host, a, &family)) {
-		if (len >= 2 && host[0] == '[')
-			snprintf(out, size, "%.*s", (int)(len - 2), host + 1);
-		else
-			snprintf(out, size, "%s", host);
-		return 2;
-	}
 	if (len > 0 && host[len - 1] == '.')
 		len--;
 	if (len == 0 || len > TLS_HOST_MAX || len >= size)
 		return 0;
+	memcpy(out, host, len);
+	out[len] = '\0';
+	if (tls_host_ip(out, a, &family)) {
+		if (out[0] == '[') {
+			memmove(out, out + 1, len - 2);
+			out[len - 2] = '\0';
+		}
+		return 2;
+	}
 	for (i = 0; i < len; i++) {
 		c = host[i];
 		if (c == '.') {
 			if (label == 0)
 				return 0;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-') {
+			label = digits = 0;
+		} else if ((c >= 'a' && c <= 'z') || c == '-') {
 			label++;
+		} else if (c >= '0' && c <= '9') {
+			label++;
+			digits++;
 		} else if (c >= 'A' && c <= 'Z') {
 			c = (char)(c - 'A' + 'a');
 			label++;
@@ -87,9 +92,8 @@ tls_mint_host(const char *host, char *out, size_t size)
 			return 0;
 		out[i] = c;
 	}
-	if (label == 0)
+	if (label == 0 || digits == label)
 		return 0;
-	out[len] = '\0';
 	return 1;
 }
 
