@@ -352,6 +352,25 @@ t_warnings(void)
 	    "a chain in order loads without one");
 	config_free(c);
 
+	/* A CA close to its end: a warning with its date. */
+	{
+		char pem[300], key[300];
+		X509 *x;
+		EVP_PKEY *k;
+
+		snprintf(pem, sizeof(pem), "%s/short-ca.pem", tdir);
+		snprintf(key, sizeof(key), "%s/short-ca.key", tdir);
+		if (tlspki_make_ca_days("short", pem, key, 10, &x, &k) == -1)
+			bail_out("cannot make the short CA");
+		X509_free(x);
+		EVP_PKEY_free(k);
+	}
+	c = t_load("http_port 3128 ssl-bump tls-cert=short-ca.pem "
+	    "tls-key=short-ca.key\n");
+	ok(c != NULL && t_logged("/e.conf:1: ", "the CA expires on"),
+	    "a CA that expires within 30 days loads with a FILE:LINE warning");
+	config_free(c);
+
 	/* No system trust store: a warning; cafile= still works. */
 	setenv("SSL_CERT_FILE", "/nonexistent/cert.pem", 1);
 	setenv("SSL_CERT_DIR", "/nonexistent/certs", 1);
@@ -388,7 +407,7 @@ main(void)
 	int n;
 
 	n = (int)(sizeof(bad) / sizeof(bad[0]));
-	plan(n + 15);
+	plan(n + 16);
 	snprintf(tdir, sizeof(tdir), "/tmp/sluice-unit-tls-conf.XXXXXX");
 	if (mkdtemp(tdir) == NULL)
 		bail_out("mkdtemp: %s", strerror(errno));

@@ -1125,6 +1125,42 @@ t_bump(void)
 	    "(LRU)");
 }
 
+/* A CA that expires in 5 days: minted certificates end with it. */
+static void
+t_short_ca(void)
+{
+	char pem[128], key[128], path[128];
+	struct conf *c2;
+	EVP_PKEY *k;
+	X509 *ca, *x;
+	FILE *fp;
+	size_t i;
+	struct tls_mint *m = NULL;
+
+	snprintf(pem, sizeof(pem), "%s/short-ca.pem", tdir);
+	snprintf(key, sizeof(key), "%s/short-ca.key", tdir);
+	if (tlspki_make_ca_days("short CA", pem, key, 5, &ca, &k) == -1)
+		bail_out("cannot make the short CA");
+	snprintf(path, sizeof(path), "%s/short.conf", tdir);
+	if ((fp = fopen(path, "w")) == NULL)
+		bail_out("%s", path);
+	fprintf(fp, "http_port 127.0.0.1:1 ssl-bump tls-cert=short-ca.pem "
+	    "tls-key=short-ca.key\n");
+	fclose(fp);
+	if ((c2 = config_load(path)) == NULL)
+		bail_out("the short CA config does not load");
+	for (i = 0; i < c2->nlisten; i++)
+		if (c2->listen[i].tls_mint != NULL)
+			m = c2->listen[i].tls_mint;
+	x = m != NULL ? tls_mint_cert(m, "short.bump.test") : NULL;
+	ok(x != NULL && ASN1_TIME_compare(X509_get0_notAfter(x),
+	    X509_get0_notAfter(ca)) == 0, "a CA that expires in 5 days: the "
+	    "minted certificate ends when the CA does, not in 30 days");
+	config_free(c2);
+	X509_free(ca);
+	EVP_PKEY_free(k);
+}
+
 /* Partial writes, a moved buffer, and reads in small pieces. */
 static void
 t_bulk(void)
@@ -1682,7 +1718,7 @@ main(void)
 	if (!CRYPTO_set_mem_functions(mem_malloc, mem_realloc, mem_free))
 		bail_out("CRYPTO_set_mem_functions");
 	signal(SIGPIPE, SIG_IGN);
-	plan(161);
+	plan(162);
 	log_open(NULL, 1);
 	setup();
 	t_handshake();
@@ -1693,6 +1729,7 @@ main(void)
 	t_verify();
 	t_origin_policy();
 	t_bump();
+	t_short_ca();
 	t_bulk();
 	t_pending();
 	t_truncation();

@@ -252,9 +252,11 @@ ssize_t	tls_write(struct tls *t, const void *buf, size_t len);
  *	@p buf (@p size bytes of scratch, 16 KB makes full records) and
  *	tls_write().
  * @return bytes sent (> 0, maybe fewer than @p len), SL_AGAIN (tls_want();
- *	call again with the same @p off: the length in flight is
- *	remembered), SL_ERROR (TLS_E_SYSCALL with a short read: the file is
- *	shorter than @p off + @p len).
+ *	call again with the same @p off and @p size and a @p len at least as
+ *	large: the copy path remembers how many bytes are in flight and
+ *	reads them again, which is right only for a file that does not
+ *	change, as committed cache bodies do not), SL_ERROR (TLS_E_SYSCALL
+ *	with a short read: the file is shorter than @p off + @p len).
  */
 ssize_t	tls_sendfile(struct tls *t, int fd, off_t off, size_t len,
 	    void *buf, size_t size);

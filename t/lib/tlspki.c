@@ -149,13 +149,20 @@ int
 tlspki_make_ca(const char *cn, const char *pem, const char *key,
     X509 **cert, EVP_PKEY **pkey)
 {
+	return tlspki_make_ca_days(cn, pem, key, 3650, cert, pkey);
+}
+
+int
+tlspki_make_ca_days(const char *cn, const char *pem, const char *key,
+    int days, X509 **cert, EVP_PKEY **pkey)
+{
 	EVP_PKEY *k;
 	X509 *x;
 
 	if ((k = tlspki_key(0)) == NULL)
 		return -1;
-	x = tlspki_cert(cn, -86400, 3650L * 86400, k, NULL, NULL, EVP_sha256(),
-	    ca_nids, ca_vals);
+	x = tlspki_cert(cn, -86400, (long)days * 86400, k, NULL, NULL,
+	    EVP_sha256(), ca_nids, ca_vals);
 	if (x == NULL || tlspki_write(pem, key, x, k, NULL) == -1) {
 		X509_free(x);
 		EVP_PKEY_free(k);

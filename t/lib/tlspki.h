@@ -97,5 +97,8 @@ SSL_CTX	*tlspki_client_ctx(const struct tlspki *p);
  */
 int	tlspki_make_ca(const char *cn, const char *pem, const char *key,
 	    X509 **cert, EVP_PKEY **pkey);
+/** @brief tlspki_make_ca() valid for @p days from now (from a day ago). */
+int	tlspki_make_ca_days(const char *cn, const char *pem, const char *key,
+	    int days, X509 **cert, EVP_PKEY **pkey);
 
 #endif
