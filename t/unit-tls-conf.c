@@ -188,8 +188,19 @@ static const struct {
 	    "tls-cert=%D/b.pem\n", 2, "https_port option tls-cert given twice",
 	    "tls-cert= twice is an error" },
 	{ "http_port 3128 tls-cert=%D/ca.pem\n", 1, "http_port 3128: "
-	    "tls-cert= and tls-key= need ssl-bump",
+	    "TLS options need ssl-bump",
 	    "tls-cert= on an http_port without ssl-bump is an error" },
+	{ "http_port 3128 tls-min-version=1.3\n", 1, "http_port 3128: "
+	    "TLS options need ssl-bump",
+	    "tls-min-version= on an http_port without ssl-bump is an error" },
+	{ "http_port 3128 dynamic_cert_mem_cache_size=8MB\n", 1,
+	    "http_port 3128: TLS options need ssl-bump",
+	    "dynamic_cert_mem_cache_size= without ssl-bump is an error" },
+	{ "http_port 3128\nhttps_port 3129 tls-cert=%D/good.pem "
+	    "generate-host-certificates=on\n", 2, "https_port 3129: "
+	    "generate-host-certificates and dynamic_cert_mem_cache_size belong "
+	    "to an http_port with ssl-bump", "bump options on an https_port "
+	    "are an error" },
 	{ "http_port 3128 ssl-bump\n", 1, "http_port 3128 ssl-bump needs "
 	    "tls-cert=CA.pem", "ssl-bump without a CA is an error" },
 	{ "http_port 3128 ssl-bump tls-cert=%D/not-ca.pem "

@@ -396,7 +396,7 @@ static const struct {
  */
 static int
 conf_listen_option(struct conf_parse *p, const char *dname,
-    struct conf_listen *l, const char *w)
+    struct conf_listen *l, const char *w, int *bumpopt)
 {
 	const char *eq = strchr(w, '='), *v = eq != NULL ? eq + 1 : "";
 	size_t nlen = eq != NULL ? (size_t)(eq - w) : strlen(w);
@@ -435,6 +435,9 @@ conf_listen_option(struct conf_parse *p, const char *dname,
 		l->tls.min_version = ver;
 		return 0;
 	}
+	if (eq != NULL && (CONF_OPT("generate-host-certificates") ||
+	    CONF_OPT("dynamic_cert_mem_cache_size")))
+		*bumpopt = 1;
 	if (eq != NULL && CONF_OPT("generate-host-certificates")) {
 		if (strcmp(v, "on") != 0) {
 			conf_error(p, "%s generate-host-certificates=%s: only "
@@ -489,7 +492,7 @@ conf_set_listen(struct conf_parse *p, const struct conf_directive *d,
 	struct conf_listen l, *nl;
 	const char *why;
 	size_t i;
-	int j, bad = 0;
+	int j, bad = 0, tlsopt = 0, bumpopt = 0;
 
 	if (conf_parse_listen(argv[1], &l, &why) == -1) {
 		conf_error(p, "%s '%s': %s", d->name, argv[1], why);
@@ -499,13 +502,25 @@ conf_set_listen(struct conf_parse *p, const struct conf_directive *d,
 	    CONF_LISTEN_HTTP;
 	l.tls.min_version = 0x0303;
 	l.tls.cert_cache = 4 * 1024 * 1024;	/* squid's default */
-	for (j = 2; j < argc; j++)
-		if (conf_listen_option(p, d->name, &l, argv[j]) == -1)
+	for (j = 2; j < argc; j++) {
+		if (conf_listen_option(p, d->name, &l, argv[j], &bumpopt) ==
+		    -1)
 			bad = 1;
+		if (strncmp(argv[j], "tls-", 4) == 0 ||
+		    strncmp(argv[j], "cert=", 5) == 0 ||
+		    strncmp(argv[j], "key=", 4) == 0)
+			tlsopt = 1;
+	}
 	if (!bad && l.kind == CONF_LISTEN_HTTP && !l.ssl_bump &&
-	    (l.tls.cert != NULL || l.tls.key != NULL)) {
-		conf_error(p, "http_port %s: tls-cert= and tls-key= need "
-		    "ssl-bump (or use https_port)", argv[1]);
+	    (tlsopt || bumpopt)) {
+		conf_error(p, "http_port %s: TLS options need ssl-bump (or "
+		    "use https_port)", argv[1]);
+		bad = 1;
+	}
+	if (!bad && l.kind == CONF_LISTEN_HTTPS && bumpopt) {
+		conf_error(p, "https_port %s: generate-host-certificates and "
+		    "dynamic_cert_mem_cache_size belong to an http_port with "
+		    "ssl-bump", argv[1]);
 		bad = 1;
 	}
 	if (!bad && (l.kind == CONF_LISTEN_HTTPS || l.ssl_bump) &&
