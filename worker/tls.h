@@ -79,7 +79,7 @@
  *    (SSL_MODE_RELEASE_BUFFERS): an idle server-side connection holds
  *    about 13 KB of OpenSSL memory, 8.7 KB of it the SSL object itself
  *    (t/unit-tls measures it).  sluice allocates nothing per record; one
- *    struct tls (about 450 bytes) per connection.  A remembered origin
+ *    struct tls (496 bytes) per connection.  A remembered origin
  *    session is about 5.7 KB (TLS_CLIENT_SESSIONS of them at most per
  *    worker); a minted certificate about 2 KB.
  *  - The worker's minted-certificate cache and the client session table
