@@ -1363,22 +1363,25 @@ t_sendfile(void)
 	    "the probe (%s)", avail ? "as found by" : "is off, as said by",
 	    avail ? "available" : "unavailable");
 	for (i = 0; i < 100000 && rcvd < sizeof(data); i++) {
-		if (sent < sizeof(data)) {
+		/* Send until the socket is full, then read all there is:
+		   300000 bytes cannot fit, so SL_AGAIN must come. */
+		n = 0;
+		while (sent < sizeof(data)) {
 			n = tls_sendfile(s.t, fd, (off_t)sent,
 			    sizeof(data) - sent, scratch, sizeof(scratch));
-			if (n > 0)
-				sent += (size_t)n;
-			else if (n == SL_AGAIN)
-				again++;
-			else
+			if (n <= 0)
 				break;
+			sent += (size_t)n;
 		}
-		n = tls_read(c.t, got + rcvd, sizeof(got) - rcvd);
-		if (n > 0) {
+		if (n == SL_AGAIN)
+			again++;
+		else if (n < 0)
+			break;
+		while ((n = tls_read(c.t, got + rcvd, sizeof(got) - rcvd)) > 0)
 			rcvd += (size_t)n;
-			continue;
-		}
 		if (n != SL_AGAIN)
+			break;
+		if (rcvd == sizeof(data))
 			break;
 		p[0].fd = cfd;
 		p[0].events = POLLIN;
