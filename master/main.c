@@ -1,5 +1,6 @@
 /*
- * main.c -- the sluice command: sluice [-f file] [-t] [-d] [-h] [-v].
+ * main.c -- the sluice command: sluice [-f file] [-t] [-d] [-h] [-v],
+ * or sluice -C DIR [-N NAME]...
  * Runs in the master, before anything is forked.
  *
  *	-f FILE	configuration (default SYSCONFDIR/sluice.conf)
@@ -9,6 +10,8 @@
  *		implied when NOTIFY_SOCKET is set, see notify.h)
  *	-h	usage and the list of directives
  *	-v	version
+ *	-C DIR	make the CA for ssl-bump in DIR and exit (master/ca.h);
+ *		each -N NAME limits it to that DNS name and those below
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "ca.h"
 #include "conf.h"
 #include "listen.h"
 #include "log.h"
@@ -33,11 +37,16 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: sluice [-f file] [-t] [-d] [-h] [-v]\n"
+	    "       sluice -C dir [-N name]...\n"
 	    "  -f file  configuration file (default %s/sluice.conf)\n"
 	    "  -t       check the configuration and exit\n"
 	    "  -d       stay in the foreground, log to stderr too\n"
 	    "  -h       this help and the configuration directives\n"
-	    "  -v       print the version\n", SYSCONFDIR);
+	    "  -v       print the version\n"
+	    "  -C dir   make the CA for ssl-bump in dir (sluice-ca.pem, "
+	    "sluice-ca.key)\n"
+	    "  -N name  with -C: the CA may only sign for name and the "
+	    "names below it\n", SYSCONFDIR);
 }
 
 int
@@ -47,11 +56,23 @@ main(int argc, char **argv)
 	struct listen_set ls;
 	struct rlimit rl;
 	struct conf *c;
+	const char *cadir = NULL;
+	char *names[64];
 	size_t i;
-	int ch, test = 0, fg = 0;
+	int ch, test = 0, fg = 0, nnames = 0;
 
-	while ((ch = getopt(argc, argv, "f:tdhv")) != -1) {
+	while ((ch = getopt(argc, argv, "f:tdhvC:N:")) != -1) {
 		switch (ch) {
+		case 'C':
+			cadir = optarg;
+			break;
+		case 'N':
+			if (nnames == (int)(sizeof(names) / sizeof(names[0]))) {
+				fprintf(stderr, "sluice: too many -N\n");
+				return 1;
+			}
+			names[nnames++] = optarg;
+			break;
 		case 'f':
 			path = optarg;
 			break;
@@ -79,10 +100,12 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (nnames > 0 && cadir == NULL)) {
 		usage(stderr);
 		return 1;
 	}
+	if (cadir != NULL)
+		return ca_create(cadir, names, nnames) == 0 ? 0 : 1;
 	/* Until cache_log is known, every line goes to stderr. */
 	log_open(NULL, 1);
 	c = config_load(path);

@@ -33,6 +33,7 @@
 #include "manager.h"
 #include "clientdb.h"
 #include "log.h"
+#include "tls.h"
 #include "upgrade.h"
 #include "master.h"
 #include "notify.h"
@@ -95,6 +96,11 @@ config_load(const char *path)
 		conf_free(c);
 		return NULL;
 	}
+	/* Certificates and keys are read now, before any privilege drop. */
+	if (tls_conf_compile(c) == -1) {
+		config_free(c);
+		return NULL;
+	}
 	/* -t, start and reload: the paths, as whoever will use them. */
 	if (config_check_access(c) == -1) {
 		config_free(c);
@@ -108,6 +114,7 @@ config_free(struct conf *c)
 {
 	if (c == NULL)
 		return;
+	tls_conf_free(c);
 	acl_set_free(c->acl);
 	c->acl = NULL;
 	upgrade_free(c);
@@ -177,7 +184,8 @@ master_spawn(struct child *ch)
 		/* Signals stay blocked until the worker sets its own mask. */
 		if (ch->slot == 0)
 			cache_manager_main(master_conf);
-		worker_main(master_conf, master_ls.fds, master_ls.n, ch->slot);
+		worker_main(master_conf, master_ls.fds, master_ls.addrs,
+		    master_ls.n, ch->slot);
 	}
 	ch->pid = pid;
 	ch->state = CHILD_RUNNING;

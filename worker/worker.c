@@ -36,6 +36,8 @@
 #include "pool.h"
 #include "priv.h"
 #include "sl.h"
+#include "sockaddr.h"
+#include "tls.h"
 #include "worker.h"
 
 #define WORKER_MAX_LISTEN	64
@@ -47,6 +49,7 @@ static int		 worker_exit_now;
 static int		 worker_slot;
 static struct ev_io	 worker_lio[WORKER_MAX_LISTEN];
 static int		 worker_lfd[WORKER_MAX_LISTEN];
+static const struct conf_listen *worker_laddr[WORKER_MAX_LISTEN];
 static size_t		 worker_nlio;
 static struct ev_io	 worker_sigio;
 static struct ev_timer	 worker_drain_timer;
@@ -60,6 +63,27 @@ worker_draining(void)
 }
 
 static void	worker_listen_resume(struct ev_timer *);
+
+/*
+ * An https_port connection: TLS is not wired into the request path yet
+ * (the follow-up of issue 13), and plain HTTP must never be served on a
+ * TLS port, so it is closed at once, with a line in cache.log.
+ * @return 1 when @p fd was such a connection (closed), 0 otherwise.
+ */
+static int
+worker_https_refuse(const struct conf_listen *l, int fd,
+    const struct sockaddr_storage *ss)
+{
+	char peer[SOCKADDR_STRLEN];
+
+	if (l == NULL || l->kind != CONF_LISTEN_HTTPS)
+		return 0;
+	sockaddr_ntop((const struct sockaddr *)ss, peer, sizeof(peer));
+	log_info("worker %d: https_port %s: connection from %s closed: TLS "
+	    "clients are not served yet", worker_slot, l->text, peer);
+	close(fd);
+	return 1;
+}
 
 static void
 worker_accept(struct ev_io *io, uint32_t revents)
@@ -91,6 +115,8 @@ worker_accept(struct ev_io *io, uint32_t revents)
 			log_warn("worker %d: accept", worker_slot);
 			return;
 		}
+		if (worker_https_refuse(io->data, fd, &ss))
+			continue;
 		conn_accept(fd, (struct sockaddr *)&ss, len);
 	}
 }
@@ -105,7 +131,8 @@ worker_listen_start(void)
 			continue;
 		/* One wake-up per connection across workers, as nginx does. */
 		if (ev_io_start(&worker_lio[i], worker_lfd[i],
-		    EPOLLIN | EPOLLEXCLUSIVE, worker_accept, NULL) == -1)
+		    EPOLLIN | EPOLLEXCLUSIVE, worker_accept,
+		    (void *)worker_laddr[i]) == -1)
 			return -1;
 	}
 	return 0;
@@ -212,7 +239,8 @@ worker_done(void)
 }
 
 void
-worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
+worker_main(const struct conf *c, const int *lfds,
+    const struct conf_listen *laddrs, size_t nlfds, int slot)
 {
 	sigset_t set;
 	size_t i;
@@ -253,6 +281,9 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 	/* LMDB is opened in each child, after fork (cache/store.h). */
 	if (cache_open(c, err, sizeof(err)) != 0)
 		log_warnx("worker %d: %s: proxying without caching", slot, err);
+	/* The key for minted certificates is this worker's own. */
+	if (tls_worker_init(c) == -1)
+		fatalx("worker %d: cannot set up TLS", slot);
 	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd == -1 || ev_io_start(&worker_sigio, sfd, EPOLLIN,
 	    worker_signal, NULL) == -1)
@@ -262,6 +293,7 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 		    WORKER_MAX_LISTEN);
 	for (i = 0; i < nlfds; i++) {
 		worker_lfd[i] = lfds[i];
+		worker_laddr[i] = &laddrs[i];
 		worker_lio[i].fd = -1;
 	}
 	worker_nlio = nlfds;

@@ -330,8 +330,159 @@ conf_listen_same(const struct conf_listen *a, const struct conf_listen *b)
 /* ---------------------------------------------------------------- setters */
 
 /*
- * http_port [addr:]port | [v6addr]:port; may repeat.  Squid's options
- * after the address (intercept, accel, ssl-bump...) are refused one by one.
+ * A file named by an option: relative to the directory of the file that
+ * names it (like include and acl files).  @return a malloc'd path, NULL
+ * after an error.
+ */
+static char *
+conf_path(struct conf_parse *p, const char *opt, const char *v)
+{
+	const char *slash;
+	size_t dlen;
+	char *path;
+
+	if (*v == '\0') {
+		conf_error(p, "%s needs a file name", opt);
+		return NULL;
+	}
+	slash = strrchr(p->file, '/');
+	dlen = v[0] != '/' && slash != NULL ? (size_t)(slash - p->file) + 1 : 0;
+	if ((path = malloc(dlen + strlen(v) + 1)) == NULL) {
+		conf_error(p, "out of memory");
+		return NULL;
+	}
+	memcpy(path, p->file, dlen);
+	strcpy(path + dlen, v);
+	return path;
+}
+
+/* "1.2" or "1.3" as a TLS protocol version; -1 otherwise. */
+static int
+conf_tls_version(const char *v)
+{
+	if (strcmp(v, "1.2") == 0)
+		return 0x0303;
+	if (strcmp(v, "1.3") == 0)
+		return 0x0304;
+	return -1;
+}
+
+/* Options of squid's http(s)_port that sluice refuses, with the reason. */
+static const struct {
+	const char	*name;		/* up to '=' when it takes a value */
+	const char	*why;
+} conf_listen_refused[] = {
+	{ "options", "the protocol options are fixed (TLS 1.2 and 1.3, no "
+	    "compression, no renegotiation)" },
+	{ "cipher", "the cipher policy is fixed (ECDHE with AES-GCM or "
+	    "ChaCha20-Poly1305 for TLS 1.2, the TLS 1.3 suites)" },
+	{ "tls-dh", "only ECDHE key exchange is offered" },
+	{ "dhparams", "only ECDHE key exchange is offered" },
+	{ "sslflags", "verification cannot be changed" },
+	{ "tls-cafile", "client certificates are not supported" },
+	{ "clientca", "client certificates are not supported" },
+	{ "tls-cert-chain", "put the chain after the certificate in tls-cert=" },
+	{ "intercept", "interception is not supported" },
+	{ "tproxy", "interception is not supported" },
+	{ "accel", "reverse proxying is not supported" },
+	{ NULL, NULL }
+};
+
+/*
+ * The TLS options of one http_port or https_port word: tls-cert=FILE
+ * (squid's older cert= too), tls-key=FILE (key=), tls-min-version=1.2|1.3,
+ * and for http_port ssl-bump, generate-host-certificates=on and
+ * dynamic_cert_mem_cache_size=SIZE.  @return 0, or -1 after an error.
+ */
+static int
+conf_listen_option(struct conf_parse *p, const char *dname,
+    struct conf_listen *l, const char *w, int *bumpopt)
+{
+	const char *eq = strchr(w, '='), *v = eq != NULL ? eq + 1 : "";
+	size_t nlen = eq != NULL ? (size_t)(eq - w) : strlen(w);
+	char **slot = NULL;
+	size_t i;
+	int ver;
+
+#define CONF_OPT(s)	(nlen == strlen(s) && strncmp(w, (s), nlen) == 0)
+	if (CONF_OPT("ssl-bump") && eq == NULL) {
+		if (l->kind == CONF_LISTEN_HTTPS) {
+			conf_error(p, "https_port ssl-bump is not supported "
+			    "(bump CONNECTs received on an http_port)");
+			return -1;
+		}
+		l->ssl_bump = 1;
+		return 0;
+	}
+	if (eq != NULL && (CONF_OPT("tls-cert") || CONF_OPT("cert")))
+		slot = &l->tls.cert;
+	else if (eq != NULL && (CONF_OPT("tls-key") || CONF_OPT("key")))
+		slot = &l->tls.key;
+	if (slot != NULL) {
+		if (*slot != NULL) {
+			conf_error(p, "%s option %.*s given twice", dname,
+			    (int)nlen, w);
+			return -1;
+		}
+		return (*slot = conf_path(p, w, v)) == NULL ? -1 : 0;
+	}
+	if (eq != NULL && CONF_OPT("tls-min-version")) {
+		if ((ver = conf_tls_version(v)) == -1) {
+			conf_error(p, "%s tls-min-version=%s: only 1.2 and 1.3 "
+			    "(TLS below 1.2 is never offered)", dname, v);
+			return -1;
+		}
+		l->tls.min_version = ver;
+		return 0;
+	}
+	if (eq != NULL && (CONF_OPT("generate-host-certificates") ||
+	    CONF_OPT("dynamic_cert_mem_cache_size")))
+		*bumpopt = 1;
+	if (eq != NULL && CONF_OPT("generate-host-certificates")) {
+		if (strcmp(v, "on") != 0) {
+			conf_error(p, "%s generate-host-certificates=%s: only "
+			    "on (sluice bumps with certificates it mints)",
+			    dname, v);
+			return -1;
+		}
+		return 0;
+	}
+	if (eq != NULL && CONF_OPT("dynamic_cert_mem_cache_size")) {
+		if (conf_parse_size(v, NULL, &l->tls.cert_cache) == -1 ||
+		    l->tls.cert_cache < 16 * 1024 ||
+		    l->tls.cert_cache > 1024UL * 1024 * 1024) {
+			conf_error(p, "%s dynamic_cert_mem_cache_size=%s: a size "
+			    "from 16KB to 1GB", dname, v);
+			return -1;
+		}
+		return 0;
+	}
+	for (i = 0; conf_listen_refused[i].name != NULL; i++)
+		if (CONF_OPT(conf_listen_refused[i].name)) {
+			conf_error(p, "%s option %s is not supported: %s",
+			    dname, w, conf_listen_refused[i].why);
+			return -1;
+		}
+#undef CONF_OPT
+	conf_error(p, "%s option %s is not supported", dname, w);
+	return -1;
+}
+
+static void
+conf_tls_free(struct conf_tls *t)
+{
+	free(t->cert);
+	free(t->key);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * http_port [addr:]port [ssl-bump tls-cert=CA tls-key=CAKEY
+ *	generate-host-certificates=on dynamic_cert_mem_cache_size=SIZE
+ *	tls-min-version=1.2|1.3]
+ * https_port [addr:]port tls-cert=FILE [tls-key=FILE] [tls-min-version=..]
+ * Both may repeat; an address is used once across both.  The files are
+ * read and checked by the master (tls_conf_compile()), not here.
  */
 static int
 conf_set_listen(struct conf_parse *p, const struct conf_directive *d,
@@ -341,28 +492,68 @@ conf_set_listen(struct conf_parse *p, const struct conf_directive *d,
 	struct conf_listen l, *nl;
 	const char *why;
 	size_t i;
-	int j, bad = 0;
+	int j, bad = 0, tlsopt = 0, bumpopt = 0;
 
 	if (conf_parse_listen(argv[1], &l, &why) == -1) {
-		conf_error(p, "http_port '%s': %s", argv[1], why);
+		conf_error(p, "%s '%s': %s", d->name, argv[1], why);
 		bad = 1;
 	}
+	l.kind = strcmp(d->name, "https_port") == 0 ? CONF_LISTEN_HTTPS :
+	    CONF_LISTEN_HTTP;
+	l.tls.min_version = 0x0303;
+	l.tls.cert_cache = 4 * 1024 * 1024;	/* squid's default */
 	for (j = 2; j < argc; j++) {
-		conf_error(p, "http_port option %s is not supported", argv[j]);
+		if (conf_listen_option(p, d->name, &l, argv[j], &bumpopt) ==
+		    -1)
+			bad = 1;
+		if (strncmp(argv[j], "tls-", 4) == 0 ||
+		    strncmp(argv[j], "cert=", 5) == 0 ||
+		    strncmp(argv[j], "key=", 4) == 0)
+			tlsopt = 1;
+	}
+	if (!bad && l.kind == CONF_LISTEN_HTTP && !l.ssl_bump &&
+	    (tlsopt || bumpopt)) {
+		conf_error(p, "http_port %s: TLS options need ssl-bump (or "
+		    "use https_port)", argv[1]);
 		bad = 1;
 	}
-	if (bad)
+	if (!bad && l.kind == CONF_LISTEN_HTTPS && bumpopt) {
+		conf_error(p, "https_port %s: generate-host-certificates and "
+		    "dynamic_cert_mem_cache_size belong to an http_port with "
+		    "ssl-bump", argv[1]);
+		bad = 1;
+	}
+	if (!bad && (l.kind == CONF_LISTEN_HTTPS || l.ssl_bump) &&
+	    l.tls.cert == NULL) {
+		conf_error(p, l.ssl_bump ? "http_port %s ssl-bump needs "
+		    "tls-cert=CA.pem (the CA that signs the minted "
+		    "certificates; see sluice -C)" : "https_port %s needs "
+		    "tls-cert=FILE", argv[1]);
+		bad = 1;
+	}
+	if (bad) {
+		conf_tls_free(&l.tls);
 		return -1;
+	}
+	/* squid: the key is in the certificate file unless named. */
+	if (l.tls.cert != NULL && l.tls.key == NULL &&
+	    (l.tls.key = strdup(l.tls.cert)) == NULL) {
+		conf_error(p, "out of memory");
+		conf_tls_free(&l.tls);
+		return -1;
+	}
 	for (i = 0; i < c->nlisten; i++) {
 		if (conf_listen_same(&c->listen[i], &l)) {
-			conf_error(p, "http_port %s repeats %s:%d", argv[1],
+			conf_error(p, "%s %s repeats %s:%d", d->name, argv[1],
 			    c->listen[i].file, c->listen[i].line);
+			conf_tls_free(&l.tls);
 			return -1;
 		}
 	}
 	nl = realloc(c->listen, (c->nlisten + 1) * sizeof(*nl));
 	if (nl == NULL) {
 		conf_error(p, "out of memory");
+		conf_tls_free(&l.tls);
 		return -1;
 	}
 	l.file = p->file;
@@ -1183,6 +1374,129 @@ conf_set_auth_param(struct conf_parse *p, const struct conf_directive *d,
 	return -1;
 }
 
+/*
+ * tls_outgoing_options [cafile=FILE]... [default-ca=on|off]
+ *	[min-version=1.2|1.3] (squid's syntax): how sluice speaks TLS to
+ * origins.  cafile= adds trusted CAs (PEM, may repeat); default-ca=off
+ * leaves out the system trust store.  Verification cannot be turned off:
+ * squid's flags=DONT_VERIFY_PEER and friends are refused.  Once per file.
+ */
+static int
+conf_set_tls_outgoing(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	struct conf *c = p->c;
+	char *paths[CONF_MAX_ARGS], **av, *s, *v;
+	size_t len;
+	int i, n = 0, ver, bad = 0;
+
+	if (c->tls_out_file != NULL) {
+		conf_error(p, "tls_outgoing_options repeats %s:%d (give every "
+		    "option on one line)", c->tls_out_file, c->tls_out_line);
+		return -1;
+	}
+	for (i = 1; i < argc; i++) {
+		v = strchr(argv[i], '=');
+		v = v != NULL ? v + 1 : NULL;
+		if (strncmp(argv[i], "cafile=", 7) == 0) {
+			if ((paths[n] = conf_path(p, "cafile=", v)) == NULL)
+				bad = 1;
+			else
+				n++;
+		} else if (strncmp(argv[i], "default-ca=", 11) == 0) {
+			if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+				conf_error(p, "tls_outgoing_options default-ca= "
+				    "takes on or off, not '%s'", v);
+				bad = 1;
+			} else
+				c->tls_default_ca = strcmp(v, "on") == 0;
+		} else if (strncmp(argv[i], "min-version=", 12) == 0) {
+			if ((ver = conf_tls_version(v)) == -1) {
+				conf_error(p, "tls_outgoing_options min-version="
+				    "%s: only 1.2 and 1.3 (TLS below 1.2 is "
+				    "never used)", v);
+				bad = 1;
+			} else
+				c->tls_out_min = ver;
+		} else if (strncmp(argv[i], "flags=", 6) == 0) {
+			conf_error(p, "tls_outgoing_options %s is not supported: "
+			    "origin certificates are always verified",
+			    argv[i]);
+			bad = 1;
+		} else if (strncmp(argv[i], "options=", 8) == 0 ||
+		    strncmp(argv[i], "cipher=", 7) == 0) {
+			conf_error(p, "tls_outgoing_options %s is not supported: "
+			    "the protocol and cipher policy is fixed", argv[i]);
+			bad = 1;
+		} else {
+			conf_error(p, "tls_outgoing_options: unknown option "
+			    "'%s'", argv[i]);
+			bad = 1;
+		}
+	}
+	if (!bad && n > 0) {
+		/* One block: the pointers, then the strings. */
+		len = (size_t)(n + 1) * sizeof(char *);
+		for (i = 0; i < n; i++)
+			len += strlen(paths[i]) + 1;
+		if ((av = malloc(len)) == NULL) {
+			conf_error(p, "out of memory");
+			bad = 1;
+		} else {
+			s = (char *)(av + n + 1);
+			for (i = 0; i < n; i++) {
+				av[i] = s;
+				strcpy(s, paths[i]);
+				s += strlen(paths[i]) + 1;
+			}
+			av[n] = NULL;
+			c->tls_cafile = av;
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	if (bad)
+		return -1;
+	c->tls_out_file = p->file;
+	c->tls_out_line = p->line;
+	return 0;
+}
+
+/*
+ * ssl_bump bump|splice [!]acl... (squid's syntax, its two final actions):
+ * in order, the first line whose acls all match decides what happens to a
+ * CONNECT received on an http_port with ssl-bump; none matched: splice (a
+ * plain tunnel).  The names are checked by acl/ (tls_conf_compile()).
+ */
+static int
+conf_set_ssl_bump(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	static const char *const later[] = { "peek", "stare", "terminate",
+	    "client-first", "server-first", "none", NULL };
+	int i;
+
+	if (strcmp(argv[1], "bump") != 0 && strcmp(argv[1], "splice") != 0) {
+		for (i = 0; later[i] != NULL; i++)
+			if (strcmp(argv[1], later[i]) == 0)
+				break;
+		if (later[i] != NULL)
+			conf_error(p, "ssl_bump %s is not supported (only bump "
+			    "and splice)", argv[1]);
+		else
+			conf_error(p, "ssl_bump takes bump or splice, not '%s'",
+			    argv[1]);
+		return -1;
+	}
+	if (argc < 3) {
+		conf_error(p, "ssl_bump %s needs at least one acl name (all "
+		    "for every CONNECT)", argv[1]);
+		return -1;
+	}
+	return conf_line_add(p, &p->c->ssl_bump_lines, &p->c->nssl_bump_lines,
+	    argc, argv, quoted);
+}
+
 /* include FILE: relative to the directory of the including file. */
 static int
 conf_set_include(struct conf_parse *p, const struct conf_directive *d,
@@ -1428,6 +1742,7 @@ conf_validate(struct conf_parse *p)
 {
 	struct conf *c = p->c;
 	char host[256];
+	size_t i;
 
 	if (conf_auth_defaults(p) == -1)
 		return;
@@ -1441,6 +1756,17 @@ conf_validate(struct conf_parse *p)
 		    "request_header_max_size (%zu)", c->path,
 		    c->request_line_max_size, c->request_header_max_size);
 		p->nerrors++;
+	}
+	if (c->nssl_bump_lines > 0) {
+		for (i = 0; i < c->nlisten; i++)
+			if (c->listen[i].ssl_bump)
+				break;
+		if (i == c->nlisten) {
+			log_warnx("%s:%d: ssl_bump rules, but no http_port has "
+			    "ssl-bump", c->ssl_bump_lines[0].file,
+			    c->ssl_bump_lines[0].line);
+			p->nerrors++;
+		}
 	}
 	if (c->server_idle_pconn_max_per_origin > c->server_idle_pconn_max) {
 		log_warnx("%s: server_idle_pconn_max_per_origin is above "
@@ -1473,6 +1799,8 @@ conf_load(const char *path, struct conf **out)
 		free(c);
 		return -1;
 	}
+	c->tls_default_ca = 1;
+	c->tls_out_min = 0x0303;
 	memset(&p, 0, sizeof(p));
 	p.c = c;
 	conf_defaults_apply(&p);
@@ -1511,7 +1839,11 @@ conf_free(struct conf *c)
 	if (c == NULL)
 		return;
 	free(c->path);
+	for (i = 0; i < c->nlisten; i++)
+		conf_tls_free(&c->listen[i].tls);
 	free(c->listen);
+	free(c->tls_cafile);
+	conf_lines_free(c->ssl_bump_lines, c->nssl_bump_lines);
 	free(c->effective_user);
 	free(c->pid_file);
 	free(c->access_log);

@@ -23,6 +23,12 @@
  *  - `acl`, `http_access` and `cache` lines are stored raw (struct
  *    conf_line) and compiled by the acl module (acl/acl.h); core/ knows
  *    nothing of ACLs.  refresh_pattern regexes are compiled here, at load.
+ *  - https_port lines go into the same listen array as http_port, with
+ *    kind CONF_LISTEN_HTTPS; TLS option file names are resolved against
+ *    the naming file's directory, and the files are read by the master
+ *    (worker/tls.h: tls_conf_compile()), which also sets tls_server,
+ *    tls_mint, tls_client and ssl_bump_acl (freed by tls_conf_free()
+ *    before conf_free()).  ssl_bump lines are kept raw, like acl lines.
  *  - A struct conf is never modified after conf_load() returns; reload
  *    builds a new one and frees the old one with conf_free().
  *  - conf_line.argv, .quoted and the strings are one allocation owned by
@@ -49,13 +55,41 @@ struct conf_line {
 	unsigned char	 *quoted;	/* quoted[i] != 0: argv[i] was "quoted" */
 };
 
-/** One http_port. */
+/** What a listening socket speaks (conf_listen.kind). */
+enum conf_listen_kind {
+	CONF_LISTEN_HTTP = 0,	/* http_port: plain HTTP proxy requests */
+	CONF_LISTEN_HTTPS,	/* https_port: TLS from the first byte */
+};
+
+struct tls_server;	/* built by worker/tls.h, opaque here */
+struct tls_mint;
+struct tls_client;
+
+/**
+ * TLS options of an https_port, or of an http_port with ssl-bump (then
+ * the certificate and key are the operator's CA).  Strings are owned by
+ * the conf.
+ */
+struct conf_tls {
+	char			*cert;		/* tls-cert=FILE (PEM, chain) */
+	char			*key;		/* tls-key=FILE (default: cert) */
+	int			 min_version;	/* 0x0303 TLS 1.2 or 0x0304 1.3 */
+	size_t			 cert_cache;	/* dynamic_cert_mem_cache_size */
+};
+
+/** One http_port or https_port. */
 struct conf_listen {
 	struct sockaddr_storage	 addr;
 	socklen_t		 addrlen;
 	char			 text[80];	/* as written, for logs */
 	const char		*file;
 	int			 line;
+	int			 kind;		/* enum conf_listen_kind */
+	int			 ssl_bump;	/* http_port ... ssl-bump */
+	struct conf_tls		 tls;		/* https_port, ssl-bump */
+	/* Set by the master (tls_conf_compile()), NULL otherwise. */
+	struct tls_server	*tls_server;	/* https_port */
+	struct tls_mint		*tls_mint;	/* ssl-bump */
 };
 
 /**
@@ -159,6 +193,20 @@ struct conf {
 	struct conf_line	*upgrade_lines;
 	size_t			 nupgrade_lines;
 	struct upgrade_rules	*upgrade;	/* set by the master, or NULL */
+
+	/* TLS (worker/tls.h).  tls_outgoing_options: */
+	char			**tls_cafile;	/* cafile=, NULL-terminated, one
+						   allocation; NULL: none */
+	int			 tls_default_ca;	/* default-ca=on|off */
+	int			 tls_out_min;	/* min-version=, 0x0303|0x0304 */
+	const char		*tls_out_file;	/* where it was set, or NULL */
+	int			 tls_out_line;
+	/* Raw `ssl_bump bump|splice acl...` lines; compiled by
+	   tls_conf_compile() into ssl_bump_acl. */
+	struct conf_line	*ssl_bump_lines;
+	size_t			 nssl_bump_lines;
+	struct acl_set		*ssl_bump_acl;	/* set by the master, or NULL */
+	struct tls_client	*tls_client;	/* set by the master, or NULL */
 	/* Proxy authentication: auth_param basic ... (worker/auth.h). */
 	char			**auth_program;	/* argv, NULL-terminated, one
 						   allocation; NULL: no auth */

@@ -36,7 +36,12 @@
 
 /* Network and processes. */
 CONF_DIRECTIVE(http_port, 1, CONF_ARGS_ANY, conf_set_listen, listen, NULL,
-    "[addr:]port or [v6addr]:port to accept clients on; may repeat")
+    "[addr:]port or [v6addr]:port to accept clients on; may repeat; "
+    "ssl-bump tls-cert=CA tls-key=KEY [generate-host-certificates=on] "
+    "[dynamic_cert_mem_cache_size=SIZE]: CONNECTs may be bumped")
+CONF_DIRECTIVE(https_port, 1, CONF_ARGS_ANY, conf_set_listen, listen, NULL,
+    "[addr:]port tls-cert=FILE [tls-key=FILE] [tls-min-version=1.2|1.3]: "
+    "clients speak TLS to the proxy; may repeat")
 CONF_DIRECTIVE(workers, 1, 1, conf_set_workers, workers, "1",
     "worker processes, 1..64, or auto (one per online CPU)")
 CONF_DIRECTIVE(cache_effective_user, 1, 1, conf_set_user, effective_user,
@@ -142,6 +147,15 @@ CONF_DIRECTIVE(cache, 1, CONF_ARGS_ANY, conf_set_cache, cache_lines, NULL,
 CONF_DIRECTIVE(http_upgrade_request_protocols, 3, CONF_ARGS_ANY,
     conf_set_upgrade, upgrade_lines, NULL,
     "PROTOCOL|OTHER allow|deny [!]acl...: Upgrade offers to forward")
+
+/* TLS (worker/tls.h). */
+CONF_DIRECTIVE(tls_outgoing_options, 1, CONF_ARGS_ANY, conf_set_tls_outgoing,
+    tls_cafile, NULL,
+    "[cafile=FILE]... [default-ca=on|off] [min-version=1.2|1.3]: TLS to "
+    "origins (always verified)")
+CONF_DIRECTIVE(ssl_bump, 1, CONF_ARGS_ANY, conf_set_ssl_bump, ssl_bump_lines,
+    NULL, "bump|splice [!]acl...: first match wins; none: splice (a "
+    "tunnel)")
 
 /* Proxy authentication (worker/auth.h). */
 CONF_DIRECTIVE(auth_param, 2, CONF_ARGS_ANY, conf_set_auth_param,
