@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "acl.h"
 #include "cache_access.h"
 #include "cachemgr.h"
@@ -93,6 +94,14 @@ config_load(const char *path)
 		conf_free(c);
 		return NULL;
 	}
+	if (accesslog_compile(c) == -1) {
+		cache_access_free(c);
+		upgrade_free(c);
+		acl_set_free(c->acl);
+		c->acl = NULL;
+		conf_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -105,17 +114,21 @@ config_free(struct conf *c)
 	c->acl = NULL;
 	upgrade_free(c);
 	cache_access_free(c);
+	accesslog_free(c);
 	conf_free(c);
 }
 
 int
 config_prepare_files(const struct conf *c)
 {
-	if (c->access_log != NULL &&
-	    proc_prepare_file(c->access_log, c->effective_user) == -1) {
-		log_warn("access_log %s", c->access_log);
-		return -1;
-	}
+	const char *path;
+	size_t i;
+
+	for (i = 0; (path = accesslog_file(c, i)) != NULL; i++)
+		if (proc_prepare_file(path, c->effective_user) == -1) {
+			log_warn("access_log %s", path);
+			return -1;
+		}
 	if (c->cache_log != NULL &&
 	    proc_prepare_file(c->cache_log, c->effective_user) == -1) {
 		log_warn("cache_log %s", c->cache_log);

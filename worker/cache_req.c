@@ -27,6 +27,7 @@
 #define OPENSSL_API_COMPAT	0x10100000L
 #include <openssl/sha.h>
 
+#include "accesslog.h"
 #include "cache_access.h"
 #include "cache_req.h"
 #include "conf.h"
@@ -369,6 +370,7 @@ cache_serve(struct conn *c, struct store_obj *o, const struct http_head *h,
 		return -1;
 	if (buf_append(b, "\r\n", 2) == -1)
 		return -1;
+	accesslog_capture_reply(c, h, 0);
 	r->r_status = nm ? 304 : part ? 206 : unsat ? 416 : h->status;
 	r->r_hier = "HIER_NONE";
 	r->r_bytes_out = 0;

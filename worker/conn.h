@@ -50,6 +50,7 @@ enum req_step {
 
 struct store_writer;
 struct cache_cf;
+struct logfmt_capture;
 
 /** A message body on its way through one buffer (request or response). */
 struct body {
@@ -174,6 +175,8 @@ struct req {
 	const char		*r_code;	/* TCP_MISS ... */
 	const char		*r_code_sfx;	/* squid's "_ABORTED", "_TIMEDOUT", or NULL */
 	const char		*r_hier;	/* HIER_DIRECT, HIER_NONE */
+	struct logfmt_capture	*r_logcap;	/* header values for the access
+						   log (accesslog.h), arena */
 };
 
 struct conn {

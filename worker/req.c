@@ -721,6 +721,7 @@ req_step_parse(struct conn *c)
 	r->r_method = req_strdup(c, h->method, h->method_len);
 	r->r_connect = strcmp(r->r_method, "CONNECT") == 0;
 	r->r_is_head = strcmp(r->r_method, "HEAD") == 0;
+	accesslog_capture_request(c, h);
 
 	rc = http_request_framing(h, &mode, &len, &why);
 	if (rc != 0) {
@@ -839,7 +840,8 @@ req_acl_fill(struct conn *c, struct acl_req *ar, const struct sockaddr *dst)
 
 /*
  * Deny: 403 naming only the reason class; the rule that decided goes to
- * cache_log and to the access log's rule= field, never to the client.
+ * cache_log (once, info) and to the access log's %sluice::rule code,
+ * never to the client.
  */
 static int
 req_deny(struct conn *c, size_t rule, const char *what)
@@ -1334,29 +1336,8 @@ int
 req_step_log(struct conn *c)
 {
 	struct req *r = &c->r;
-	struct accesslog_entry e;
-	char code[64];
 
-	memset(&e, 0, sizeof(e));
-	e.start_sec = r->r_start_sec;
-	e.start_msec = r->r_start_usec / 1000;
-	e.elapsed_ms = ev_now() - r->r_start_ms;
-	e.client = c->c_peer_text;
-	if (r->r_code_sfx != NULL) {
-		snprintf(code, sizeof(code), "%s%s", r->r_code, r->r_code_sfx);
-		e.code = code;
-	} else
-		e.code = r->r_code;
-	e.status = r->r_status;
-	e.bytes = r->r_bytes_out;
-	e.method = r->r_method ? r->r_method : "NONE";
-	e.url = r->r_url ? r->r_url : "error:invalid-request";
-	e.hier = r->r_hier;
-	e.peer = r->r_peer[0] ? r->r_peer : NULL;
-	e.type = r->r_ctype;
-	e.user = r->r_user;
-	e.rule = r->r_rule;
-	accesslog_write(&e);
+	accesslog_log(c);
 	cache_cf_leave(c);
 	r->r_step = REQ_FINISH;
 	return SL_OK;

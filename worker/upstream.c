@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "cache_req.h"
 #include "conf.h"
 #include "conn.h"
@@ -715,6 +716,7 @@ upstream_response(struct conn *c, size_t n)
 			}
 			break;
 		}
+	accesslog_capture_reply(c, h, 1);
 	if (h->status == 304 && (r->r_reval_etag != NULL ||
 	    r->r_reval_lm != NULL))
 		return cache_revalidated(c, h, n);

@@ -23,6 +23,11 @@
  *  - `acl`, `http_access` and `cache` lines are stored raw (struct
  *    conf_line) and compiled by the acl module (acl/acl.h); core/ knows
  *    nothing of ACLs.  refresh_pattern regexes are compiled here, at load.
+ *    `logformat` and `access_log` lines are stored raw too, for
+ *    worker/accesslog.c.
+ *  - `logformat NAME FORMAT`: FORMAT is the rest of the line as written
+ *    (quotes, '#' and runs of blanks kept; trailing blanks dropped), so a
+ *    format can hold "quoted" fields.
  *  - A struct conf is never modified after conf_load() returns; reload
  *    builds a new one and frees the old one with conf_free().
  *  - conf_line.argv, .quoted and the strings are one allocation owned by
@@ -74,6 +79,7 @@ struct conf_refresh {
 
 struct acl_set;		/* compiled by acl/, opaque here */
 struct upgrade_rules;	/* compiled by worker/upgrade.c */
+struct accesslog_conf;	/* compiled by worker/accesslog.c */
 
 /** forwarded_for (squid's semantics for X-Forwarded-For). */
 enum conf_xff {
@@ -93,7 +99,6 @@ struct conf {
 
 	char			*effective_user;	/* NULL: do not drop */
 	char			*pid_file;	/* NULL: none */
-	char			*access_log;	/* NULL: none */
 	char			*cache_log;	/* NULL: stderr only */
 	char			*visible_hostname;	/* Via, error pages */
 	char			*dns_nameservers;	/* "ip[:port],..." or NULL: resolv.conf */
@@ -153,6 +158,15 @@ struct conf {
 	struct conf_line	*upgrade_lines;
 	size_t			 nupgrade_lines;
 	struct upgrade_rules	*upgrade;	/* set by the master, or NULL */
+
+	/* Raw logformat (argv: logformat NAME FORMAT, the format as written)
+	   and access_log lines; compiled by worker/accesslog.c. */
+	struct conf_line	*logformat_lines;
+	size_t			 nlogformat_lines;
+	struct conf_line	*access_log_lines;
+	size_t			 naccess_log_lines;
+	struct accesslog_conf	*accesslog;	/* set by the master, or NULL */
+
 	/* Proxy authentication: auth_param basic ... (worker/auth.h). */
 	char			**auth_program;	/* argv, NULL-terminated, one
 						   allocation; NULL: no auth */
