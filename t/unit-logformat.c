@@ -276,8 +276,8 @@ test_encodings(void)
 	    "a b\\\"c\\\\d\\r\\n\\t\\x01\\x7f\\xff%\\xc3\\xa9|\n",
 	    "\": backslash escapes, \\xHH for controls and 8-bit bytes");
 	is_str(render_hdr("%[{X}>h|", &e, "X", HOSTILE),
-	    "a%20b\"c\\\\d\\r\\n%09%01%7F%FF%25%C3%A9|\n",
-	    "[: Squid's mime blob, SP encoded too");
+	    "a%20b%22c\\\\d\\r\\n%09%01%7F%FF%25%C3%A9|\n",
+	    "[: Squid's mime blob, SP and \" encoded too");
 	is_str(render_hdr("%/{X}>h|", &e, "X", HOSTILE),
 	    "\"a b\\\"c\\\\d\\r\\n\\t\\x01\\x7f\xff%\xc3\xa9\"|\n",
 	    "/: shell-like, quoted because of the blank");
@@ -296,8 +296,8 @@ test_encodings(void)
 	is_str(render_hdr("%=>p %=tr %=tS %=ts", &e, "X", ""),
 	    "40000 12 1764031234.555 1764031234\n", "=: numbers bare");
 	e.user = "a b\"c";
-	is_str(render("%[un %un", &e), "a%20b\"c a%20b%22c\n",
-	    "a user name never holds a blank");
+	is_str(render("%[un %un", &e), "a%20b%22c a%20b%22c\n",
+	    "a user name never holds a blank or a quote");
 	e.url = "http://h/\"x\\y{}|^`<>";
 	is_str(render("%ru", &e), "http://h/%22x%5Cy%7B%7D%7C%5E%60%3C%3E\n",
 	    "URL: the bytes RFC 3986 does not allow are encoded");

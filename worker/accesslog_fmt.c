@@ -177,9 +177,14 @@ lf_tables_init(void)
 		lf_esc_plain[c] = c < 0x20 || c == 0x7f;
 		/* RFC 3986 §2: what no URI holds (controls, SP, 8-bit, these). */
 		lf_esc_purl[c] = c <= 0x20 || c >= 0x7f;
-		/* Squid's mime blob: controls, 8-bit, % [ ]; sluice adds SP. */
+		/*
+		 * Squid's mime blob: controls, 8-bit, % [ ]; sluice adds SP
+		 * and " so that the value is one token of a blank-separated
+		 * line, even for parsers that look for quotes.
+		 */
 		lf_esc_mime[c] = (c < 0x20 && c != '\r' && c != '\n') ||
-		    c >= 0x7f || c == ' ' || c == '%' || c == '[' || c == ']';
+		    c >= 0x7f || c == ' ' || c == '"' || c == '%' || c == '[' ||
+		    c == ']';
 	}
 	for (p = "\"<>\\^`{|}"; *p != '\0'; p++)
 		lf_esc_purl[(unsigned char)*p] = 1;

@@ -12,7 +12,7 @@
  *		"  quoted-string: \" \\ \r \n \t, other controls and bytes
  *		   above 0x7e as \xHH (Apache's escaping, for "..." fields)
  *		[  Squid's mime-blob: %XX for controls, bytes above 0x7e,
- *		   % [ ] and (sluice) SP; \r \n \\ as two bytes
+ *		   % [ ] and (sluice) SP and "; \r \n \\ as two bytes
  *		#  URL encoding: %XX for what RFC 3986 does not allow, %
  *		   included
  *		/  shell-like: as " but no \xHH; quoted when it holds a blank
