@@ -14,6 +14,8 @@ cd "$(dirname "$0")"
 
 PKGS="build-essential autoconf automake pkg-config libssl-dev zlib1g-dev \
 liblmdb-dev libc-ares-dev libcurl4-openssl-dev"
+# Log analysers the suite reads sluice's logs with (t/log-analysers).
+PKGS="$PKGS calamaris goaccess"
 
 missing=""
 for p in $PKGS; do

@@ -134,8 +134,9 @@ count_shaped(const char *path, int kind, int want, int *lines)
 		*nl = '\0';
 		(*lines)++;
 		if (kind == 's')
-			good += harness_field(p, want - 1, f, sizeof(f)) !=
-			    NULL && harness_field(p, want, f, sizeof(f)) == NULL;
+			good += harness_field(p, want - 1, f, sizeof(f))
+			    != NULL &&
+			    harness_field(p, want, f, sizeof(f)) == NULL;
 		else if (kind == 'a')
 			good += apache_fields(p) == want;
 		else {

@@ -44,7 +44,7 @@
 
 #define AL_SYSLOG_PATH		"/dev/log"
 #define AL_SYSLOG_DEFAULT	(LOG_LOCAL4 | LOG_INFO)	/* Squid's */
-#define AL_SYSLOG_HEAD		64	/* "<PRI>Mmm dd hh:mm:ss sluice[PID]: " */
+#define AL_SYSLOG_HEAD		64	/* "<PRI>Mmm dd hh:mm:ss sluice[P]: " */
 #define AL_RETRY_MS		1000	/* syslog reconnect interval */
 
 enum al_kind { AL_FILE, AL_SYSLOG, AL_NONE };
@@ -72,22 +72,22 @@ struct accesslog_conf {
 struct al_out {
 	const struct al_log	*log;
 	int			 fd;
-	int			 regular;	/* a regular file: any write size */
+	int			 regular;	/* a regular file */
 	char			*buf;		/* file: whole lines [0, len) */
 	size_t			 len;
 	uint64_t		 lines;		/* taken */
-	uint64_t		 writes;	/* write(2)/send(2) calls that worked */
-	uint64_t		 dropped;	/* lines lost since the last failure */
+	uint64_t		 writes;	/* writes, sends that worked */
+	uint64_t		 dropped;	/* lines lost since it failed */
 	uint64_t		 dropped_all;
 	int			 failing;	/* a failure was logged */
-	int64_t			 retry_at;	/* syslog: next connect, ev_now() */
+	int64_t			 retry_at;	/* syslog: next connect */
 };
 
 static const struct accesslog_conf	*al_conf;
 static struct al_out			*al_out;
 static size_t				 al_nout;
 static uint64_t				 al_seq;
-static char				 al_dgram[AL_SYSLOG_HEAD + LOGFMT_LINE_MAX];
+static char		al_dgram[AL_SYSLOG_HEAD + LOGFMT_LINE_MAX];
 
 /* ------------------------------------------------------------ compile */
 
@@ -148,7 +148,8 @@ al_syslog_parse(const struct conf_line *l, const char *place, int *pri)
 	    &fac) == -1) {
 		log_warnx("%s:%d: access_log: unknown syslog facility in "
 		    "'%s' (auth authpriv cron daemon ftp kern lpr mail news "
-		    "syslog user uucp local0..local7)", l->file, l->line, place);
+		    "syslog user uucp local0..local7)", l->file, l->line,
+		    place);
 		return -1;
 	}
 	if (dot != NULL && al_syslog_word(dot + 1, strlen(dot + 1), 0,
@@ -768,7 +769,7 @@ accesslog_reopen(void)
 	for (i = 0; i < al_nout; i++) {
 		o = &al_out[i];
 		if (o->log->kind == AL_FILE) {
-			/* The old file gets what was logged before the signal. */
+			/* The old file gets what came before the signal. */
 			al_file_write(o);
 			if (!o->regular)
 				continue;	/* a pipe is not rotated */

@@ -175,7 +175,7 @@ lf_tables_init(void)
 		return;
 	for (c = 0; c < 256; c++) {
 		lf_esc_plain[c] = c < 0x20 || c == 0x7f;
-		/* RFC 3986 §2: what no URI holds (controls, SP, 8-bit, these). */
+		/* RFC 3986 §2: what no URI holds (controls, SP, 8-bit...). */
 		lf_esc_purl[c] = c <= 0x20 || c >= 0x7f;
 		/*
 		 * Squid's mime blob: controls, 8-bit, % [ ]; sluice adds SP
@@ -621,7 +621,7 @@ lf_tok_render(const struct lf_tok *t, const struct logfmt_entry *e, char *o,
 		break;
 	case LF_TIME_START:
 		/* seconds.milliseconds, a number (JSON too). */
-		n = lf_u64(tmp, (uint64_t)(e->start_sec < 0 ? 0 : e->start_sec));
+		n = lf_u64(tmp, e->start_sec < 0 ? 0 : (uint64_t)e->start_sec);
 		tmp[n++] = '.';
 		tmp[n++] = (char)('0' + e->start_usec / 100000 % 10);
 		tmp[n++] = (char)('0' + e->start_usec / 10000 % 10);
@@ -767,6 +767,9 @@ lf_err(char *err, size_t errlen, const char *what, const char *at)
 	err[n] = '\0';
 	return -1;
 }
+
+/* In the compiler, where err and errlen are in scope. */
+#define LF_ERR(what, at)	lf_err(err, errlen, (what), (at))
 
 static int
 lf_tok_add(struct logfmt *f, const struct lf_tok *t)
@@ -939,21 +942,21 @@ lf_code_parse(struct logfmt *f, const char *p0, struct logfmt_caps *caps,
 	for (; *p >= '0' && *p <= '9'; p++) {
 		t.wmin = t.wmin * 10 + (*p - '0');
 		if (t.wmin > LF_WIDTH_MAX)
-			return lf_err(err, errlen, "width above 1024 at", p0 - 1);
+			return LF_ERR("width above 1024 at", p0 - 1);
 	}
 	if (*p == '.') {
 		if (*++p < '0' || *p > '9')
-			return lf_err(err, errlen, "digits expected after '.' in",
+			return LF_ERR("digits expected after '.' in",
 			    p0 - 1);
 		for (t.wmax = 0; *p >= '0' && *p <= '9'; p++) {
 			t.wmax = t.wmax * 10 + (*p - '0');
 			if (t.wmax > LF_WIDTH_MAX)
-				return lf_err(err, errlen, "width above 1024 at",
+				return LF_ERR("width above 1024 at",
 				    p0 - 1);
 		}
 	}
 	if ((rc = lf_arg(&p, &arg, &argn)) == -1)
-		return lf_err(err, errlen, "'{' without '}' in", p0 - 1);
+		return LF_ERR("'{' without '}' in", p0 - 1);
 	if (strncmp(p, "http::", 6) == 0) {
 		http = 1;
 		p += 6;
@@ -961,17 +964,17 @@ lf_code_parse(struct logfmt *f, const char *p0, struct logfmt_caps *caps,
 	d = lf_lookup(p, &len);
 	if (d == NULL || (http && !d->http)) {
 		if (lf_unsupported_code(p))
-			return lf_err(err, errlen, "code not supported by sluice:",
+			return LF_ERR("code not supported by sluice:",
 			    p0 - 1);
-		return lf_err(err, errlen, "unknown code at", p0 - 1);
+		return LF_ERR("unknown code at", p0 - 1);
 	}
 	p += len;
 	/* The argument may follow the code instead (Squid: not both). */
 	if (d->arg && arg == NULL &&
 	    (rc = lf_arg(&p, &arg, &argn)) == -1)
-		return lf_err(err, errlen, "'{' without '}' in", p0 - 1);
+		return LF_ERR("'{' without '}' in", p0 - 1);
 	if (arg != NULL && !d->arg)
-		return lf_err(err, errlen, "this code takes no {argument}:",
+		return LF_ERR("this code takes no {argument}:",
 		    p0 - 1);
 	t.code = d->code;
 	t.kind = d->kind;
@@ -987,32 +990,32 @@ lf_code_parse(struct logfmt *f, const char *p0, struct logfmt_caps *caps,
 				caps->rep_all = 1;
 		} else {
 			if (argn == 0)
-				return lf_err(err, errlen, "empty header name in",
+				return LF_ERR("empty header name in",
 				    p0 - 1);
 			for (i = 0; i < argn; i++) {
 				if (arg[i] == ':')
-					return lf_err(err, errlen, "header "
+					return LF_ERR("header "
 					    "element selection (Name:element) "
 					    "is not supported:", p0 - 1);
 				if (!lf_tchar((unsigned char)arg[i]))
-					return lf_err(err, errlen, "bad header "
+					return LF_ERR("bad header "
 					    "name in", p0 - 1);
 			}
 			slot = d->code == LF_REQ_HDR ?
 			    lf_caps_slot(&caps->req, &caps->nreq, arg, argn) :
 			    lf_caps_slot(&caps->rep, &caps->nrep, arg, argn);
 			if (slot < 0)
-				return lf_err(err, errlen, "out of memory", NULL);
+				return LF_ERR("out of memory", NULL);
 			t.slot = (size_t)slot;
 		}
 	}
 	if (d->code == LF_TIME_LOCAL || d->code == LF_TIME_GMT) {
 		if (arg != NULL) {
 			if (argn == 0 || argn > 100)
-				return lf_err(err, errlen, "time format must be "
+				return LF_ERR("time format must be "
 				    "1..100 bytes:", p0 - 1);
 			if ((t.s = malloc(argn + 1)) == NULL)
-				return lf_err(err, errlen, "out of memory", NULL);
+				return LF_ERR("out of memory", NULL);
 			memcpy(t.s, arg, argn);
 			t.s[argn] = '\0';
 			t.n = argn;
@@ -1020,7 +1023,7 @@ lf_code_parse(struct logfmt *f, const char *p0, struct logfmt_caps *caps,
 	}
 	if (lf_tok_add(f, &t) == -1) {
 		free(t.s);
-		return lf_err(err, errlen, "out of memory", NULL);
+		return LF_ERR("out of memory", NULL);
 	}
 	return p - p0;
 }
@@ -1038,7 +1041,7 @@ logfmt_compile(const char *name, const char *spec, struct logfmt_caps *caps,
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
 	    (f->name = strdup(name)) == NULL) {
 		free(f);
-		return lf_err(err, errlen, "out of memory", NULL);
+		return LF_ERR("out of memory", NULL);
 	}
 	for (p = spec; *p != '\0'; ) {
 		if (*p != '%') {
@@ -1056,7 +1059,7 @@ logfmt_compile(const char *name, const char *spec, struct logfmt_caps *caps,
 			continue;
 		}
 		if (p[1] == '\0') {
-			lf_err(err, errlen, "a format cannot end with '%'", NULL);
+			LF_ERR("a format cannot end with '%'", NULL);
 			goto fail;
 		}
 		if ((n = lf_code_parse(f, p + 1, caps, err, errlen)) < 0)
@@ -1064,7 +1067,7 @@ logfmt_compile(const char *name, const char *spec, struct logfmt_caps *caps,
 		p += 1 + n;
 	}
 	if (f->ntok == 0) {
-		lf_err(err, errlen, "empty format", NULL);
+		LF_ERR("empty format", NULL);
 		goto fail;
 	}
 	/* Times: the default spec's pointer is the cache key. */
@@ -1080,14 +1083,14 @@ logfmt_compile(const char *name, const char *spec, struct logfmt_caps *caps,
 	}
 	f->fixed = r;
 	if (f->fixed > LF_FIXED_MAX) {
-		lf_err(err, errlen, "format too long (its fixed part is over "
+		LF_ERR("format too long (its fixed part is over "
 		    "4096 bytes)", NULL);
 		goto fail;
 	}
 	*out = f;
 	return 0;
 oom:
-	lf_err(err, errlen, "out of memory", NULL);
+	LF_ERR("out of memory", NULL);
 fail:
 	logfmt_free(f);
 	return -1;
@@ -1101,7 +1104,8 @@ logfmt_free(struct logfmt *f)
 	if (f == NULL)
 		return;
 	for (i = 0; i < f->ntok; i++)
-		if (f->tok[i].s != lf_tl_default && f->tok[i].s != lf_tg_default)
+		if (f->tok[i].s != lf_tl_default &&
+		    f->tok[i].s != lf_tg_default)
 			free(f->tok[i].s);
 	free(f->tok);
 	free(f->name);

@@ -96,7 +96,7 @@ struct logfmt;		/* a compiled format */
 
 /** The header names a set of formats captures, and what else it needs. */
 struct logfmt_caps {
-	char		**req;		/* request field names, as first written */
+	char		**req;		/* request field names, as written */
 	size_t		  nreq;
 	char		**rep;		/* reply field names */
 	size_t		  nrep;
@@ -125,7 +125,7 @@ struct logfmt_capture {
  * NULL (absent); numbers that can be absent say so.
  */
 struct logfmt_entry {
-	int64_t		 now_sec;	/* when the line is made (ts tu tl tg) */
+	int64_t		 now_sec;	/* line made (ts tu tl tg) */
 	int		 now_usec;
 	int64_t		 start_sec;	/* tS */
 	int		 start_usec;
@@ -135,7 +135,7 @@ struct logfmt_entry {
 	const char	*local;		/* >la, NULL: unknown */
 	unsigned	 local_port;	/* >lp, 0: unknown */
 	const char	*code;		/* Ss: TCP_MISS ... */
-	const char	*code_sfx;	/* appended to it ("_ABORTED"), or NULL */
+	const char	*code_sfx;	/* "_ABORTED" appended, or NULL */
 	const char	*hier;		/* Sh */
 	const char	*peer;		/* <a, NULL: no server contacted */
 	const char	*server;	/* <A */
