@@ -45,7 +45,7 @@
 #define AL_SYSLOG_PATH		"/dev/log"
 #define AL_SYSLOG_DEFAULT	(LOG_LOCAL4 | LOG_INFO)	/* Squid's */
 #define AL_SYSLOG_HEAD		64	/* "<PRI>Mmm dd hh:mm:ss sluice[P]: " */
-#define AL_RETRY_MS		1000	/* syslog reconnect interval */
+#define AL_RETRY_MS		1000	/* syslog reconnect, full pipe retry */
 
 enum al_kind { AL_FILE, AL_SYSLOG, AL_NONE };
 
@@ -75,7 +75,7 @@ struct al_out {
 	int			 regular;	/* a regular file */
 	char			*buf;		/* file: whole lines [0, len) */
 	size_t			 len;
-	uint64_t		 lines;		/* taken */
+	uint64_t		 lines;		/* offered, dropped ones too */
 	uint64_t		 writes;	/* writes, sends that worked */
 	uint64_t		 dropped;	/* lines lost since it failed */
 	uint64_t		 dropped_all;
@@ -84,6 +84,7 @@ struct al_out {
 };
 
 static const struct accesslog_conf	*al_conf;
+static struct ev_timer			 al_retry;	/* a pipe was full */
 static struct al_out			*al_out;
 static size_t				 al_nout;
 static uint64_t				 al_seq;
@@ -605,6 +606,7 @@ al_file_line(struct al_out *o, const struct logfmt *f,
 {
 	if (o->fd == -1)
 		return;
+	o->lines++;
 	if (ACCESSLOG_BUF - o->len < LOGFMT_LINE_MAX) {
 		al_file_write(o);
 		if (ACCESSLOG_BUF - o->len < LOGFMT_LINE_MAX) {
@@ -613,7 +615,6 @@ al_file_line(struct al_out *o, const struct logfmt *f,
 		}
 	}
 	o->len += logfmt_render(f, e, o->buf + o->len, LOGFMT_LINE_MAX);
-	o->lines++;
 }
 
 /* ------------------------------------------------------------- syslog */
@@ -678,6 +679,7 @@ al_syslog_line(struct al_out *o, const struct logfmt *f,
 	size_t h, n;
 	int err;
 
+	o->lines++;
 	if (o->fd == -1) {
 		if (ev_now() < o->retry_at) {
 			al_lost(o, 1, ENOTCONN);
@@ -693,7 +695,6 @@ al_syslog_line(struct al_out *o, const struct logfmt *f,
 	n = logfmt_render(f, e, al_dgram + h, LOGFMT_LINE_MAX);
 	if (n > 0)
 		n--;		/* a datagram is the line: no newline */
-	o->lines++;
 	if (send(o->fd, al_dgram, h + n, MSG_DONTWAIT | MSG_NOSIGNAL) != -1) {
 		o->writes++;
 		al_recovered(o);
@@ -749,14 +750,26 @@ accesslog_open(const struct conf *c)
 	return rc;
 }
 
+/* Nothing to do: the loop turn it causes runs accesslog_flush(). */
+static void
+al_retry_cb(struct ev_timer *t)
+{
+}
+
 void
 accesslog_flush(void)
 {
 	size_t i;
+	int pending = 0;
 
-	for (i = 0; i < al_nout; i++)
+	for (i = 0; i < al_nout; i++) {
 		if (al_out[i].len > 0)
 			al_file_write(&al_out[i]);
+		pending |= al_out[i].len > 0;
+	}
+	/* A full pipe keeps lines back: try again within a second. */
+	if (pending && al_retry.idx == 0)
+		ev_timer_arm(&al_retry, AL_RETRY_MS, al_retry_cb, NULL);
 }
 
 int
@@ -806,6 +819,7 @@ accesslog_close(void)
 		free(o->buf);
 	}
 	free(al_out);
+	ev_timer_stop(&al_retry);
 	al_out = NULL;
 	al_nout = 0;
 	al_conf = NULL;
