@@ -861,10 +861,18 @@ accesslog_log(struct conn *c)
 	if (al_nout == 0)
 		return;
 	memset(&e, 0, sizeof(e));
-	ev_wallclock(&e.now_sec, &e.now_usec);
 	e.start_sec = r->r_start_sec;
 	e.start_usec = r->r_start_usec;
-	e.elapsed_ms = ev_now() - r->r_start_ms;
+	if (r->r_start_ms != 0) {
+		/* The end on the wall clock without a second clock read. */
+		int64_t us;
+
+		e.elapsed_ms = ev_now() - r->r_start_ms;
+		us = r->r_start_usec + e.elapsed_ms * 1000;
+		e.now_sec = r->r_start_sec + us / 1000000;
+		e.now_usec = (int)(us % 1000000);
+	} else
+		ev_wallclock(&e.now_sec, &e.now_usec);
 	e.client = c->c_peer_text;
 	e.client_port = c->c_peer_port;
 	if ((al_conf->caps.need & LOGFMT_NEED_LOCAL) &&

@@ -44,12 +44,14 @@ enum lf_code {
 /* What a code's value is, which decides its default encoding. */
 enum lf_kind {
 	LF_K_NUM,	/* a number */
-	LF_K_OWN,	/* text sluice made (addresses, codes, times) */
+	LF_K_OWN,	/* text sluice made (addresses, codes, times): no
+			   control byte, no blank where one would matter */
 	LF_K_NET,	/* text that came from the network */
 };
 
 enum lf_enc {
 	LF_ENC_DEFAULT,	/* the code's own */
+	LF_ENC_NONE,	/* sluice's own text (addresses, codes): copied */
 	LF_ENC_PLAIN,	/* ' (and own text): controls as %XX */
 	LF_ENC_PURL,	/* pass-through URL encoding */
 	LF_ENC_QUOTE,	/* " */
@@ -226,27 +228,38 @@ lf_utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* %XX for the bytes @esc marks. */
+/*
+ * %XX for the bytes @esc marks.  The hot path of every log line: runs of
+ * plain bytes are found first and copied at once.
+ */
 static size_t
 lf_enc_pct(const unsigned char *esc, const unsigned char *s, size_t n,
     char *o, size_t room)
 {
-	size_t i, w = 0;
+	size_t i = 0, j, w = 0, run;
 	unsigned c;
 
-	for (i = 0; i < n; i++) {
-		c = s[i];
-		if (!esc[c]) {
-			if (w == room)
-				break;
-			o[w++] = (char)c;
-		} else {
-			if (w + 3 > room)
-				break;
-			o[w++] = '%';
-			o[w++] = lf_hex_up[c >> 4];
-			o[w++] = lf_hex_up[c & 15];
-		}
+	while (i < n) {
+		/* Four bytes a step while they are plain, then one by one. */
+		for (j = i; j + 4 <= n && !(esc[s[j]] | esc[s[j + 1]] |
+		    esc[s[j + 2]] | esc[s[j + 3]]); j += 4)
+			continue;
+		for (; j < n && !esc[s[j]]; j++)
+			continue;
+		run = j - i;
+		if (run > room - w)
+			run = room - w;
+		memcpy(o + w, s + i, run);
+		w += run;
+		i += run;
+		if (i < j || i == n)
+			break;
+		if (w + 3 > room)
+			break;
+		c = s[i++];
+		o[w++] = '%';
+		o[w++] = lf_hex_up[c >> 4];
+		o[w++] = lf_hex_up[c & 15];
 	}
 	return w;
 }
@@ -397,6 +410,10 @@ lf_encode(int enc, const char *str, size_t n, char *o, size_t room)
 		return w + 2;
 	case LF_ENC_JSON:
 		return lf_enc_json(s, n, o, room);
+	case LF_ENC_NONE:
+		w = n < room ? n : room;
+		memcpy(o, s, w);
+		return w;
 	case LF_ENC_PLAIN:
 	default:
 		return lf_enc_pct(lf_esc_plain, s, n, o, room);
@@ -423,12 +440,10 @@ lf_u64(char *o, uint64_t v)
 
 /* Pad @len bytes at @o to @t's min width (room was reserved). */
 static size_t
-lf_pad(const struct lf_tok *t, char *o, size_t len, char fill)
+lf_pad_slow(const struct lf_tok *t, char *o, size_t len, char fill)
 {
 	size_t pad;
 
-	if (t->wmin <= 0 || (size_t)t->wmin <= len)
-		return len;
 	pad = (size_t)t->wmin - len;
 	if (t->left) {
 		memset(o + len, ' ', pad);
@@ -437,6 +452,14 @@ lf_pad(const struct lf_tok *t, char *o, size_t len, char fill)
 		memset(o, fill, pad);
 	}
 	return len + pad;
+}
+
+static inline size_t
+lf_pad(const struct lf_tok *t, char *o, size_t len, char fill)
+{
+	if (t->wmin <= 0 || (size_t)t->wmin <= len)
+		return len;
+	return lf_pad_slow(t, o, len, fill);
 }
 
 static size_t
@@ -733,7 +756,11 @@ logfmt_render(const struct logfmt *f, const struct logfmt_entry *e,
 	for (i = 0; i < f->ntok; i++) {
 		t = &f->tok[i];
 		if (t->code == LF_LITERAL) {
-			memcpy(out + pos, t->s, t->n);
+			/* Mostly one blank or one '/': no call for those. */
+			if (t->n == 1)
+				out[pos] = t->s[0];
+			else
+				memcpy(out + pos, t->s, t->n);
 			pos += t->n;
 			continue;
 		}
@@ -979,7 +1006,7 @@ lf_code_parse(struct logfmt *f, const char *p0, struct logfmt_caps *caps,
 	t.code = d->code;
 	t.kind = d->kind;
 	t.enc = (unsigned char)(enc != LF_ENC_DEFAULT ? enc :
-	    d->kind == LF_K_NET ? LF_ENC_PURL : LF_ENC_PLAIN);
+	    d->kind == LF_K_NET ? LF_ENC_PURL : LF_ENC_NONE);
 	t.slot = LF_ALL;
 	caps->need |= d->need;
 	if (d->code == LF_REQ_HDR || d->code == LF_REP_HDR) {
