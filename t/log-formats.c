@@ -101,13 +101,16 @@ main(void)
 		"/rv|-|-|old|200|200|text/x-old|TCP_MISS",
 		"/rv|-|-|new|304|200|text/x-old|TCP_REFRESH_UNMODIFIED",
 	};
+	static const char *const check_args[] = { "-t", "-f", NULL, NULL };
+	const char *args[4];
 	struct harness h;
 	struct origin *o;
 	char p_sq[320], p_comb[320], p_json[320], p_hdrs[320], p_secret[320];
 	char p_public[320], p_nodeny[320], l[4096], f[256], v[256];
+	char bad[320], *out;
 	int i, k, good, members, n;
 
-	plan(6 + 8 + 4 + 6 + 5 + ORIGIN_FINISH_TESTS +
+	plan(3 + 6 + 8 + 4 + 6 + 5 + ORIGIN_FINISH_TESTS +
 	    HARNESS_STOP_TESTS + HARNESS_END_TESTS);
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
@@ -138,6 +141,22 @@ main(void)
 	logpath(&h, "secret.log", p_secret);
 	logpath(&h, "public.log", p_public);
 	logpath(&h, "nodeny.log", p_nodeny);
+
+	/* sluice -t checks the formats and logs, with file:line. */
+	if (harness_write(&h, "bad.conf", "http_port 127.0.0.1:1\n"
+	    "logformat good %ts %ru\n"
+	    "logformat odd %ts %{Referer>h\n"
+	    "access_log %DIR%/x.log logformat=nope\n", bad) == -1)
+		bail_out("cannot write bad.conf");
+	memcpy(args, check_args, sizeof(args));
+	args[2] = bad;
+	is_int(harness_exec(&h, args, &out), 1, "sluice -t refuses a bad "
+	    "logformat and access_log");
+	like(out, "bad.conf:3: logformat odd: '{' without '}' in "
+	    "'%{Referer>h'", "... the format error at its file:line");
+	like(out, "bad.conf:4: access_log: unknown logformat 'nope'",
+	    "... and the unknown format at its own");
+	free(out);
 
 	is_int(ask(&h, "/a", "X-Req: one\r\nReferer: http://ref/\r\n"
 	    "User-Agent: T/1 (x)\r\nX-Req: two\r\n"), 200, "GET /a: a miss");

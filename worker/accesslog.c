@@ -810,10 +810,12 @@ accesslog_close(void)
 			al_file_write(o);
 		if (o->len > 0)		/* a pipe still full: cannot wait */
 			al_lost(o, al_count_lines(o->buf, o->len), EAGAIN);
-		log_info("access_log %s: %llu lines in %llu writes, %llu "
-		    "dropped", o->log->path, (unsigned long long)o->lines,
-		    (unsigned long long)o->writes,
-		    (unsigned long long)o->dropped_all);
+		if (o->lines > 0)
+			log_info("access_log %s: %llu lines in %llu writes, "
+			    "%llu dropped", o->log->path,
+			    (unsigned long long)o->lines,
+			    (unsigned long long)o->writes,
+			    (unsigned long long)o->dropped_all);
 		if (o->fd != -1)
 			close(o->fd);
 		free(o->buf);

@@ -22,7 +22,7 @@
  * as "file:line: message"), creates the files owned by the workers' user
  * before forking and on SIGUSR1 (accesslog_file()).  Each worker opens its
  * own descriptors (accesslog_open(), as root, before the privilege drop),
- * reopens them by path on SIGUSR1 and closes them at exit.
+ * reopens regular files by path on SIGUSR1 and closes them at exit.
  *
  * Batching: the lines of a file log collect in a per-worker buffer
  * (ACCESSLOG_BUF bytes) and go out in one write(2) at the end of each
@@ -30,9 +30,12 @@
  * line, before a reopen and at exit.  A write holds whole lines only; with
  * O_APPEND, lines of several workers never interleave in a regular file.
  * A pipe or other non-regular file is written without blocking, in
- * chunks of at most PIPE_BUF bytes (atomic there) that end at a line end;
- * when it is full, lines wait in the buffer and, once that is full too,
- * are dropped and counted.
+ * chunks of at most PIPE_BUF bytes (atomic there) that end at a line end
+ * (a single line above PIPE_BUF goes alone, and only it could be split by
+ * another writer's); when the pipe is full, lines wait in the buffer (a
+ * retry within a second) and, once that is full too, are dropped and
+ * counted.  A pipe or device path (/dev/stdout) is neither chowned by the
+ * master nor reopened on SIGUSR1.
  *
  * Capture: header codes (%{Name}>h ...) need values that are gone by the
  * time the line is made (the request head's bytes are consumed).  The
