@@ -21,6 +21,8 @@ liblmdb-dev libc-ares-dev libcurl4-openssl-dev curl"
 # shipped snippet, groff checks the man pages.  (systemd-analyze, from
 # the systemd package, is used when present; its test says so otherwise.)
 PKGS="$PKGS logrotate groff-base"
+# Log analysers the suite reads sluice's logs with (t/log-analysers).
+PKGS="$PKGS calamaris goaccess"
 
 missing=""
 for p in $PKGS; do

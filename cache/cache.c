@@ -539,6 +539,12 @@ cache_hit_head(const struct cache_hit *pub, struct buf *b)
 	return 0;
 }
 
+const struct http_head *
+cache_hit_fields(const struct cache_hit *pub)
+{
+	return &((const struct cache_hit_int *)pub)->h;
+}
+
 int
 cache_hit_take_fd(const struct cache_hit *pub)
 {

@@ -175,6 +175,8 @@ int	cache_cond_fields(const struct cache_req *q, struct buf *o);
  * @return 0, or -1 when @p b is too small.
  */
 int	cache_hit_head(const struct cache_hit *hit, struct buf *b);
+/** @brief The stored head of @p hit, parsed (valid until cache_hit_release()). */
+const struct http_head *cache_hit_fields(const struct cache_hit *hit);
 /** @brief Take the body file of the current hit (the caller closes it), or -1. */
 int	cache_hit_take_fd(const struct cache_hit *hit);
 /** @brief Done with the current hit. */

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "acl.h"
 #include "check.h"
 #include "req_cache.h"
@@ -96,6 +97,10 @@ config_load(const char *path)
 		conf_free(c);
 		return NULL;
 	}
+	if (accesslog_compile(c) == -1) {
+		config_free(c);
+		return NULL;
+	}
 	/* Certificates and keys are read now, before any privilege drop. */
 	if (tls_conf_compile(c) == -1) {
 		config_free(c);
@@ -119,17 +124,21 @@ config_free(struct conf *c)
 	c->acl = NULL;
 	upgrade_free(c);
 	req_cache_rules_free(c);
+	accesslog_free(c);
 	conf_free(c);
 }
 
 int
 config_prepare_files(const struct conf *c)
 {
-	if (c->access_log != NULL &&
-	    proc_prepare_file(c->access_log, c->effective_user) == -1) {
-		log_warn("access_log %s", c->access_log);
-		return -1;
-	}
+	const char *path;
+	size_t i;
+
+	for (i = 0; (path = accesslog_file(c, i)) != NULL; i++)
+		if (proc_prepare_file(path, c->effective_user) == -1) {
+			log_warn("access_log %s", path);
+			return -1;
+		}
 	if (c->cache_log != NULL &&
 	    proc_prepare_file(c->cache_log, c->effective_user) == -1) {
 		log_warn("cache_log %s", c->cache_log);

@@ -330,12 +330,9 @@ static const struct {
 	{ "http_port 3128\nread_timeout 5 fortnights\n",
 	    "e.conf:2: 'read_timeout': bad time '5 fortnights'",
 	    "a bad time unit is an error" },
-	{ "http_port 3128\naccess_log /var/log/a.log combined\n",
-	    "e.conf:2: access_log format 'combined' is not supported",
-	    "an access_log format other than squid is an error" },
-	{ "http_port 3128\naccess_log daemon:/var/log/a.log\n",
-	    "e.conf:2: access_log module 'daemon' is not supported",
-	    "access_log daemon: is an error" },
+	{ "http_port 3128\nlogformat onlyname\n",
+	    "e.conf:2: 'logformat' takes 2 arguments, the last one being the "
+	    "rest of the line", "logformat without a format is an error" },
 	{ "http_port 3128\ndns_nameservers 192.0.2.1 1.2.3\n",
 	    "e.conf:2: dns_nameservers '1.2.3': bad address",
 	    "a bad dns_nameservers address is an error" },
@@ -516,7 +513,8 @@ test_defaults(void)
 	is_str(c->effective_user, NULL,
 	    "cache_effective_user defaults to none (the master decides)");
 	is_str(c->pid_file, NULL, "pid_filename defaults to none");
-	is_str(c->access_log, NULL, "access_log defaults to none");
+	ok(c->naccess_log_lines == 0 && c->nlogformat_lines == 0,
+	    "no access_log line by default (no access log)");
 	is_str(c->cache_log, NULL, "cache_log defaults to none (stderr)");
 	gethostname(host, sizeof(host));
 	host[sizeof(host) - 1] = '\0';
@@ -624,8 +622,9 @@ test_every_directive(void)
 	    "cache_effective_user names an existing user");
 	is_str(c->pid_file, "/run/sluice-test.pid",
 	    "pid_filename sets the path");
-	is_str(c->access_log, "/var/log/a.log",
-	    "access_log strips stdio: and takes the squid format");
+	ok(c->naccess_log_lines == 1 && c->access_log_lines[0].argc == 3 &&
+	    strcmp(c->access_log_lines[0].argv[1], "stdio:/var/log/a.log") ==
+	    0, "access_log is kept whole for the access log module");
 	is_str(c->cache_log, "/var/log/c.log", "cache_log sets the path");
 	is_str(c->visible_hostname, "proxy.example", "visible_hostname is set");
 	is_str(c->dns_nameservers, "192.0.2.1,[2001:db8::1]:5353,192.0.2.2:53",
@@ -690,6 +689,30 @@ test_tokenizer(void)
 	} else {
 		skip(3, "tokenizer config did not load");
 	}
+
+	/* logformat: the format is the rest of the line, as written. */
+	is_int(t_load("fmt.conf", "http_port 3128\n"
+	    "logformat  my-fmt\t%>a  \"%rm %ru\" [%tl] # not a comment \t\r\n"
+	    "logformat q \"%un\"\n", &c), 0,
+	    "logformat lines with quotes, '#' and blanks load");
+	if (c != NULL) {
+		ok(c->nlogformat_lines == 2 &&
+		    c->logformat_lines[0].argc == 3 &&
+		    strcmp(c->logformat_lines[0].argv[1], "my-fmt") == 0,
+		    "logformat NAME is the first word");
+		is_str(c->nlogformat_lines == 2 ?
+		    c->logformat_lines[0].argv[2] : NULL,
+		    "%>a  \"%rm %ru\" [%tl] # not a comment",
+		    "the format keeps quotes, '#' and inner blanks, not the "
+		    "trailing ones");
+		is_str(c->nlogformat_lines == 2 ?
+		    c->logformat_lines[1].argv[2] : NULL, "\"%un\"",
+		    "a format that is one quoted word keeps its quotes");
+		conf_free(c);
+	} else
+		skip(3, "logformat config did not load");
+	is_int(t_load("fmt2.conf", "http_port 3128\nlogformat \t \n", &c),
+	    -1, "logformat without a name fails");
 
 	/* A line of 8193 bytes is too long; the next error still shows. */
 	if ((big = malloc(9000)) == NULL)
@@ -1111,7 +1134,8 @@ test_shipped(void)
 		ok(c->nlisten == 2 && c->listen[0].addr.ss_family == AF_INET &&
 		    c->listen[1].addr.ss_family == AF_INET6,
 		    "the shipped config listens on 127.0.0.1 and ::1");
-		unlike(c->access_log, "@",
+		ok(c->naccess_log_lines == 1 &&
+		    strchr(c->access_log_lines[0].argv[1], '@') == NULL,
 		    "the shipped paths were substituted");
 		ok(c->nacl_lines > 0 && c->naccess_lines == 8,
 		    "the shipped config has acls and eight http_access rules");
@@ -1233,7 +1257,7 @@ main(void)
 	    sizeof(listen_cases) / sizeof(listen_cases[0]) +
 	    2 * sizeof(error_cases) / sizeof(error_cases[0]) +
 	    sizeof(refresh_cases) / sizeof(refresh_cases[0])) + 8 + 8 +
-	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16 + 5);
+	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16 + 5 + 5);
 
 	test_units();
 	test_listen();

@@ -41,6 +41,7 @@ struct cache_req;
 struct conn;
 struct dns_query;
 struct acl_req;
+struct logfmt_capture;
 
 enum req_step {
 #define REQ_STEP_ENUM(name, fn, file, wait)	REQ_##name,
@@ -155,6 +156,8 @@ struct req {
 	const char		*r_code;	/* TCP_MISS ... */
 	const char		*r_code_sfx;	/* squid's "_ABORTED", "_TIMEDOUT", or NULL */
 	const char		*r_hier;	/* HIER_DIRECT, HIER_NONE */
+	struct logfmt_capture	*r_logcap;	/* header values for the access
+						   log (accesslog.h), arena */
 };
 
 /**

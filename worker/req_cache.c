@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "acl.h"
 #include "cache.h"
 #include "conf.h"
@@ -177,6 +178,7 @@ req_cache_serve(struct conn *c, const struct cache_hit *hit)
 		r->r_err = ERR_NO_RESOURCES;
 		return REQ_SYNTH;
 	}
+	accesslog_capture_reply(c, cache_hit_fields(hit), 0);
 	r->r_status = hit->status;
 	r->r_code = hit->code;
 	r->r_hier = "HIER_NONE";
@@ -514,6 +516,7 @@ req_step_cache_response(struct conn *c)
 	const char *code;
 	char cs[192];
 
+	accesslog_capture_reply(c, h, 1);
 	/* A 304 to the conditions we added: the stored entry is good. */
 	if (h->status == 304 && r->r_extra != NULL && q != NULL)
 		return REQ_NEXT(c, REFRESH);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "acl.h"
 #include "conf.h"
 #include "conn.h"
@@ -383,6 +384,7 @@ req_step_parse(struct conn *c)
 	r->r_method = req_strdup(c, h->method, h->method_len);
 	r->r_connect = strcmp(r->r_method, "CONNECT") == 0;
 	r->r_is_head = strcmp(r->r_method, "HEAD") == 0;
+	accesslog_capture_request(c, h);
 
 	rc = http_request_framing(h, &mode, &len, &why);
 	if (rc != 0) {

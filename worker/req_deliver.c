@@ -243,30 +243,7 @@ req_step_synth(struct conn *c)
 int
 req_step_log(struct conn *c)
 {
-	struct req *r = &c->r;
-	struct accesslog_entry e;
-	char code[64];
-
-	memset(&e, 0, sizeof(e));
-	e.start_sec = r->r_start_sec;
-	e.start_msec = r->r_start_usec / 1000;
-	e.elapsed_ms = ev_now() - r->r_start_ms;
-	e.client = c->c_peer_text;
-	if (r->r_code_sfx != NULL) {
-		snprintf(code, sizeof(code), "%s%s", r->r_code, r->r_code_sfx);
-		e.code = code;
-	} else
-		e.code = r->r_code;
-	e.status = r->r_status;
-	e.bytes = r->r_bytes_out;
-	e.method = r->r_method ? r->r_method : "NONE";
-	e.url = r->r_url ? r->r_url : "error:invalid-request";
-	e.hier = r->r_hier;
-	e.peer = r->r_peer[0] ? r->r_peer : NULL;
-	e.type = r->r_ctype;
-	e.user = r->r_user;
-	e.rule = r->r_rule;
-	accesslog_write(&e);
+	accesslog_log(c);
 	/* Followers of this fetch no longer wait for it. */
 	req_cache_end(c);
 	return REQ_NEXT(c, FINISH);

@@ -202,8 +202,8 @@ worker_signal(struct ev_io *io, uint32_t revents)
 				log_warn("worker %d: reopen cache_log",
 				    worker_slot);
 			if (accesslog_reopen() == -1)
-				log_warn("worker %d: reopen access_log %s",
-				    worker_slot, worker_conf->access_log);
+				log_warnx("worker %d: an access log could not "
+				    "be reopened", worker_slot);
 			else
 				log_info("worker %d: log files reopened",
 				    worker_slot);
@@ -264,8 +264,8 @@ worker_main(const struct conf *c, const int *lfds,
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Opened as root; the master made the file ours before fork. */
-	if (accesslog_open(c->access_log) == -1)
-		fatal("worker %d: access_log %s", slot, c->access_log);
+	if (accesslog_open(c) == -1)
+		fatalx("worker %d: cannot open the access logs", slot);
 	if (priv_drop(c->effective_user, "worker", err, sizeof(err)) == -1)
 		fatalx("worker %d: %s", slot, err);
 
@@ -306,6 +306,7 @@ worker_main(const struct conf *c, const int *lfds,
 	log_notice("worker %d started, pid %ld", slot, (long)getpid());
 	if (ev_run(worker_done) == -1)
 		fatal("worker %d: epoll_wait", slot);
+	accesslog_close();
 	auth_shutdown();
 	cache_close();
 	log_info("worker %d exiting", slot);

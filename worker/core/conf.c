@@ -40,6 +40,7 @@
 #include "log.h"
 
 #define CONF_ARGS_ANY		(CONF_MAX_ARGS - 1)
+#define CONF_ARGS_TAIL		CONF_MAX_ARGS	/* the last: rest of the line */
 #define CONF_LINE_MAX		8192
 #define CONF_INCLUDE_MAX	8		/* include nesting levels */
 #define CONF_FILE_MAX		(16 * 1024 * 1024)
@@ -99,6 +100,8 @@ static const struct conf_directive conf_directives[] = {
 	((type *)(void *)((char *)(c) + (d)->off))
 
 static int	conf_file_parse(struct conf_parse *, const char *);
+static int	conf_line_add(struct conf_parse *, struct conf_line **,
+		    size_t *, int, char **, const unsigned char *);
 
 static void __attribute__((format(printf, 2, 3)))
 conf_error(struct conf_parse *p, const char *fmt, ...)
@@ -785,43 +788,24 @@ conf_set_path_none(struct conf_parse *p, const struct conf_directive *d,
 }
 
 /*
- * access_log [stdio:]PATH [squid|logformat=squid] | none.  Squid's other
- * modules (daemon:, tcp:, udp:, syslog:) and formats are refused.
+ * access_log ... and logformat NAME FORMAT: kept whole for
+ * worker/accesslog.c, which checks them once every acl and logformat
+ * line is known.
  */
 static int
 conf_set_access_log(struct conf_parse *p, const struct conf_directive *d,
     int argc, char **argv, const unsigned char *quoted)
 {
-	const char *path = argv[1], *q;
-	int bad = 0;
+	return conf_line_add(p, &p->c->access_log_lines,
+	    &p->c->naccess_log_lines, argc, argv, quoted);
+}
 
-	if (argc > 2 && strcmp(argv[2], "squid") != 0 &&
-	    strcmp(argv[2], "logformat=squid") != 0) {
-		conf_error(p, "access_log format '%s' is not supported "
-		    "(only squid)", argv[2]);
-		bad = 1;
-	}
-	if (strcmp(path, "none") == 0)
-		return bad ? -1 : conf_string_store(p, d, NULL);
-	if (strncmp(path, "stdio:", 6) == 0) {
-		path += 6;
-	} else if (path[0] != '/') {
-		/* "module:place" with a module name made of letters. */
-		for (q = path; *q >= 'a' && *q <= 'z'; q++)
-			continue;
-		if (q != path && *q == ':') {
-			conf_error(p, "access_log module '%.*s' is not "
-			    "supported (only stdio)", (int)(q - path), path);
-			return -1;
-		}
-	}
-	if (*path == '\0') {
-		conf_error(p, "access_log needs a path");
-		return -1;
-	}
-	if (bad)
-		return -1;
-	return conf_string_store(p, d, path);
+static int
+conf_set_logformat(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	return conf_line_add(p, &p->c->logformat_lines,
+	    &p->c->nlogformat_lines, argc, argv, quoted);
 }
 
 /*
@@ -1607,14 +1591,25 @@ conf_line_run(struct conf_parse *p, char *s)
 {
 	char *argv[CONF_MAX_ARGS + 1];
 	unsigned char quoted[CONF_MAX_ARGS];
-	const struct conf_directive *d;
-	int argc = 0, q, end = 0;
-	size_t i;
+	const struct conf_directive *d = NULL;
+	int argc = 0, q, end = 0, tail_at = 0;
+	size_t i = 0, len;
 	char *w;
 
 	while (!end) {
 		while (*s == ' ' || *s == '\t')
 			s++;
+		if (tail_at > 0 && argc == tail_at) {
+			/* The rest of the line as written, '#' and quotes too. */
+			len = strlen(s);
+			while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+				s[--len] = '\0';
+			if (len > 0) {
+				argv[argc] = s;
+				quoted[argc++] = 0;
+			}
+			break;
+		}
 		if (*s == '\0' || *s == '#')
 			break;
 		if (argc == CONF_MAX_ARGS) {
@@ -1649,20 +1644,29 @@ conf_line_run(struct conf_parse *p, char *s)
 			*s++ = '\0';
 		argv[argc] = w;
 		quoted[argc++] = (unsigned char)q;
+		if (argc == 1) {
+			for (i = 0; i < CONF_NDIRECTIVES; i++)
+				if (strcmp(conf_directives[i].name, argv[0]) == 0)
+					break;
+			if (i == CONF_NDIRECTIVES) {
+				conf_error(p, "unknown directive '%s'", argv[0]);
+				return;
+			}
+			d = &conf_directives[i];
+			if (d->max_args == CONF_ARGS_TAIL)
+				tail_at = d->min_args;
+		}
 	}
 	if (argc == 0)
 		return;
 	argv[argc] = NULL;
-
-	for (i = 0; i < CONF_NDIRECTIVES; i++)
-		if (strcmp(conf_directives[i].name, argv[0]) == 0)
-			break;
-	if (i == CONF_NDIRECTIVES) {
-		conf_error(p, "unknown directive '%s'", argv[0]);
-		return;
-	}
-	d = &conf_directives[i];
-	if (argc - 1 < d->min_args || argc - 1 > d->max_args) {
+	if (d->max_args == CONF_ARGS_TAIL) {
+		if (argc - 1 != d->min_args) {
+			conf_error(p, "'%s' takes %d arguments, the last one "
+			    "being the rest of the line", d->name, d->min_args);
+			return;
+		}
+	} else if (argc - 1 < d->min_args || argc - 1 > d->max_args) {
 		conf_error(p, "'%s' takes %d..%d arguments", d->name,
 		    d->min_args, d->max_args);
 		return;
@@ -1846,7 +1850,6 @@ conf_free(struct conf *c)
 	conf_lines_free(c->ssl_bump_lines, c->nssl_bump_lines);
 	free(c->effective_user);
 	free(c->pid_file);
-	free(c->access_log);
 	free(c->cache_log);
 	free(c->visible_hostname);
 	free(c->dns_nameservers);
@@ -1857,6 +1860,8 @@ conf_free(struct conf *c)
 	conf_lines_free(c->access_lines, c->naccess_lines);
 	conf_lines_free(c->upgrade_lines, c->nupgrade_lines);
 	conf_lines_free(c->cache_lines, c->ncache_lines);
+	conf_lines_free(c->logformat_lines, c->nlogformat_lines);
+	conf_lines_free(c->access_log_lines, c->naccess_log_lines);
 	for (i = 0; i < c->nrefresh; i++) {
 		regfree(&c->refresh[i]->re);
 		free(c->refresh[i]->pattern);

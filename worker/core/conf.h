@@ -29,6 +29,11 @@
  *    (worker/tls.h: tls_conf_compile()), which also sets tls_server,
  *    tls_mint, tls_client and ssl_bump_acl (freed by tls_conf_free()
  *    before conf_free()).  ssl_bump lines are kept raw, like acl lines.
+ *    `logformat` and `access_log` lines are stored raw too, for
+ *    worker/accesslog.c.
+ *  - `logformat NAME FORMAT`: FORMAT is the rest of the line as written
+ *    (quotes, '#' and runs of blanks kept; trailing blanks dropped), so a
+ *    format can hold "quoted" fields.
  *  - A struct conf is never modified after conf_load() returns; reload
  *    builds a new one and frees the old one with conf_free().
  *  - conf_line.argv, .quoted and the strings are one allocation owned by
@@ -114,6 +119,7 @@ struct conf_where {
 
 struct acl_set;		/* compiled by acl/, opaque here */
 struct upgrade_rules;	/* compiled by worker/upgrade.c */
+struct accesslog_conf;	/* compiled by worker/accesslog.c */
 
 /** forwarded_for (squid's semantics for X-Forwarded-For). */
 enum conf_xff {
@@ -133,7 +139,6 @@ struct conf {
 
 	char			*effective_user;	/* NULL: do not drop */
 	char			*pid_file;	/* NULL: none */
-	char			*access_log;	/* NULL: none */
 	char			*cache_log;	/* NULL: stderr only */
 	char			*visible_hostname;	/* Via, error pages */
 	char			*dns_nameservers;	/* "ip[:port],..." or NULL: resolv.conf */
@@ -207,6 +212,14 @@ struct conf {
 	size_t			 nssl_bump_lines;
 	struct acl_set		*ssl_bump_acl;	/* set by the master, or NULL */
 	struct tls_client	*tls_client;	/* set by the master, or NULL */
+	/* Raw logformat (argv: logformat NAME FORMAT, the format as written)
+	   and access_log lines; compiled by worker/accesslog.c. */
+	struct conf_line	*logformat_lines;
+	size_t			 nlogformat_lines;
+	struct conf_line	*access_log_lines;
+	size_t			 naccess_log_lines;
+	struct accesslog_conf	*accesslog;	/* set by the master, or NULL */
+
 	/* Proxy authentication: auth_param basic ... (worker/auth.h). */
 	char			**auth_program;	/* argv, NULL-terminated, one
 						   allocation; NULL: no auth */

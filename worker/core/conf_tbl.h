@@ -10,7 +10,8 @@
  *	name	  the directive as written in sluice.conf (a C identifier).
  *	min_args  fewest arguments after the name.
  *	max_args  most arguments after the name (CONF_ARGS_ANY: no limit
- *		  below CONF_MAX_ARGS words per line).
+ *		  below CONF_MAX_ARGS words per line; CONF_ARGS_TAIL: exactly
+ *		  min_args, the last being the rest of the line as written).
  *	setter	  conf_set_<kind>: parses the arguments and stores them.
  *	field	  the member of struct conf it sets (offsetof()).  Custom
  *		  setters that append (http_port, acl, include) name the
@@ -55,8 +56,15 @@ CONF_DIRECTIVE(dns_nameservers, 1, CONF_ARGS_ANY, conf_set_nameservers,
     "ip, ip:port or [v6]:port of resolvers (none set: resolv.conf)")
 
 /* Logs. */
-CONF_DIRECTIVE(access_log, 1, 2, conf_set_access_log, access_log, "none",
-    "[stdio:]PATH [squid] for one line per request, or none")
+CONF_DIRECTIVE(logformat, 2, CONF_ARGS_TAIL, conf_set_logformat,
+    logformat_lines, NULL,
+    "NAME FORMAT: an access log line of squid's % codes (the rest of the "
+    "line, as written); built in: squid common combined referrer "
+    "useragent json")
+CONF_DIRECTIVE(access_log, 1, CONF_ARGS_ANY, conf_set_access_log,
+    access_log_lines, NULL,
+    "[stdio:]PATH|syslog[:FACILITY[.PRIORITY]]|none [FORMAT] "
+    "[logformat=FORMAT] [socket=/PATH] [acl...]; may repeat (none: no log)")
 CONF_DIRECTIVE(cache_log, 1, 1, conf_set_path_none, cache_log, "none",
     "file for errors and events, or none (stderr)")
 
