@@ -1189,13 +1189,19 @@ int
 cache_cf_join(struct cache_req *q, const struct http_head *rq,
     cache_wake_f *wake, void *arg)
 {
+	int rc;
+
 	if (cache_store == NULL || !(q->flags & Q_LOOKUP) ||
 	    (q->flags & Q_HEAD))
 		return CACHE_OK;
 	/* Only plain GETs take part: conditions and Range are the client's. */
 	if (cond_client_conditional(rq))
 		return CACHE_OK;
-	return cf_join(&q->cf, q->key, 1, wake, arg);
+	rc = cf_join(&q->cf, q->key, 1, wake, arg);
+	if (rc == CACHE_CF_FOLLOWER && cf_remote(&q->cf))
+		log_debug("cache: %s: follows the fetch of another worker",
+		    q->url);
+	return rc;
 }
 
 int
