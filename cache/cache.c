@@ -988,6 +988,19 @@ cache_storing(const struct cache_req *q)
 	return q != NULL && q->obj != NULL;
 }
 
+int
+cache_keep_fetching(const struct cache_req *q, uint64_t got, uint64_t total)
+{
+	const struct conf *c = cache_conf;
+
+	if (!cache_storing(q))
+		return 0;
+	if (cf_followers(&q->cf) > 0)
+		return 1;	/* others wait for it */
+	return policy_quick_abort(c->quick_abort_min, c->quick_abort_max,
+	    c->quick_abort_pct, got, total);
+}
+
 /* Stop storing this response (the writer drops it). */
 static void
 cache_store_stop(struct cache_req *q, const char *why)

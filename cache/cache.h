@@ -235,6 +235,14 @@ int	cache_body_end(struct cache_req *q, int complete, cache_wake_f *done,
 	    void *arg);
 /** @brief 1 while the response of @p q is being stored. */
 int	cache_storing(const struct cache_req *q);
+/**
+ * @brief The client of a response being stored went away after @p got
+ *	of @p total body bytes (UINT64_MAX: unknown): go on for the cache?
+ *	Yes when other requests follow the fetch, or when squid's
+ *	quick_abort_min / max / pct say it is worth it.
+ */
+int	cache_keep_fetching(const struct cache_req *q, uint64_t got,
+	    uint64_t total);
 
 /**
  * @brief A 304 @p h answered the condition of a stale entry: merge it into

@@ -545,3 +545,23 @@ policy_age_field(const struct http_head *h)
 	}
 	return -1;
 }
+
+int
+policy_quick_abort(int64_t min, int64_t max, int pct, uint64_t got,
+    uint64_t total)
+{
+	uint64_t left;
+
+	if (min < 0)
+		return 1;		/* always finish */
+	if (total == UINT64_MAX || got > total)
+		return 0;		/* how much is left is not known */
+	left = total - got;
+	if (left <= (uint64_t)min)
+		return 1;		/* only a little more: finish */
+	if (max >= 0 && left > (uint64_t)max)
+		return 0;		/* too much left: let it go */
+	if (total < 100)
+		return 1;
+	return got / (total / 100) >= (uint64_t)pct;
+}

@@ -137,4 +137,15 @@ int64_t	policy_age(int64_t date, int64_t age_value, int64_t request_time,
 enum policy_use policy_use(const struct cc *rq, const struct cc *rs,
 	    int64_t lifetime, int64_t age);
 
+/**
+ * @brief squid's quick_abort: the client of a response being stored went
+ *	away after @p got of @p total body bytes (UINT64_MAX: unknown):
+ *	finish the fetch for the cache?  @p min < 0: always; at most @p min
+ *	left: yes; more than @p max left (@p max < 0: no limit): no; in
+ *	between: yes once @p pct percent arrived.  An unknown length: no.
+ * @return 1 finish, 0 let it go.
+ */
+int	policy_quick_abort(int64_t min, int64_t max, int pct, uint64_t got,
+	    uint64_t total);
+
 #endif

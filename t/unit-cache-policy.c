@@ -316,6 +316,36 @@ static const struct {
 	  "(§5.2.2.10)" },
 };
 
+/* policy_quick_abort (squid's quick_abort_min/max/pct). */
+#define KB	1024ULL
+#define MB	(1024ULL * 1024)
+static const struct {
+	int64_t		 min, max;
+	int		 pct;
+	uint64_t	 got, total;
+	int		 go;
+	const char	*desc;
+} quick[] = {
+	{ -1, -1, 95, 1, 10 * MB, 1, "min -1: always finish" },
+	{ 16 * KB, 16 * KB, 95, 10 * MB - 8 * KB, 10 * MB, 1,
+	  "8 KB left, under min: finish" },
+	{ 16 * KB, 16 * KB, 95, 1 * MB, 10 * MB, 0,
+	  "9 MB left, over max: let it go" },
+	{ 64 * MB, 1024 * MB, 50, 10 * MB, 200 * MB, 0,
+	  "190 MB left, 5% in, under pct: let it go" },
+	{ 64 * MB, 1024 * MB, 50, 120 * MB, 200 * MB, 1,
+	  "80 MB left, 60% in: finish" },
+	{ 64 * MB, 1024 * MB, 50, 1 * MB, 2 * MB, 1,
+	  "1 MB left of 2 MB, under min: finish" },
+	{ 64 * MB, 1024 * MB, 50, 1 * MB, 4096 * MB, 0,
+	  "4 GB left, over max: let it go" },
+	{ 64 * MB, -1, 0, 1, 4096 * MB, 1,
+	  "max -1, pct 0: finish whatever is left" },
+	{ 64 * MB, 1024 * MB, 50, 1 * MB, UINT64_MAX, 0,
+	  "an unknown length: let it go (squid)" },
+	{ 0, 0, 100, 1 * MB, 2 * MB, 0, "min 0, max 0: never" },
+};
+
 int
 main(void)
 {
@@ -330,7 +360,8 @@ main(void)
 	    2 * sizeof(lifetimes) / sizeof(lifetimes[0]) +
 	    sizeof(heuristics) / sizeof(heuristics[0]) +
 	    sizeof(uses) / sizeof(uses[0]) +
-	    2 * sizeof(ages) / sizeof(ages[0])) + 17);
+	    2 * sizeof(ages) / sizeof(ages[0]) +
+	    sizeof(quick) / sizeof(quick[0])) + 17);
 
 	for (i = 0; i < sizeof(dates) / sizeof(dates[0]); i++)
 		is_int(policy_date(dates[i].in, strlen(dates[i].in)),
@@ -462,5 +493,9 @@ main(void)
 	    "age: a Date in the future counts as 0 (§4.2.3)");
 	is_int(policy_age(-1, 7, 100, 100, 110), 17,
 	    "age: no Date, Age 7, 10 s resident (§4.2.3)");
+	for (i = 0; i < sizeof(quick) / sizeof(quick[0]); i++)
+		is_int(policy_quick_abort(quick[i].min, quick[i].max,
+		    quick[i].pct, quick[i].got, quick[i].total), quick[i].go,
+		    "quick_abort: %s", quick[i].desc);
 	return exit_status();
 }

@@ -210,12 +210,22 @@ int
 req_cache_sink(struct conn *c)
 {
 	struct req *r = &c->r;
+	const struct body *bd = &r->r_rbody;
+	uint64_t total = bd->mode == HTTP_BODY_LENGTH ? bd->length : UINT64_MAX;
+	uint64_t got = bd->mode == HTTP_BODY_LENGTH ? bd->length - bd->left : 0;
 	unsigned n = cache_cf_followers(r->r_cache.q);
 
-	if (n == 0 || !cache_storing(r->r_cache.q))
+	if (!cache_keep_fetching(r->r_cache.q, got, total))
 		return 0;
-	log_info("conn %u client %s: went away during %s; the fetch goes on "
-	    "for %u waiting clients", c->id, c->c_peer_text, r->r_url, n);
+	if (n > 0)
+		log_info("conn %u client %s: went away during %s; the fetch goes "
+		    "on for %u waiting clients", c->id, c->c_peer_text,
+		    r->r_url, n);
+	else
+		log_info("conn %u client %s: went away during %s; the fetch goes "
+		    "on for the cache (quick_abort: %llu of %llu bytes in)",
+		    c->id, c->c_peer_text, r->r_url, (unsigned long long)got,
+		    (unsigned long long)total);
 	return 1;
 }
 

@@ -621,6 +621,56 @@ conf_set_size(struct conf_parse *p, const struct conf_directive *d,
 	return 0;
 }
 
+/* A size, or -1 (squid's "none" / "unlimited" for some directives). */
+static int
+conf_set_ssize(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	int64_t *v = CONF_FIELD(p->c, d, int64_t);
+	size_t n;
+
+	if (strcmp(argv[1], "-1") == 0 && (argc == 2 ||
+	    strcmp(argv[2], "KB") == 0 || strcmp(argv[2], "MB") == 0 ||
+	    strcmp(argv[2], "bytes") == 0)) {
+		*v = -1;
+		return 0;
+	}
+	if (conf_parse_size(argv[1], argc > 2 ? argv[2] : NULL, &n) == -1 ||
+	    n > (size_t)INT64_MAX) {
+		conf_error(p, "'%s': bad size '%s%s%s' (units: bytes KB MB GB; "
+		    "or -1)", d->name, argv[1], argc > 2 ? " " : "",
+		    argc > 2 ? argv[2] : "");
+		return -1;
+	}
+	*v = (int64_t)n;
+	return 0;
+}
+
+/* A percentage, 0..100, with or without '%'. */
+static int
+conf_set_pct(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	char buf[16];
+	size_t n = strlen(argv[1]);
+	long long v;
+
+	if (n == 0 || n >= sizeof(buf)) {
+		conf_error(p, "'%s': bad percentage '%s'", d->name, argv[1]);
+		return -1;
+	}
+	memcpy(buf, argv[1], n + 1);
+	if (buf[n - 1] == '%')
+		buf[n - 1] = '\0';
+	if (conf_number(buf, 0, 100, &v) != 0) {
+		conf_error(p, "'%s': bad percentage '%s' (0..100)", d->name,
+		    argv[1]);
+		return -1;
+	}
+	*CONF_FIELD(p->c, d, int) = (int)v;
+	return 0;
+}
+
 /* A header size limit: below 1 KB nothing works, above 256 KB is abuse. */
 static int
 conf_set_hdrsize(struct conf_parse *p, const struct conf_directive *d,

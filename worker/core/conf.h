@@ -177,6 +177,10 @@ struct conf {
 	uint64_t		 cache_dir_size;	/* bytes */
 	size_t			 maximum_object_size;	/* bytes */
 	size_t			 minimum_object_size;	/* bytes */
+	int64_t			 quick_abort_min;	/* bytes, -1: always finish */
+	int64_t			 quick_abort_max;	/* bytes, -1: no limit */
+	int			 quick_abort_pct;	/* 0..100 */
+	int64_t			 range_offset_limit;	/* bytes, -1: any */
 	/* refresh_pattern, in file order; each one its own allocation
 	   (a regex_t is not moved once compiled). */
 	struct conf_refresh	**refresh;

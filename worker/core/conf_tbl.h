@@ -140,6 +140,16 @@ CONF_DIRECTIVE(maximum_object_size, 1, 2, conf_set_size, maximum_object_size,
     "1 GB", "largest response body stored in the cache")
 CONF_DIRECTIVE(minimum_object_size, 1, 2, conf_set_size, minimum_object_size,
     "0", "smallest response body stored in the cache")
+CONF_DIRECTIVE(quick_abort_min, 1, 2, conf_set_ssize, quick_abort_min,
+    "64 MB", "a client leaves a response being stored: finish it when at "
+    "most this much is left (-1: always)")
+CONF_DIRECTIVE(quick_abort_max, 1, 2, conf_set_ssize, quick_abort_max,
+    "1 GB", "... but never when more than this is left")
+CONF_DIRECTIVE(quick_abort_pct, 1, 1, conf_set_pct, quick_abort_pct, "50",
+    "... and in between, when this share (%) has arrived")
+CONF_DIRECTIVE(range_offset_limit, 1, 2, conf_set_ssize, range_offset_limit,
+    "64 MB", "a Range miss starting below this offset fetches the whole "
+    "object for the cache while answering the range (-1: any, 0: never)")
 CONF_DIRECTIVE(refresh_pattern, 4, CONF_ARGS_ANY, conf_set_refresh, refresh, NULL,
     "[-i] REGEX MIN PERCENT% MAX: heuristic freshness (minutes) for "
     "matching URLs; first match wins, none: . 0 20% 4320")
