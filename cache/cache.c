@@ -100,6 +100,9 @@ struct cache_req {
 	int			 have_robj;
 	int			 purged;
 	struct cf_member	 cf;
+	/* A Range miss fetched whole (range_offset_limit): the client's. */
+	char			*range;		/* its Range value, or NULL */
+	char			*if_range;	/* its If-Range value, or NULL */
 };
 
 /* The one hit being served in this worker. */
@@ -1196,6 +1199,63 @@ gone:
 	return CACHE_MISS;
 }
 
+/* -------------------------------------------------- Range of a miss */
+
+int
+cache_range_whole(struct cache_req *q, const struct http_head *rq)
+{
+	const struct http_field *rf = http_hdr_find(rq, "Range"),
+	    *ir = http_hdr_find(rq, "If-Range");
+	int64_t limit = cache_conf->range_offset_limit;
+	struct range rg;
+
+	if (rf == NULL || !(q->flags & Q_LOOKUP) || (q->flags & Q_HEAD) ||
+	    limit == 0 || cond_client_validating(rq) ||
+	    !store_storing(cache_store))
+		return 0;
+	/*
+	 * squid's range_offset_limit: a range that starts below it is worth
+	 * the whole object.  Its start, against an unknown length: parse
+	 * against the largest length (a suffix range starts at the end).
+	 */
+	if (range_parse(rf->value, rf->value_len, UINT64_MAX - 1, &rg) !=
+	    RANGE_OK || (limit > 0 && rg.first >= (uint64_t)limit))
+		return 0;
+	if ((q->range = cache_strdup(q, rf->value, rf->value_len)) == NULL)
+		return 0;
+	if (ir != NULL && (q->if_range = cache_strdup(q, ir->value,
+	    ir->value_len)) == NULL) {
+		q->range = NULL;
+		return 0;
+	}
+	return 1;
+}
+
+int
+cache_range_answer(const struct cache_req *q, const struct http_head *h,
+    uint64_t total, uint64_t *first, uint64_t *last)
+{
+	const struct http_field *et, *lm;
+	struct range rg;
+
+	if (q == NULL || q->range == NULL || h->status != 200 ||
+	    total == UINT64_MAX)
+		return RANGE_NONE;
+	/* RFC 9110 §13.1.5: If-Range against the response's validators. */
+	if (q->if_range != NULL) {
+		et = http_hdr_find(h, "ETag");
+		lm = http_hdr_find(h, "Last-Modified");
+		if (!range_if_range(q->if_range, strlen(q->if_range),
+		    et ? et->value : NULL, et ? et->value_len : 0,
+		    lm ? lm->value : NULL, lm ? lm->value_len : 0))
+			return RANGE_NONE;
+	}
+	(void)range_parse(q->range, strlen(q->range), total, &rg);
+	*first = rg.first;
+	*last = rg.last;
+	return rg.rc;
+}
+
 /* ------------------------------------------------ collapsed forwarding */
 
 int
@@ -1207,8 +1267,11 @@ cache_cf_join(struct cache_req *q, const struct http_head *rq,
 	if (cache_store == NULL || !(q->flags & Q_LOOKUP) ||
 	    (q->flags & Q_HEAD))
 		return CACHE_OK;
-	/* Only plain GETs take part: conditions and Range are the client's. */
-	if (cond_client_conditional(rq))
+	/*
+	 * GETs without validator conditions take part; a Range is answered
+	 * from the arriving response (cache_cf_poll()).
+	 */
+	if (cond_client_validating(rq))
 		return CACHE_OK;
 	rc = cf_join(&q->cf, q->key, 1, wake, arg);
 	if (rc == CACHE_CF_FOLLOWER && cf_remote(&q->cf))
@@ -1218,7 +1281,8 @@ cache_cf_join(struct cache_req *q, const struct http_head *rq,
 }
 
 int
-cache_cf_poll(struct cache_req *q, int64_t now, const struct cache_hit **hit)
+cache_cf_poll(struct cache_req *q, const struct http_head *rq, int64_t now,
+    const struct cache_hit **hit)
 {
 	struct cache_hit_int *hi = &cache_hit;
 	const char *head, *spec, *skey;
@@ -1249,6 +1313,9 @@ cache_cf_poll(struct cache_req *q, int64_t now, const struct cache_hit **hit)
 	if (cache_hit_begin(head, headlen) == -1)
 		goto origin;
 	hi->body_len = total;
+	/* RFC 9110 §14: a Range of the arriving body, as far as it goes. */
+	if (rq != NULL && http_hdr_has(rq, "Range"))
+		(void)range_select(rq, &hi->h, total, &hi->rg);
 	cache_times(&hi->h, &meta, q->url, now, &life, &age);
 	*hit = cache_hit_fill(q, age, life, HIT_COLLAPSED, NULL);
 	((struct cache_hit *)*hit)->follow = !(*hit)->head_only;

@@ -269,9 +269,26 @@ int	cache_stale(struct cache_req *q, const char *why, int64_t now,
 	    const struct cache_hit **hit);
 
 /**
- * @brief Collapsed forwarding: after a miss of a plain GET (no conditions,
- *	no Range), follow a fetch of the same URL under way in this worker,
- *	or lead one.
+ * @brief A miss with a Range: fetch the whole object for the cache while
+ *	answering the range (squid's range_offset_limit: a range starting
+ *	below it; -1 any)?  The Range and If-Range are remembered; the
+ *	caller sends the request without them.
+ * @return 1 fetch it whole, 0 forward the Range as it is.
+ */
+int	cache_range_whole(struct cache_req *q, const struct http_head *rq);
+/**
+ * @brief The origin answered a whole-object fetch (@p h, @p total body
+ *	bytes, UINT64_MAX unknown): which slice does the client get?
+ * @return 1 a 206 of [@p first, @p last], 2 a 416, 0 the whole 200 (a
+ *	Range that cannot be cut, a false If-Range, not a 200).
+ */
+int	cache_range_answer(const struct cache_req *q, const struct http_head *h,
+	    uint64_t total, uint64_t *first, uint64_t *last);
+
+/**
+ * @brief Collapsed forwarding: after a miss of a GET without validator
+ *	conditions (a Range is fine), follow a fetch of the same URL under
+ *	way in this or another worker, or lead one.
  * @param[in] wake  called (with @p arg) from the loop when a follower
  *	has something new: run cache_cf_poll() / cache_cf_body() again.
  * @return CACHE_CF_FOLLOWER, CACHE_CF_LEADER, or CACHE_OK (neither).
@@ -279,13 +296,15 @@ int	cache_stale(struct cache_req *q, const char *why, int64_t now,
 int	cache_cf_join(struct cache_req *q, const struct http_head *rq,
 	    cache_wake_f *wake, void *arg);
 /**
- * @brief A follower: has the leader's response arrived?
+ * @brief A follower: has the leader's response arrived?  A Range in
+ *	@p rq (the request, still parsed) is answered from it: a 206 whose
+ *	slice is sent as its bytes arrive, or a 416.
  * @return CACHE_AGAIN (wait for the callback), CACHE_FRESH (@p hit, with
  *	hit->follow set: its body grows, read it with cache_cf_body()), or
  *	CACHE_MISS (nothing to follow: ask the origin yourself).
  */
-int	cache_cf_poll(struct cache_req *q, int64_t now,
-	    const struct cache_hit **hit);
+int	cache_cf_poll(struct cache_req *q, const struct http_head *rq,
+	    int64_t now, const struct cache_hit **hit);
 /**
  * @brief A follower: what of the body is there at offset @p off.
  * @return CACHE_OK (@p s filled, s->n > 0), CACHE_AGAIN (nothing new

@@ -88,6 +88,15 @@ cond_client_conditional(const struct http_head *rq)
 }
 
 int
+cond_client_validating(const struct http_head *rq)
+{
+	return http_hdr_has(rq, "If-None-Match") ||
+	    http_hdr_has(rq, "If-Modified-Since") ||
+	    http_hdr_has(rq, "If-Match") ||
+	    http_hdr_has(rq, "If-Unmodified-Since");
+}
+
+int
 cond_304_field(const struct http_field *f)
 {
 	static const char *const keep[] = { "ETag", "Cache-Control",

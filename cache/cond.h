@@ -50,6 +50,14 @@ int	cond_not_modified(const struct http_head *rq, const struct http_head *h);
  */
 int	cond_client_conditional(const struct http_head *rq);
 
+/**
+ * @brief Does a request carry a validator condition of its own
+ *	(If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since)?
+ *	A Range (and its If-Range) alone is not one: such a request can be
+ *	answered from a stored or arriving response (RFC 9110 §13.2.2).
+ */
+int	cond_client_validating(const struct http_head *rq);
+
 /** @brief Is @p f one of the fields a 304 carries (RFC 9110 §15.4.5)? */
 int	cond_304_field(const struct http_field *f);
 

@@ -409,13 +409,17 @@ shf_reap(pid_t pid)
 	for (i = 0; i < SHF_SLOTS; i++) {
 		s = &shf->slot[i];
 		st = atomic_load(&s->state);
-		if (atomic_load(&s->leader) != (int32_t)pid ||
-		    !(st == SHF_CLAIMING || st == SHF_WAITING ||
-		    st == SHF_BODY || st == SHF_DONE))
+		if (atomic_load(&s->leader) != (int32_t)pid)
 			continue;
-		/* Its fd went with it: nothing of it can be read any more. */
-		if (atomic_compare_exchange_strong(&s->state, &st,
-		    st == SHF_BODY || st == SHF_DONE ? SHF_FAILED : SHF_GONE))
-			shf_maybe_free(s, atomic_load(&s->gen));
+		/*
+		 * A whole fetch stays DONE: its readers have their own
+		 * descriptors on the file and its length.  One cut short
+		 * can never be whole now.
+		 */
+		if ((st == SHF_CLAIMING || st == SHF_WAITING ||
+		    st == SHF_BODY) && !atomic_compare_exchange_strong(
+		    &s->state, &st, st == SHF_BODY ? SHF_FAILED : SHF_GONE))
+			continue;
+		shf_maybe_free(s, atomic_load(&s->gen));
 	}
 }

@@ -122,6 +122,11 @@ struct req {
 	struct buf		*r_uhead;	/* the head sent upstream, kept for a retry */
 	size_t			 r_extra_off;	/* where r_extra's fields start in it */
 	char			*r_extra;	/* fields to add upstream (conditionals), or NULL */
+	int			 r_strip_range;	/* send no Range/If-Range upstream:
+						   the whole object is fetched */
+	int			 r_range_rc;	/* 1: the client gets a 206 of the
+						   whole response, 2: a 416 */
+	uint64_t		 r_range_first, r_range_last;
 	char			 r_peer[SOCKADDR_STRLEN];
 
 	/* Response. */

@@ -324,6 +324,12 @@ req_step_cache_lookup(struct conn *c)
 			    worker_conf->connect_timeout);
 			return REQ_NEXT(c, CF_WAIT);
 		}
+		/* A Range miss: the whole object, the range cut from it. */
+		if (cache_range_whole(r->r_cache.q, r->r_head)) {
+			log_debug("conn %u: %s: Range miss: fetching the whole "
+			    "object", c->id, r->r_url);
+			r->r_strip_range = 1;
+		}
 		break;
 	default:
 		break;
@@ -383,7 +389,8 @@ req_step_cf_wait(struct conn *c)
 		cache_cf_leave(r->r_cache.q);
 		return REQ_MOVE(c, req_cache_origin(c));
 	}
-	switch (cache_cf_poll(r->r_cache.q, (int64_t)time(NULL), &hit)) {
+	switch (cache_cf_poll(r->r_cache.q, r->r_head, (int64_t)time(NULL),
+	    &hit)) {
 	case CACHE_AGAIN:
 		return SL_AGAIN;	/* woken by the leader's progress */
 	case CACHE_FRESH:
@@ -539,6 +546,21 @@ req_step_cache_response(struct conn *c)
 		/* The tee: the store's copy, and the last bytes held for it. */
 		if (cache_hold(q))
 			r->r_rbody.tee = req_cache_tee;
+		/* A Range miss fetched whole: the client gets its slice. */
+		if (r->r_strip_range) {
+			r->r_range_rc = cache_range_answer(q, h,
+			    r->r_rbody.mode == HTTP_BODY_LENGTH ?
+			    r->r_rbody.length : UINT64_MAX, &r->r_range_first,
+			    &r->r_range_last);
+			if (r->r_range_rc != 0) {
+				r->r_rbody.skip = r->r_range_rc == 1 ?
+				    r->r_range_first : 0;
+				r->r_rbody.limit = r->r_range_rc == 1 ?
+				    r->r_range_last - r->r_range_first + 1 : 0;
+				/* The fetch goes on after the client's part. */
+				r->r_keepalive = 0;
+			}
+		}
 		if ((code = cache_req_code(q)) != NULL)
 			r->r_code = code;
 	}

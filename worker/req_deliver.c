@@ -54,7 +54,14 @@ req_response_head(struct conn *c, const struct http_head *h, int final,
 	size_t i;
 
 	buf_reset(o);
-	if (buf_printf(o, "HTTP/1.1 %d %.*s\r\n", h->status,
+	if (final && r->r_range_rc != 0) {
+		/* RFC 9110 §15.3.7, §15.5.17: our slice of the whole 200. */
+		if (buf_printf(o, r->r_range_rc == 1 ?
+		    "HTTP/1.1 206 Partial Content\r\n" :
+		    "HTTP/1.1 416 Range Not Satisfiable\r\n") == -1)
+			return -1;
+		r->r_status = r->r_range_rc == 1 ? 206 : 416;
+	} else if (buf_printf(o, "HTTP/1.1 %d %.*s\r\n", h->status,
 	    (int)h->reason_len, h->reason) == -1)
 		return -1;
 	for (i = 0; i < h->nfields; i++) {
@@ -79,7 +86,18 @@ req_response_head(struct conn *c, const struct http_head *h, int final,
 		if (http_hdr_copy(o, f) == -1)
 			return -1;
 	}
-	if (final && r->r_rbody.mode == HTTP_BODY_LENGTH &&
+	if (final && r->r_range_rc == 1 && buf_printf(o, "Content-Range: bytes "
+	    "%llu-%llu/%llu\r\nContent-Length: %llu\r\n",
+	    (unsigned long long)r->r_range_first,
+	    (unsigned long long)r->r_range_last,
+	    (unsigned long long)r->r_rbody.length,
+	    (unsigned long long)(r->r_range_last - r->r_range_first + 1)) == -1)
+		return -1;
+	if (final && r->r_range_rc == 2 && buf_printf(o, "Content-Range: bytes "
+	    "*/%llu\r\nContent-Length: 0\r\n",
+	    (unsigned long long)r->r_rbody.length) == -1)
+		return -1;
+	if (final && r->r_range_rc == 0 && r->r_rbody.mode == HTTP_BODY_LENGTH &&
 	    buf_printf(o, "Content-Length: %llu\r\n",
 	    (unsigned long long)r->r_rbody.length) == -1)
 		return -1;
