@@ -22,7 +22,8 @@
  * Caveats:
  *  - `acl`, `http_access` and `cache` lines are stored raw (struct
  *    conf_line) and compiled by the acl module (acl/acl.h); core/ knows
- *    nothing of ACLs.  refresh_pattern regexes are compiled here, at load.
+ *    nothing of ACLs.  refresh_pattern and store_id_rewrite regexes are
+ *    compiled here, at load.
  *  - A struct conf is never modified after conf_load() returns; reload
  *    builds a new one and frees the old one with conf_free().
  *  - conf_line.argv, .quoted and the strings are one allocation owned by
@@ -68,6 +69,21 @@ struct conf_refresh {
 	int64_t		 min;		/* seconds (MIN was in minutes) */
 	int		 percent;	/* of Date - Last-Modified */
 	int64_t		 max;		/* seconds (MAX was in minutes) */
+	unsigned	 flags;		/* REFRESH_* of cache/policy.h */
+	int64_t		 max_stale;	/* max-stale=N, seconds; -1: none */
+	const char	*file;		/* interned, owned by the conf */
+	int		 line;
+};
+
+/*
+ * One store_id_rewrite line (squid's store_id idea, without a helper):
+ * the cache key of a URL the regex matches is made from REPLACEMENT
+ * instead, with \0..\9 the regex's groups.  cache/storeid.h applies them.
+ */
+struct conf_storeid {
+	regex_t		 re;		/* POSIX extended, with groups */
+	char		*pattern;	/* as written, for logs */
+	char		*repl;		/* REPLACEMENT, checked at load */
 	const char	*file;		/* interned, owned by the conf */
 	int		 line;
 };
@@ -142,6 +158,11 @@ struct conf {
 	   (a regex_t is not moved once compiled). */
 	struct conf_refresh	**refresh;
 	size_t			 nrefresh;
+	/* store_id_rewrite, in file order; each its own allocation. */
+	struct conf_storeid	**store_id;
+	size_t			 nstore_id;
+	int64_t			 max_stale;	/* ms: stale served on errors */
+	int			 offline_mode;	/* serve stored when the origin fails */
 	/* Raw `cache allow|deny` lines; compiled by worker/req_cache.c. */
 	struct conf_line	*cache_lines;
 	size_t			 ncache_lines;
