@@ -9,6 +9,7 @@
 
 #include <regex.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "conf.h"
 #include "policy.h"
@@ -23,6 +24,10 @@ refresh_for(const struct conf *c, const char *url, struct refresh *rp)
 	/* squid's refreshLimits(): file order, the first match wins. */
 	for (i = 0; c != NULL && i < c->nrefresh; i++) {
 		e = c->refresh[i];
+		/* A literal the regex needs, first: most lines end here. */
+		if (e->hint[0] != '\0' && (e->icase ? strcasestr(url,
+		    e->hint) : strstr(url, e->hint)) == NULL)
+			continue;
 		if (regexec(&e->re, url, 0, NULL, 0) != 0)
 			continue;
 		rp->min = e->min;

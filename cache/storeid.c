@@ -57,6 +57,10 @@ storeid_rewrite(const struct conf *c, const char *url, char *out,
 		*line = -1;
 	for (i = 0; c != NULL && i < c->nstore_id; i++) {
 		e = c->store_id[i];
+		/* A literal the regex needs, first (conf_regex_hint()). */
+		if (e->hint[0] != '\0' && (e->icase ? strcasestr(url,
+		    e->hint) : strstr(url, e->hint)) == NULL)
+			continue;
 		memset(m, 0xff, sizeof(m));	/* rm_so = -1: no such group */
 		if (regexec(&e->re, url, 10, m, 0) != 0)
 			continue;

@@ -987,6 +987,56 @@ test_refresh_options(void)
 	conf_free(c);
 }
 
+/* conf_regex_hint(): a literal every match contains, or none. */
+static const struct {
+	const char	*re;
+	const char	*hint;
+	const char	*desc;
+} hint_cases[] = {
+	{ "/pool/(.+/)?[a-z]_[^/]+\\.deb$", "/pool/", "the longest plain run "
+	  "outside groups" },
+	{ "/by-hash/(MD5Sum|SHA256)/[0-9a-f]{32,128}$", "/by-hash/",
+	  "an alternation inside a group does not spoil the rest" },
+	{ "^https?://files\\.pythonhosted\\.org/packages/",
+	  "://files.pythonhosted.org/packages/", "s? drops the s; \\. is a "
+	  "plain dot" },
+	{ "/repodata/repomd\\.xml(\\.asc|\\.key)?$", "/repodata/repomd.xml",
+	  "an optional group after the run" },
+	{ "/[^/]+-[^/-]+-[^/-]+\\.[a-z0-9_]+\\.rpm$", ".rpm", "runs broken "
+	  "by bracket expressions: the longest" },
+	{ "abcd?e", "abc", "d? is not required: not in the literal" },
+	{ "abcd*e", "abc", "d* neither" },
+	{ "ab{0,1}cdef", "cdef", "b{0,1} neither" },
+	{ "abc+de", "abc", "c+ keeps c: at least once" },
+	{ "deb|rpm", "", "a top-level alternation: no literal" },
+	{ ".", "", "the catch-all: no literal" },
+	{ "ab", "", "under 3 bytes: not worth a strstr" },
+	{ "x\\wyz", "", "\\w is a class: breaks the run, and the rest is "
+	  "short" },
+	{ "[]abc]defg", "defg", "a ']' first in brackets is a member" },
+	{ "[[:alpha:]]hijk", "hijk", "[:alpha:] inside brackets" },
+	{ "(a|b)c\\?dxyz", "c?dxyz", "\\? is a plain '?'" },
+	{ "0123456789012345678901234567890123456789012345678901234567890123",
+	  "01234567890123456789012345678901234567890123456", "a long literal: "
+	  "its first CONF_HINT_MAX bytes" },
+};
+
+static void
+test_regex_hint(void)
+{
+	char out[CONF_HINT_MAX + 1];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(hint_cases) / sizeof(hint_cases[0]); i++) {
+		memset(out, 'Z', sizeof(out));
+		n = conf_regex_hint(hint_cases[i].re, out);
+		ok(n == strlen(hint_cases[i].hint) &&
+		    strcmp(out, hint_cases[i].hint) == 0, "conf_regex_hint "
+		    "%s: %s (got '%s')", hint_cases[i].re, hint_cases[i].desc,
+		    out);
+	}
+}
+
 /* cache allow|deny: raw lines here, acls checked by req_cache_rules_compile(). */
 static void
 test_cache_rules(void)
@@ -1329,7 +1379,8 @@ main(void)
 	    sizeof(time_cases) / sizeof(time_cases[0]) +
 	    sizeof(listen_cases) / sizeof(listen_cases[0]) +
 	    2 * sizeof(error_cases) / sizeof(error_cases[0]) +
-	    sizeof(refresh_cases) / sizeof(refresh_cases[0])) + 8 + 8 +
+	    sizeof(refresh_cases) / sizeof(refresh_cases[0]) +
+	    sizeof(hint_cases) / sizeof(hint_cases[0])) + 8 + 8 +
 	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16 + 5 + 10);
 
 	test_units();
@@ -1343,6 +1394,7 @@ main(void)
 	test_cache_dir();
 	test_refresh();
 	test_refresh_options();
+	test_regex_hint();
 	test_cache_rules();
 	test_help();
 	test_log();

@@ -894,6 +894,127 @@ conf_refresh_minutes(struct conf_parse *p, const char *what, const char *s,
 	return 0;
 }
 
+/* The end of the bracket expression opening at @p p ('['), or NULL. */
+static const char *
+conf_bracket_end(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;		/* a ']' first is a member */
+	for (; *p != '\0'; p++) {
+		if (*p == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.')) {
+			char k = p[1];
+
+			/* [:class:], [=equiv=], [.coll.]: to their close. */
+			for (p += 2; *p != '\0' && !(p[0] == k && p[1] == ']');
+			    p++)
+				;
+			if (*p == '\0')
+				return NULL;
+			p++;
+			continue;
+		}
+		if (*p == ']')
+			return p;
+	}
+	return NULL;
+}
+
+size_t
+conf_regex_hint(const char *re, char out[CONF_HINT_MAX + 1])
+{
+	char cur[CONF_HINT_MAX + 1];
+	size_t best = 0, n = 0;
+	const char *p;
+	int depth = 0, last_lit = 0;
+
+#define HINT_BREAK() do {						\
+	if (n > best) {							\
+		memcpy(out, cur, n);					\
+		best = n;						\
+	}								\
+	n = 0;								\
+	last_lit = 0;							\
+} while (0)
+	for (p = re; *p != '\0'; p++) {
+		char c = *p, lit;
+
+		switch (c) {
+		case '\\':
+			/* \. is a '.'; \w, \b, \1...: not plain, break. */
+			lit = p[1];
+			if (lit == '\0' || (lit >= '0' && lit <= '9') ||
+			    (lit >= 'a' && lit <= 'z') ||
+			    (lit >= 'A' && lit <= 'Z')) {
+				HINT_BREAK();
+				if (lit != '\0')
+					p++;
+				continue;
+			}
+			p++;
+			break;
+		case '[':
+			HINT_BREAK();
+			if ((p = conf_bracket_end(p)) == NULL) {
+				out[0] = '\0';	/* regcomp refuses it anyway */
+				return 0;
+			}
+			continue;
+		case '(':
+			depth++;
+			HINT_BREAK();
+			continue;
+		case ')':
+			depth--;
+			HINT_BREAK();
+			continue;
+		case '|':
+			if (depth == 0) {
+				out[0] = '\0';	/* either side may match */
+				return 0;
+			}
+			HINT_BREAK();
+			continue;
+		case '?': case '*': case '{':
+			/* The atom before may be absent: not required. */
+			if (last_lit && n > 0)
+				n--;
+			HINT_BREAK();
+			if (c == '{')
+				while (p[1] != '\0' && *p != '}')
+					p++;
+			continue;
+		case '+':
+			/* At least once: what came before stays required. */
+			HINT_BREAK();
+			continue;
+		case '.': case '^': case '$':
+			HINT_BREAK();
+			continue;
+		default:
+			lit = c;
+			break;
+		}
+		if (depth > 0) {
+			HINT_BREAK();
+			continue;
+		}
+		if (n < CONF_HINT_MAX) {
+			cur[n++] = lit;
+			last_lit = 1;
+		} else
+			last_lit = 0;	/* a later ? cannot reach the kept part */
+	}
+	HINT_BREAK();
+#undef HINT_BREAK
+	if (best < 3)
+		best = 0;
+	out[best] = '\0';
+	return best;
+}
+
 /*
  * squid's refresh_pattern options (cache/refresh.h says what each one
  * overrides); the values are REFRESH_* of cache/policy.h, which core/
@@ -1024,6 +1145,8 @@ conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
 		    rp->pattern, err);
 		goto fail;
 	}
+	rp->icase = (flags & REG_ICASE) != 0;
+	(void)conf_regex_hint(rp->pattern, rp->hint);
 	if ((nr = realloc(c->refresh, (c->nrefresh + 1) * sizeof(*nr))) ==
 	    NULL) {
 		regfree(&rp->re);
@@ -1114,6 +1237,8 @@ conf_set_store_id(struct conf_parse *p, const struct conf_directive *d,
 		    e->pattern, err);
 		goto fail;
 	}
+	e->icase = (flags & REG_ICASE) != 0;
+	(void)conf_regex_hint(e->pattern, e->hint);
 	if (conf_storeid_check(p, e->repl, e->re.re_nsub) == -1) {
 		regfree(&e->re);
 		goto fail;

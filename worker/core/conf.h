@@ -59,6 +59,9 @@ struct conf_listen {
 	int			 line;
 };
 
+/** The longest literal kept from a regex to test before running it. */
+#define CONF_HINT_MAX	47
+
 /**
  * One refresh_pattern line (squid): heuristic freshness for the URLs its
  * regex matches.  Compiled at load; cache/refresh.h looks them up.
@@ -71,6 +74,8 @@ struct conf_refresh {
 	int64_t		 max;		/* seconds (MAX was in minutes) */
 	unsigned	 flags;		/* REFRESH_* of cache/policy.h */
 	int64_t		 max_stale;	/* max-stale=N, seconds; -1: none */
+	int		 icase;		/* -i */
+	char		 hint[CONF_HINT_MAX + 1];	/* conf_regex_hint() */
 	const char	*file;		/* interned, owned by the conf */
 	int		 line;
 };
@@ -84,6 +89,8 @@ struct conf_storeid {
 	regex_t		 re;		/* POSIX extended, with groups */
 	char		*pattern;	/* as written, for logs */
 	char		*repl;		/* REPLACEMENT, checked at load */
+	int		 icase;		/* -i */
+	char		 hint[CONF_HINT_MAX + 1];	/* conf_regex_hint() */
 	const char	*file;		/* interned, owned by the conf */
 	int		 line;
 };
@@ -239,6 +246,17 @@ void	conf_print_help(void *fp);
 int	conf_parse_size(const char *num, const char *unit, size_t *out);
 /** @return 0 and the value in milliseconds, or -1. */
 int	conf_parse_time(const char *num, const char *unit, int64_t *out);
+/**
+ * @brief A literal that every string a POSIX extended regex matches must
+ *	contain (the longest run of plain characters outside groups, none
+ *	made optional by ?, * or {}), so that a URL without it is skipped
+ *	without running regexec(3): refresh_pattern and store_id_rewrite
+ *	run on every request.  A regex with a top-level '|' has none.
+ * @param[out] out  the literal, NUL-terminated, at most CONF_HINT_MAX
+ *	bytes (a prefix of a required literal is one too).
+ * @return its length; 0 (nothing to test) for less than 3 bytes.
+ */
+size_t	conf_regex_hint(const char *re, char out[CONF_HINT_MAX + 1]);
 /**
  * @brief Parse "[addr:]port", "[v6addr]:port" or "port" (0.0.0.0).
  *	Addresses are numeric (no DNS); IPv6 needs the brackets; the port
