@@ -10,7 +10,8 @@
  * origin every time; Packages.xz is fresh for a few minutes unless the
  * client asks; a .deb outside a pool (a "current" name) and a 404 are not
  * taken as immutable; a PURGE of one mirror's URL removes the shared
- * stored object (invalidation by the stored key).
+ * stored object, a Location invalidates it, and Vary variants live under
+ * it (invalidation and Vary by the stored key).
  *
  * Integration test: a real sluice, the shipped lines read from
  * etc/sluice.conf.in at run time, a fake DNS naming deb.debian.org,
@@ -32,6 +33,7 @@
 #define BYHASH	"/dists/bookworm/main/binary-amd64/by-hash/SHA256/" \
 		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define CURRENT	"/linux/direct/thing-stable_current_amd64.deb"
+#define DSC	"/debian/pool/main/h/hello/hello_2.10-3.dsc"
 #define MISSING	"/debian/dists/bookworm/main/binary-arm64/by-hash/SHA256/" \
 		"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
@@ -71,6 +73,16 @@ static const struct origin_step steps[] = {
 	    .headers = "Content-Type: application/x-xz\r\n", .body = "now" },
 	{ .expect = "GET " DEB, .status = 200, .headers = BARE,
 	    .body_len = 70000 },
+	{ .expect = "GET " DSC, .expect_hdr = "Accept-Encoding: gzip",
+	    .status = 200, .headers = "Vary: Accept-Encoding\r\n"
+	    "Content-Encoding: gzip\r\n", .body = "dsc gzip" },
+	{ .expect = "GET " DSC, .status = 200,
+	    .headers = "Vary: Accept-Encoding\r\n", .body = "dsc plain" },
+	{ .expect = "POST /debian/upload", .status = 201,
+	    .headers = "Location: /debian/pool/main/h/hello/"
+	    "hello_2.10-3_amd64.deb\r\n", .body = "created" },
+	{ .expect = "GET " DEB, .status = 200, .headers = BARE,
+	    .body_len = 70000 },
 };
 #define NSTEPS	((int)(sizeof(steps) / sizeof(steps[0])))
 
@@ -95,6 +107,12 @@ ask(struct harness *h, const char *method, const char *host,
 	st = raw_read_resp(&c, r, 0, 10000);
 	raw_close(&c);
 	return st;
+}
+
+static int
+body_is(struct raw_resp *r, const char *s)
+{
+	return r->body != NULL && strcmp(r->body, s) == 0;
 }
 
 static int
@@ -147,7 +165,7 @@ main(void)
 	size_t n;
 	int before;
 
-	plan(36 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(46 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	d = fakedns_start();
 	fakedns_add(d, "deb.debian.org");
@@ -292,6 +310,38 @@ main(void)
 	    ".deb after the PURGE");
 	ok(origin_nreq(o) == before + 1 && has(&r, "Cache-Status", "miss"),
 	    "the shared object was removed: fetched again");
+	raw_resp_free(&r);
+
+	/* Vary under a shared key: the variants follow the stored key. */
+	is_int(ask(&h, "GET", "deb.debian.org", DSC, "Accept-Encoding: gzip\r\n",
+	    &r), 200, "a .dsc with Vary: Accept-Encoding, gzip variant");
+	raw_resp_free(&r);
+	before = origin_nreq(o);
+	is_int(ask(&h, "GET", "ftp.de.debian.org", DSC, "Accept-Encoding: "
+	    "gzip\r\n", &r), 200, "the same variant from the other mirror");
+	ok(body_is(&r, "dsc gzip") && origin_nreq(o) == before,
+	    "a hit on the shared key's variant");
+	raw_resp_free(&r);
+	is_int(ask(&h, "GET", "ftp.de.debian.org", DSC, NULL, &r), 200,
+	    "another variant (no Accept-Encoding) from the other mirror");
+	ok(body_is(&r, "dsc plain") && has(&r, "Cache-Status",
+	    "fwd=vary-miss"), "a vary-miss: fetched (RFC 9111 §4.1)");
+	raw_resp_free(&r);
+
+	/* A Location of an unsafe method's answer invalidates the shared key. */
+	is_int(ask(&h, "GET", "ftp.de.debian.org", DEB, NULL, &r), 200,
+	    ".deb stored again");
+	ok(has(&r, "Cache-Status", "hit"), "(a hit from the fetch before)");
+	raw_resp_free(&r);
+	is_int(ask(&h, "POST", "deb.debian.org", "/debian/upload",
+	    "Content-Length: 0\r\n", &r), 201, "a POST answered 201 with "
+	    "Location: the .deb's path");
+	raw_resp_free(&r);
+	before = origin_nreq(o);
+	is_int(ask(&h, "GET", "ftp.de.debian.org", DEB, NULL, &r), 200,
+	    ".deb from the other mirror after that");
+	ok(origin_nreq(o) == before + 1, "fetched again: the Location "
+	    "invalidated the stored key (RFC 9111 §4.4)");
 	raw_resp_free(&r);
 
 	harness_stop(&h);
