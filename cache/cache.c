@@ -79,8 +79,8 @@ struct cache_req {
 	size_t			 skeylen;
 	char			*reval_etag;	/* validators sent upstream */
 	char			*reval_lm;
-	int			 stale_ok;	/* COND_STALE_*: §4.2.4, RFC 5861 */
-	struct refresh		 rp;		/* the URL's refresh_pattern line */
+	int			 stale_ok;	/* COND_STALE_* (cond.h) */
+	struct refresh		 rp;		/* the URL's refresh_pattern */
 	int			 rp_set;	/* rp was looked up */
 	const char		*fwd;		/* Cache-Status fwd=, or NULL */
 	int			 fwd_status;

@@ -71,7 +71,7 @@ struct cc {
 #define REFRESH_IGNORE_RELOAD	0x0004	/* client no-cache, max-age=0 ignored */
 #define REFRESH_RELOAD_INTO_IMS	0x0008	/* accepted: sluice's default */
 #define REFRESH_STORE_STALE	0x0010	/* accepted: sluice's default */
-#define REFRESH_IMS		0x0020	/* refresh-ims: a client's IMS goes on */
+#define REFRESH_IMS		0x0020	/* refresh-ims: IMS goes on */
 #define REFRESH_IMMUTABLE	0x0040	/* sluice: a 200 never changes */
 
 /** One refresh_pattern line (squid): MIN PERCENT MAX and its options. */
@@ -80,7 +80,7 @@ struct refresh {
 	int		percent;	/* of Date - Last-Modified */
 	int64_t		max;		/* seconds */
 	unsigned	flags;		/* REFRESH_* */
-	int64_t		max_stale;	/* seconds; -1: the max_stale directive */
+	int64_t		max_stale;	/* seconds; -1: max_stale's */
 };
 
 /** May the response be used, and how (RFC 9111 §4). */

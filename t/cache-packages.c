@@ -30,12 +30,14 @@
 #include "tap.h"
 
 #define DEB	"/debian/pool/main/h/hello/hello_2.10-3_amd64.deb"
-#define BYHASH	"/dists/bookworm/main/binary-amd64/by-hash/SHA256/" \
-		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define H64	"0123456789abcdef0123456789abcdef" \
+		"0123456789abcdef0123456789abcdef"
+#define BYHASH	"/dists/bookworm/main/binary-amd64/by-hash/SHA256/" H64
 #define CURRENT	"/linux/direct/thing-stable_current_amd64.deb"
 #define DSC	"/debian/pool/main/h/hello/hello_2.10-3.dsc"
 #define MISSING	"/debian/dists/bookworm/main/binary-arm64/by-hash/SHA256/" \
-		"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+		"fedcba9876543210fedcba9876543210" \
+		"fedcba9876543210fedcba9876543210"
 
 /*
  * No validators, no expiry: only Content-Type (and the framing), and an
@@ -313,8 +315,9 @@ main(void)
 	raw_resp_free(&r);
 
 	/* Vary under a shared key: the variants follow the stored key. */
-	is_int(ask(&h, "GET", "deb.debian.org", DSC, "Accept-Encoding: gzip\r\n",
-	    &r), 200, "a .dsc with Vary: Accept-Encoding, gzip variant");
+	is_int(ask(&h, "GET", "deb.debian.org", DSC,
+	    "Accept-Encoding: gzip\r\n", &r), 200, "a .dsc with Vary: "
+	    "Accept-Encoding, gzip variant");
 	raw_resp_free(&r);
 	before = origin_nreq(o);
 	is_int(ask(&h, "GET", "ftp.de.debian.org", DSC, "Accept-Encoding: "
@@ -328,7 +331,7 @@ main(void)
 	    "fwd=vary-miss"), "a vary-miss: fetched (RFC 9111 §4.1)");
 	raw_resp_free(&r);
 
-	/* A Location of an unsafe method's answer invalidates the shared key. */
+	/* An unsafe method's Location invalidates the shared key. */
 	is_int(ask(&h, "GET", "ftp.de.debian.org", DEB, NULL, &r), 200,
 	    ".deb stored again");
 	ok(has(&r, "Cache-Status", "hit"), "(a hit from the fetch before)");

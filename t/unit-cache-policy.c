@@ -193,7 +193,8 @@ static const struct {
 } heuristics[] = {
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Sun, 06 Nov 1994 06:49:37 GMT\r\n",
-	  { 3600, 10, 86400, 0, -1 }, 720, "LM-factor below MIN stays (squid: MIN "
+	  { 3600, 10, 86400, 0, -1 }, 720, "LM-factor below MIN stays (squid: "
+	  "MIN "
 	  "applies only without Last-Modified; §4.2.2)" },
 	{ "HTTP/1.1 200 OK\r\n" D0, { 3600, 20, 86400, 0, -1 }, 3600,
 	  "no Last-Modified: MIN (§4.2.2)" },

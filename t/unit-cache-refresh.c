@@ -121,8 +121,8 @@ static const struct {
 	{ "HTTP/1.1 200 OK\r\n" D0 "Cache-Control: max-age=99999999\r\n",
 	  0, YEAR, 0, IM, 99999999, "immutable never shortens a longer "
 	  "max-age" },
-	{ "HTTP/1.1 404 Not Found\r\n" D0, 0, YEAR, 0, IM, 0, "immutable is for "
-	  "a 200 only: a 404 (not yet on the mirror) gets MIN" },
+	{ "HTTP/1.1 404 Not Found\r\n" D0, 0, YEAR, 0, IM, 0, "immutable is "
+	  "for a 200 only: a 404 (not yet on the mirror) gets MIN" },
 	{ "HTTP/1.1 301 Moved Permanently\r\n" D0, 0, YEAR, 0, IM, 0,
 	  "nor a redirect" },
 	{ "HTTP/1.1 200 OK\r\n" D0 "Cache-Control: max-age=0, "
@@ -240,7 +240,8 @@ static const struct {
  * repository URLs.  Kind: 'I' immutable, 'V' volatile (MAX 0), 'S' short
  * (MAX of 10 minutes or less), 'D' the catch-all . 0 20% 4320.
  */
-#define H64	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define H64	"0123456789abcdef0123456789abcdef" \
+		"0123456789abcdef0123456789abcdef"
 #define H60	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
 #define DEB	"/debian/pool/main/h/hello/hello_2.10-3_amd64.deb"
 #define UBU	"/ubuntu/pool/main/b/bash/bash_5.1-6ubuntu1_amd64.deb"
@@ -347,7 +348,8 @@ static const struct {
 	  "packages/aa/bb/" H60 "/requests-2.31.0-py3-none-any.whl",
 	  "a PyPI file: immutable, its query string not part of its key" },
 	{ "https://files.pythonhosted.org/packages/aa/bb/" H60 "/requests-"
-	  "2.31.0-py3-none-any.whl?x=1", 'I', "http://pypi-files.sluice.invalid/"
+	  "2.31.0-py3-none-any.whl?x=1", 'I',
+	  "http://pypi-files.sluice.invalid/"
 	  "packages/aa/bb/" H60 "/requests-2.31.0-py3-none-any.whl",
 	  "the same file with a query: the same key" },
 	{ "http://pypi.mirror.example/packages/aa/bb/" H60

@@ -530,7 +530,7 @@ req_step_cache_response(struct conn *c)
 			    "%d; serving the stored response (stale-if-error "
 			    "or offline_mode)", c->id, c->c_peer_text,
 			    r->r_url, h->status);
-			/* Its answer is dropped unread: never reuse the conn. */
+			/* Its answer is dropped unread: the conn is closed. */
 			r->r_up_reusable = 0;
 			upstream_release(c);
 			r->r_head = NULL;

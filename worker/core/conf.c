@@ -1005,7 +1005,7 @@ conf_regex_hint(const char *re, char out[CONF_HINT_MAX + 1])
 			cur[n++] = lit;
 			last_lit = 1;
 		} else
-			last_lit = 0;	/* a later ? cannot reach the kept part */
+			last_lit = 0;	/* a ? after cannot reach the kept */
 	}
 	HINT_BREAK();
 #undef HINT_BREAK
@@ -1183,8 +1183,9 @@ conf_storeid_check(struct conf_parse *p, const char *repl, size_t nsub)
 		if (*s == '\\')
 			continue;
 		if (*s < '0' || *s > '9') {
-			conf_error(p, "store_id_rewrite: '\\%c' in REPLACEMENT: "
-			    "only \\0..\\9 and \\\\", *s != '\0' ? *s : ' ');
+			conf_error(p, "store_id_rewrite: '\\%c' in "
+			    "REPLACEMENT: only \\0..\\9 and \\\\",
+			    *s != '\0' ? *s : ' ');
 			return -1;
 		}
 		if ((size_t)(*s - '0') > nsub) {

@@ -169,7 +169,7 @@ struct conf {
 	struct conf_storeid	**store_id;
 	size_t			 nstore_id;
 	int64_t			 max_stale;	/* ms: stale served on errors */
-	int			 offline_mode;	/* serve stored when the origin fails */
+	int			 offline_mode;	/* stored if the origin fails */
 	/* Raw `cache allow|deny` lines; compiled by worker/req_cache.c. */
 	struct conf_line	*cache_lines;
 	size_t			 ncache_lines;
