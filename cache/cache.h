@@ -24,7 +24,8 @@
  *	BODY	cache_body() on every body byte received (the tee), then
  *		cache_body_end(): the commit, completed on the loop.
  *	ERROR	cache_stale() when the origin cannot be reached and
- *		cache_stale_allowed().
+ *		cache_stale_allowed(), or answered an error and
+ *		cache_stale_status().
  *
  * Answers from the store (hits, revalidated, stale, collapsed) come as a
  * const struct cache_hit: the status and log code to use, the head to
@@ -258,8 +259,19 @@ int	cache_keep_fetching(const struct cache_req *q, uint64_t got,
 int	cache_revalidated(struct cache_req *q, const struct http_head *h,
 	    int64_t now, const struct cache_hit **hit, cache_wake_f *wake,
 	    void *arg);
-/** @brief May a stale response be served if the origin cannot be reached (§4.2.4)? */
+/**
+ * @brief May the stored response be served if the origin cannot be
+ *	reached (RFC 9111 §4.2.4, RFC 5861 §4, offline_mode: cond.h's
+ *	cond_stale_if_error())?
+ */
 int	cache_stale_allowed(const struct cache_req *q);
+/**
+ * @brief May the stored response stand in for the origin's own answer
+ *	of @p status (500, 502, 503, 504: RFC 5861 §4), because it or the
+ *	request carries stale-if-error, or offline_mode is on?  Then the
+ *	caller drops that answer and calls cache_stale().
+ */
+int	cache_stale_status(const struct cache_req *q, int status);
 /**
  * @brief The origin could not be reached (@p why: the error's name): the
  *	stale stored response, if it is still there and allowed.

@@ -15,7 +15,7 @@
 
 #define T0	((int64_t)784111777)	/* Sun, 06 Nov 1994 08:49:37 GMT */
 
-static const struct refresh defrp = { 0, 10, 3 * 86400 };
+static const struct refresh defrp = { 0, 10, 3 * 86400, 0, -1 };
 
 static struct http_head reqh, resph;
 static char reqbuf[2048], respbuf[2048];
@@ -193,38 +193,39 @@ static const struct {
 } heuristics[] = {
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Sun, 06 Nov 1994 06:49:37 GMT\r\n",
-	  { 3600, 10, 86400 }, 720, "LM-factor below MIN stays (squid: MIN "
+	  { 3600, 10, 86400, 0, -1 }, 720, "LM-factor below MIN stays (squid: "
+	  "MIN "
 	  "applies only without Last-Modified; §4.2.2)" },
-	{ "HTTP/1.1 200 OK\r\n" D0, { 3600, 20, 86400 }, 3600,
+	{ "HTTP/1.1 200 OK\r\n" D0, { 3600, 20, 86400, 0, -1 }, 3600,
 	  "no Last-Modified: MIN (§4.2.2)" },
-	{ "HTTP/1.1 200 OK\r\n" D0, { 7200, 20, 3600 }, 3600,
+	{ "HTTP/1.1 200 OK\r\n" D0, { 7200, 20, 3600, 0, -1 }, 3600,
 	  "no Last-Modified, MIN above MAX: MAX" },
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
-	  { 600, 20, 86400 }, 600, "Last-Modified equal to Date: MIN "
+	  { 600, 20, 86400, 0, -1 }, 600, "Last-Modified equal to Date: MIN "
 	  "(squid's lastmod_delta > 0 only)" },
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Mon, 07 Nov 1994 08:49:37 GMT\r\n",
-	  { 600, 20, 86400 }, 600, "Last-Modified after Date: MIN" },
+	  { 600, 20, 86400, 0, -1 }, 600, "Last-Modified after Date: MIN" },
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Thu, 27 Oct 1994 08:49:37 GMT\r\n",
-	  { 3600, 50, 1440 * 60 }, 86400, "50% of 10 days capped at MAX "
+	  { 3600, 50, 1440 * 60, 0, -1 }, 86400, "50% of 10 days capped at MAX "
 	  "1440 minutes" },
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Thu, 27 Oct 1994 08:49:37 GMT\r\n",
-	  { 0, 50, 0 }, 0, "MAX 0: stale at once" },
+	  { 0, 50, 0, 0, -1 }, 0, "MAX 0: stale at once" },
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Sun, 06 Nov 1994 06:49:37 GMT\r\n",
-	  { 0, 0, 0 }, 0, "0 0% 0 (squid's cgi-bin line): no heuristic "
+	  { 0, 0, 0, 0, -1 }, 0, "0 0% 0 (squid's cgi-bin line): no heuristic "
 	  "freshness" },
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Expires: Sun, 06 Nov 1994 08:50:37 GMT\r\n"
 	  "Last-Modified: Thu, 27 Oct 1994 08:49:37 GMT\r\n",
-	  { 86400, 100, 86400 }, 60, "Expires wins over the pattern "
+	  { 86400, 100, 86400, 0, -1 }, 60, "Expires wins over the pattern "
 	  "(§4.2.1: explicit first)" },
 	{ "HTTP/1.1 200 OK\r\nDate: Fri, 31 Dec 9999 23:59:59 GMT\r\n"
 	  "Last-Modified: Fri, 02 Jan 1970 00:00:00 GMT\r\n",
-	  { 0, 2147483647, 86400 }, 86400, "a huge PERCENT does not "
+	  { 0, 2147483647, 86400, 0, -1 }, 86400, "a huge PERCENT does not "
 	  "overflow: MAX" },
 };
 

@@ -11,9 +11,11 @@
  *	CF_WAIT		wait for the fetch followed; served as it is stored.
  *	HIT_SEND	a body from a file (sendfile), or a followed body.
  *	CACHE_RESPONSE	a final response head from the origin: a 304 to our
- *			conditions goes to REFRESH; otherwise the cache
- *			decides what to store, and the client's head is
- *			built.
+ *			conditions goes to REFRESH; a 500, 502, 503 or 504
+ *			that stale-if-error or offline_mode lets a stored
+ *			response replace is dropped for it; otherwise the
+ *			cache decides what to store, and the client's head
+ *			is built.
  *	REFRESH		the 304 merged into the stored entry, served once
  *			the store has it; a 304 about nothing we have is
  *			asked again without conditions (CONNECT_UP).
@@ -530,6 +532,7 @@ req_step_cache_response(struct conn *c)
 	struct req *r = &c->r;
 	struct cache_req *q = r->r_cache.q;
 	const struct http_head *h = r->r_head;
+	const struct cache_hit *hit;
 	const char *code;
 	char cs[192];
 
@@ -537,6 +540,23 @@ req_step_cache_response(struct conn *c)
 	/* A 304 to the conditions we added: the stored entry is good. */
 	if (h->status == 304 && r->r_extra != NULL && q != NULL)
 		return REQ_NEXT(c, REFRESH);
+	/* RFC 5861 §4, offline_mode: the stored response, not a 5xx. */
+	if (cache_stale_status(q, h->status)) {
+		snprintf(cs, sizeof(cs), "origin-%d", h->status);
+		r->r_cache.stale_tried = 1;
+		if (cache_stale(q, cs, (int64_t)time(NULL), &hit) ==
+		    CACHE_FRESH) {
+			log_info("conn %u client %s: %s: the origin answered "
+			    "%d; serving the stored response (stale-if-error "
+			    "or offline_mode)", c->id, c->c_peer_text,
+			    r->r_url, h->status);
+			/* Its answer is dropped unread: the conn is closed. */
+			r->r_up_reusable = 0;
+			upstream_release(c);
+			r->r_head = NULL;
+			return REQ_MOVE(c, req_cache_serve(c, hit));
+		}
+	}
 	if (q != NULL) {
 		if (cache_response(q, h, r->r_rbody.mode == HTTP_BODY_CHUNKED &&
 		    !r->r_rbody.decode, r->r_rbody.mode == HTTP_BODY_LENGTH ?
