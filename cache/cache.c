@@ -1361,6 +1361,15 @@ cache_cf_body(struct cache_req *q, uint64_t off, struct cache_slice *s)
 	return cf_read(&q->cf, off, s);
 }
 
+int
+cache_cf_lead_lag(struct cache_req *q, cache_wake_f *wake, void *arg)
+{
+	if (q == NULL || q->obj == NULL || !cf_shared(&q->cf))
+		return 0;
+	cf_watch(&q->cf, wake, arg);
+	return 1;
+}
+
 unsigned
 cache_cf_followers(const struct cache_req *q)
 {

@@ -324,6 +324,14 @@ int	cache_cf_poll(struct cache_req *q, const struct http_head *rq,
  *	CACHE_EBROKEN (the fetch broke off: never complete the response).
  */
 int	cache_cf_body(struct cache_req *q, uint64_t off, struct cache_slice *s);
+/**
+ * @brief A leader others follow whose own client is slower than the
+ *	origin: may the fetch go on into the store without waiting for that
+ *	client, which then reads it back with cache_cf_body() like a
+ *	follower (woken by @p wake(@p arg))?
+ * @return 1 yes (being stored and followed), 0 no.
+ */
+int	cache_cf_lead_lag(struct cache_req *q, cache_wake_f *wake, void *arg);
 /** @brief A leader: how many requests follow its fetch. */
 unsigned cache_cf_followers(const struct cache_req *q);
 /** @brief Stop following (then ask the origin: fwd=miss) or leading; cache_req_end() does it too. */

@@ -50,6 +50,8 @@ struct cf {
 	struct cf_member	*fol;		/* followers */
 	unsigned		 nfol;
 	struct ev_timer		 wake;
+	cache_wake_f		*lwake;		/* the leader's, when it lags */
+	void			*larg;
 	/* Across workers (shared.h). */
 	struct shf_ref		 sh;		/* the shared slot, or slot -1 */
 	int			 remote;	/* another worker leads it */
@@ -168,13 +170,15 @@ cf_wake_cb(struct ev_timer *t)
 		if (m != NULL)
 			m->wake(m->arg);
 	}
+	if (cf->lwake != NULL)
+		cf->lwake(cf->larg);
 	cf_put(cf);
 }
 
 static void
 cf_wake(struct cf *cf)
 {
-	if (cf->nfol > 0 && cf->wake.idx == 0)
+	if ((cf->nfol > 0 || cf->lwake != NULL) && cf->wake.idx == 0)
 		ev_timer_arm(&cf->wake, 0, cf_wake_cb, cf);
 }
 
@@ -379,6 +383,8 @@ cf_join(struct cf_member *m, const uint8_t key[STORE_KEY_LEN], int follow,
 	cf->nfol = 0;
 	memset(&cf->wake, 0, sizeof(cf->wake));
 	cf->sh.slot = -1;
+	cf->lwake = NULL;
+	cf->larg = NULL;
 	cf->remote = cf->held = cf->polled = 0;
 	cf->pnext = NULL;
 	memcpy(cf->key, key, STORE_KEY_LEN);
@@ -450,6 +456,8 @@ cf_leave(struct cf_member *m)
 	if (cf == NULL)
 		return;
 	if (m->leader) {
+		cf->lwake = NULL;
+		cf->larg = NULL;
 		cf_settle(m, cf->state == CF_BODY ? CF_FAILED : CF_NOT_SHARED);
 	} else {
 		if (m->prev != NULL)
@@ -517,6 +525,22 @@ cf_body(struct cf_member *m, const char *p, size_t n)
 			cf->len = cf->ninl;
 		cf_wake(cf);
 	}
+}
+
+void
+cf_watch(struct cf_member *m, cache_wake_f *wake, void *arg)
+{
+	if (m->cf == NULL || !m->leader)
+		return;
+	m->cf->lwake = wake;
+	m->cf->larg = arg;
+}
+
+int
+cf_shared(const struct cf_member *m)
+{
+	return m->cf != NULL && m->leader && (m->cf->nfol > 0 ||
+	    (m->cf->sh.slot >= 0 && shf_readers(&m->cf->sh) > 0));
 }
 
 int

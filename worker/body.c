@@ -147,6 +147,7 @@ body_relay(struct conn *c, struct body *bd, struct buf *b, int sfd, int dfd,
 	size_t out;
 	int progress, rc;
 
+	bd->blocked = 0;
 	for (;;) {
 		if (body_splice_start(c, bd, b))
 			return body_splice(c, bd, sfd, dfd, counter, side);
@@ -195,7 +196,8 @@ body_relay(struct conn *c, struct body *bd, struct buf *b, int sfd, int dfd,
 			} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
 				*side = 'd';
 				return SL_ERROR;
-			}
+			} else if (n == -1)
+				bd->blocked = 1;
 		}
 		if (bd->done && bd->ready == 0)
 			return SL_OK;

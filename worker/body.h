@@ -61,6 +61,8 @@ struct body {
 	 */
 	uint64_t		skip;
 	uint64_t		limit;		/* UINT64_MAX: no window */
+	int			blocked;	/* the last relay waited on the
+						   destination (send: EAGAIN) */
 };
 
 /** @brief Start a body: mode and length from the framing call. */

@@ -61,6 +61,9 @@ struct req_cache {
 	uint64_t		 hit_off;	/* next byte to send */
 	uint64_t		 hit_left;
 	int			 follow;	/* HIT_SEND follows a fetch */
+	int			 lag;		/* a leader's client reads its
+						   fetch back from the store */
+	int			 lag_done;	/* ... all of it, or it left */
 	int			 woken;		/* a cache callback ran */
 	int			 purge_status;
 };
@@ -227,6 +230,15 @@ void	req_cache_end(struct conn *c);
  *	store (bytes to the tee only)?  Yes when other requests follow it.
  */
 int	req_cache_sink(struct conn *c);
+/**
+ * @brief A leader's client is slower than the origin while others follow
+ *	the fetch: let the fetch go on into the store and this client read
+ *	it back from there (req_cache_catchup()).
+ * @return 1 switched (the body relay is a sink now), 0 not.
+ */
+int	req_cache_lag(struct conn *c);
+/** @brief Send what the store has of the body to a lagging leader's client. @return SL_OK, SL_AGAIN, SL_ERROR. */
+int	req_cache_catchup(struct conn *c);
 
 /* upstream.c */
 /**

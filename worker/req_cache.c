@@ -52,6 +52,8 @@
 #include "sl.h"
 #include "worker.h"
 
+static int	req_cache_follow(struct conn *);
+
 /* A sendfile(2) call moves at most this much. */
 #define REQ_CACHE_SENDFILE_MAX	(1 << 20)
 
@@ -229,6 +231,35 @@ req_cache_sink(struct conn *c)
 		    c->id, c->c_peer_text, r->r_url, (unsigned long long)got,
 		    (unsigned long long)total);
 	return 1;
+}
+
+int
+req_cache_lag(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct body *bd = &r->r_rbody;
+	uint64_t sent;
+
+	if (bd->mode != HTTP_BODY_LENGTH || bd->decode || bd->sink ||
+	    bd->skip > 0 || bd->limit != UINT64_MAX || r->r_cache.lag ||
+	    !cache_cf_lead_lag(r->r_cache.q, req_wake, c))
+		return 0;
+	/* What the client has; the rest it reads back from the store. */
+	sent = bd->length - bd->left - bd->ready;
+	r->r_cache.lag = 1;
+	r->r_cache.hit_off = sent;
+	r->r_cache.hit_left = bd->length - sent;
+	bd->sink = 1;
+	log_debug("conn %u: %s: the client is slower than the origin while "
+	    "others follow the fetch: it reads back from the store at %llu",
+	    c->id, r->r_url, (unsigned long long)sent);
+	return 1;
+}
+
+int
+req_cache_catchup(struct conn *c)
+{
+	return req_cache_follow(c);
 }
 
 int

@@ -146,7 +146,11 @@ req_step_deliver(struct conn *c)
 		    c->c_peer_text, strerror(errno));
 		r->r_code_sfx = "_ABORTED";
 		r->r_keepalive = 0;
-		return REQ_NEXT(c, LOG);
+		/* Before its head went out: the fetch may still go on. */
+		if (r->r_synth || r->r_interim || !req_cache_sink(c))
+			return REQ_NEXT(c, LOG);
+		buf_reset(c->obuf);
+		r->r_rbody.sink = 1;
 	}
 	if (r->r_interim) {
 		/*
@@ -171,9 +175,33 @@ req_step_deliver(struct conn *c)
 			r->r_keepalive = 0;
 			continue;
 		}
+		/*
+		 * The client is slower than the origin and others follow
+		 * this fetch: it must not wait for that client.
+		 */
+		if (rc == SL_AGAIN && r->r_rbody.blocked && req_cache_lag(c))
+			continue;
 		break;
 	}
-	if (rc == SL_AGAIN) {
+	/* A lagging client reads the body back from the store. */
+	if (r->r_cache.lag && !r->r_cache.lag_done) {
+		switch (req_cache_catchup(c)) {
+		case SL_OK:
+			r->r_cache.lag_done = 1;
+			break;
+		case SL_ERROR:
+			log_info("conn %u client %s: client went away during "
+			    "%s", c->id, c->c_peer_text, r->r_url);
+			r->r_cache.lag_done = 1;
+			r->r_code_sfx = "_ABORTED";
+			r->r_keepalive = 0;
+			break;
+		default:
+			break;
+		}
+	}
+	if (rc == SL_AGAIN || (rc == SL_OK && r->r_cache.lag &&
+	    !r->r_cache.lag_done)) {
 		req_timer(c, worker_conf->read_timeout);
 		return SL_AGAIN;
 	}
