@@ -35,6 +35,7 @@
 #include "log.h"
 #include "upgrade.h"
 #include "master.h"
+#include "metrics.h"
 #include "notify.h"
 #include "proc.h"
 #include "worker.h"
@@ -174,6 +175,9 @@ master_spawn(struct child *ch)
 		 * number: generations overlap during a reload.
 		 */
 		clientdb_worker((unsigned)(ch - master_child));
+		/* Counters too: the slot keeps what a dead child counted. */
+		metrics_child((unsigned)(ch - master_child), ch->slot == 0 ?
+		    METRICS_CACHE_MANAGER : METRICS_WORKER, (long)getpid());
 		/* Signals stay blocked until the worker sets its own mask. */
 		if (ch->slot == 0)
 			cache_manager_main(master_conf);
@@ -262,6 +266,7 @@ master_reap(int stopping)
 			continue;
 		/* Its clients are gone with it (maxconn). */
 		clientdb_reset_slot((unsigned)(ch - master_child));
+		metrics_child_gone((unsigned)(ch - master_child));
 		/* One line, not a restart loop: the cache stays unusable. */
 		if (ch->slot == 0 && ch->gen == master_gen &&
 		    WIFEXITED(status) &&
@@ -302,6 +307,8 @@ master_reap(int stopping)
 		ch->respawn_at = now + delay;
 		log_notice("restarting %s in %lld ms", master_child_name(ch),
 		    (long long)delay);
+		if (ch->slot != 0)
+			metrics_restart();
 	}
 }
 
@@ -414,6 +421,9 @@ master_run(struct conf *c, struct listen_set *ls, int foreground)
 	if (clientdb_init(MASTER_MAX_CHILDREN) == -1)
 		log_warnx("maxconn counts unavailable: maxconn acls never "
 		    "match");
+	/* Shared counters for /metrics and /status, one slot per child. */
+	if (metrics_init(MASTER_MAX_CHILDREN) == -1)
+		log_warn("metrics unavailable: /metrics and /status show zeros");
 	master_spawn_generation();
 	notify_ready(master_gen, master_conf->workers);
 

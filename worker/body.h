@@ -54,6 +54,9 @@ struct body {
 	body_tee_f		*tee;		/* the cache's copy, or NULL */
 	int			sink;		/* the destination is gone: the
 						   bytes go to the tee only */
+	uint64_t		wire;		/* body bytes taken from the
+						   source, framing included
+						   (metrics) */
 };
 
 /** @brief Start a body: mode and length from the framing call. */

@@ -26,6 +26,7 @@
 #include "http_hdr.h"
 #include "log.h"
 #include "sl.h"
+#include "stats.h"
 #include "worker.h"
 
 /* Lingering close: at most this long, and this many discarded bytes. */
@@ -267,6 +268,7 @@ req_step_log(struct conn *c)
 	e.user = r->r_user;
 	e.rule = r->r_rule;
 	accesslog_write(&e);
+	stats_log(c);	/* the shared counters: one place per request */
 	/* Followers of this fetch no longer wait for it. */
 	req_cache_end(c);
 	return REQ_NEXT(c, FINISH);
