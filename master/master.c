@@ -37,6 +37,7 @@
 #include "master.h"
 #include "metrics.h"
 #include "notify.h"
+#include "pac.h"
 #include "proc.h"
 #include "worker.h"
 
@@ -61,6 +62,7 @@ static unsigned		 master_gen;
 static struct conf	*master_conf;
 static struct listen_set master_ls;
 static int		 master_fg;	/* -d: lines also go to stderr */
+int			 config_check_paths = 1;
 
 static int64_t
 master_now(void)
@@ -96,8 +98,13 @@ config_load(const char *path)
 		conf_free(c);
 		return NULL;
 	}
+	/* The PAC file and no_proxy, from the acls pac_direct names. */
+	if (pac_compile(c) == -1) {
+		config_free(c);
+		return NULL;
+	}
 	/* -t, start and reload: the paths, as whoever will use them. */
-	if (config_check_access(c) == -1) {
+	if (config_check_paths && config_check_access(c) == -1) {
 		config_free(c);
 		return NULL;
 	}
@@ -113,6 +120,7 @@ config_free(struct conf *c)
 	c->acl = NULL;
 	upgrade_free(c);
 	req_cache_rules_free(c);
+	pac_free(c);
 	conf_free(c);
 }
 

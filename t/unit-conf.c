@@ -1113,8 +1113,8 @@ test_shipped(void)
 		    "the shipped config listens on 127.0.0.1 and ::1");
 		unlike(c->access_log, "@",
 		    "the shipped paths were substituted");
-		ok(c->nacl_lines > 0 && c->naccess_lines == 8,
-		    "the shipped config has acls and eight http_access rules");
+		ok(c->nacl_lines > 0 && c->naccess_lines == 11,
+		    "the shipped config has acls and eleven http_access rules");
 		conf_free(c);
 	}
 	free(text);

@@ -47,6 +47,7 @@ req_acl_fill(struct conn *c, struct acl_req *ar, const struct sockaddr *dst)
 	ar->url = r->r_url;
 	ar->path = r->r_connect || r->r_path == NULL ? "" : r->r_path;
 	ar->user = r->r_user;
+	ar->endpoint = r->r_endpoint;	/* proxy_endpoint acls */
 	ar->now = (time_t)r->r_start_sec;
 	/*
 	 * Now, not at accept: others may have come or gone since.  Only when

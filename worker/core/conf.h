@@ -20,9 +20,9 @@
  * go; conf_load() then fails as a whole.  Unknown directives are errors.
  *
  * Caveats:
- *  - `acl`, `http_access` and `cache` lines are stored raw (struct
- *    conf_line) and compiled by the acl module (acl/acl.h); core/ knows
- *    nothing of ACLs.  refresh_pattern regexes are compiled here, at load.
+ *  - `acl`, `http_access`, `cache` and `pac_*` lines are stored raw
+ *    (struct conf_line) and compiled by the acl module (acl/acl.h,
+ *    acl/pac.h); core/ knows nothing of ACLs.  refresh_pattern regexes are compiled here, at load.
  *  - A struct conf is never modified after conf_load() returns; reload
  *    builds a new one and frees the old one with conf_free().
  *  - conf_line.argv, .quoted and the strings are one allocation owned by
@@ -79,6 +79,7 @@ struct conf_where {
 };
 
 struct acl_set;		/* compiled by acl/, opaque here */
+struct pac;		/* compiled by acl/pac.c */
 struct upgrade_rules;	/* compiled by worker/upgrade.c */
 
 /** forwarded_for (squid's semantics for X-Forwarded-For). */
@@ -159,6 +160,11 @@ struct conf {
 	struct conf_line	*upgrade_lines;
 	size_t			 nupgrade_lines;
 	struct upgrade_rules	*upgrade;	/* set by the master, or NULL */
+	/* Raw pac_direct, pac_proxy, pac_fallback and pac_plain_hostnames
+	   lines; compiled by acl/pac.c. */
+	struct conf_line	*pac_lines;
+	size_t			 npac_lines;
+	struct pac		*pac;		/* set by the master, or NULL */
 	/* Proxy authentication: auth_param basic ... (worker/auth.h). */
 	char			**auth_program;	/* argv, NULL-terminated, one
 						   allocation; NULL: no auth */
@@ -190,8 +196,8 @@ struct conf {
  * @note Release with conf_free().  The acl set is not compiled here.
  */
 int	conf_load(const char *path, struct conf **out);
-/** @brief Free a config from conf_load(); @p c->acl and @p c->cache_acl
- *	must already be freed (or NULL). */
+/** @brief Free a config from conf_load(); @p c->acl, @p c->cache_acl and
+ *	@p c->pac must already be freed (or NULL). */
 void	conf_free(struct conf *c);
 /**
  * @brief Where the file set directive @p name, for checks made after the
