@@ -228,7 +228,7 @@ main(void)
 	pid_t old[8];
 	int n;
 
-	plan(70 + HARNESS_STOP_TESTS + HARNESS_END_TESTS +
+	plan(73 + HARNESS_STOP_TESTS + HARNESS_END_TESTS +
 	    ORIGIN_FINISH_TESTS);
 	curl_global_init(CURL_GLOBAL_ALL);
 	dns = fakedns_start();
@@ -383,6 +383,21 @@ main(void)
 	free(out);
 	snprintf(np, sizeof(np), "%.*s", (int)(r.len ? r.len - 1 : 0),
 	    r.body ? r.body : "");
+	resp_free(&r);
+
+	/* Absolute form to the proxy itself (a client with http_proxy set). */
+	memset(&q, 0, sizeof(q));
+	q.url = url1;
+	q.proxy = h.port[0];
+	is_int(do_req(&q, &r), 200, "absolute form to the proxy's own address "
+	    "and port (http_proxy set): the page, 200");
+	is_str(r.body, "corp.example,10.0.0.0/8\n", "... /no_proxy itself");
+	resp_free(&r);
+	snprintf(want, sizeof(want), "http://sluice-test:%d/no_proxy",
+	    h.port[0]);
+	q.url = want;
+	is_int(do_req(&q, &r), 200, "absolute form to visible_hostname and "
+	    "the port: the page, no DNS");
 	resp_free(&r);
 
 	/* http_access: the LAN gets the PAC file, not proxying or metrics. */

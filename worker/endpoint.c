@@ -16,9 +16,12 @@
 
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "acl.h"
@@ -101,6 +104,55 @@ endpoint_parse(struct conn *c)
 	r->r_dst = local;
 	r->r_dst_lit = 1;
 	return 0;
+}
+
+void
+endpoint_absolute(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct sockaddr_storage local, mapped;
+	struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
+	socklen_t len = sizeof(local);
+	const char *q;
+	size_t pl, i;
+
+	if (r->r_connect || r->r_path == NULL || r->r_host == NULL)
+		return;
+	q = strchr(r->r_path, '?');
+	pl = q != NULL ? (size_t)(q - r->r_path) : strlen(r->r_path);
+	for (i = 0; acl_endpoint(i) != NULL; i++)
+		if (strlen(acl_endpoint(i)) == pl &&
+		    memcmp(r->r_path, acl_endpoint(i), pl) == 0)
+			break;
+	if (acl_endpoint(i) == NULL)
+		return;
+	memset(&local, 0, sizeof(local));
+	if (getsockname(c->c_io.fd, (struct sockaddr *)&local, &len) == -1 ||
+	    r->r_port != sockaddr_port((struct sockaddr *)&local))
+		return;
+	/* The host: visible_hostname, or the very address reached. */
+	if (strcasecmp(r->r_host, worker_conf->visible_hostname) != 0) {
+		if (!r->r_dst_lit)
+			return;
+		mapped = local;
+		/* A dual-stack socket: ::ffff:a.b.c.d is a.b.c.d. */
+		sin6 = (struct sockaddr_in6 *)&local;
+		if (local.ss_family == AF_INET6 &&
+		    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			memset(&mapped, 0, sizeof(mapped));
+			sin = (struct sockaddr_in *)&mapped;
+			sin->sin_family = AF_INET;
+			sin->sin_port = sin6->sin6_port;
+			memcpy(&sin->sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
+		}
+		if (!sockaddr_equal((struct sockaddr *)&r->r_dst,
+		    (struct sockaddr *)&mapped))
+			return;
+	}
+	r->r_endpoint = acl_endpoint(i);
+	r->r_dst = local;
+	r->r_dst_lit = 1;
 }
 
 /* ---------------------------------------------------------------- validators */

@@ -40,6 +40,16 @@ struct conn;
  */
 int	endpoint_parse(struct conn *c);
 /**
+ * @brief PARSE: an absolute-form request whose authority is the proxy
+ *	itself -- the address and port the client reached, or
+ *	visible_hostname with that port -- for one of its pages is that
+ *	page (squid does the same for its internal URLs): a client with
+ *	http_proxy set asks for http://proxy:3128/metrics that way.  Sets
+ *	up the request as endpoint_parse() does; anything else is left
+ *	alone, to be proxied.
+ */
+void	endpoint_absolute(struct conn *c);
+/**
  * @brief LOCAL: the whole answer to @p c's request for its endpoint, into
  *	obuf; the head is consumed.
  * @return ERRPAGE_COUNT (answered: on to DELIVER), or the error page.

@@ -410,6 +410,7 @@ req_step_parse(struct conn *c)
 	}
 	if (req_make_url(c) == -1)
 		return REQ_FAIL(c, ERR_TOO_BIG);
+	endpoint_absolute(c);	/* http://this-proxy:port/metrics */
 	/* RFC 9110 §15.5.14: a declared length over the limit: 413 at once. */
 	if (worker_conf->request_body_max_size > 0 &&
 	    mode == HTTP_BODY_LENGTH && len > worker_conf->request_body_max_size) {
