@@ -267,8 +267,8 @@ req_step_log(struct conn *c)
 	e.type = r->r_ctype;
 	e.user = r->r_user;
 	e.rule = r->r_rule;
-	accesslog_write(&e);
 	stats_log(c);	/* the shared counters: one place per request */
+	accesslog_write(&e);
 	/* Followers of this fetch no longer wait for it. */
 	req_cache_end(c);
 	return REQ_NEXT(c, FINISH);

@@ -57,13 +57,13 @@ run_group_end(pid_t pg)
 		;
 }
 
-int
-run_program(const char *const *argv, const char *out, const char *err,
-    int timeout_ms)
+/* Fork @p argv in its own group, output to files. @return pid or -1. */
+static pid_t
+run_fork(const char *const *argv, const char *out, const char *err)
 {
 	char path[512];
-	pid_t pid, r;
-	int status = 0, ofd, efd, waited = 0, termed = 0;
+	pid_t pid;
+	int ofd, efd;
 
 	if (run_find(argv[0], path, sizeof(path)) == -1) {
 		diag("run: %s not found", argv[0]);
@@ -82,12 +82,6 @@ run_program(const char *const *argv, const char *out, const char *err,
 	}
 	fflush(stdout);
 	pid = fork();
-	if (pid == -1) {
-		close(ofd);
-		if (efd != -1)
-			close(efd);
-		return -1;
-	}
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 
@@ -101,37 +95,80 @@ run_program(const char *const *argv, const char *out, const char *err,
 		dprintf(2, "run: exec %s: %s\n", path, strerror(errno));
 		_exit(127);
 	}
-	(void)setpgid(pid, pid);	/* either side may win the race */
+	if (pid > 0)
+		(void)setpgid(pid, pid);	/* either side may win the race */
 	close(ofd);
 	if (efd != -1)
 		close(efd);
+	return pid;
+}
+
+/* Wait for @p pid; after @p timeout_ms SIGTERM, 2 s later SIGKILL. */
+static int
+run_wait(pid_t pid, const char *name, int timeout_ms, int *status)
+{
+	pid_t r;
+	int waited = 0, termed = 0;
+
 	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
+		r = waitpid(pid, status, WNOHANG);
 		if (r == pid)
 			break;
 		if (r == -1 && errno != EINTR) {
-			status = -1;
+			*status = -1;
 			break;
 		}
 		if (waited >= timeout_ms && !termed) {
-			diag("run: %s still running after %d ms: SIGTERM",
-			    argv[0], timeout_ms);
+			if (timeout_ms > 0)
+				diag("run: %s still running after %d ms: "
+				    "SIGTERM", name, timeout_ms);
 			(void)kill(-pid, SIGTERM);
 			termed = 1;
 		} else if (termed && waited >= timeout_ms + 2000) {
 			(void)kill(-pid, SIGKILL);
-			(void)waitpid(pid, &status, 0);
+			(void)waitpid(pid, status, 0);
 			break;
 		}
 		harness_msleep(20);
 		waited += 20;
 	}
 	run_group_end(pid);
+	return termed;
+}
+
+int
+run_program(const char *const *argv, const char *out, const char *err,
+    int timeout_ms)
+{
+	pid_t pid;
+	int status = 0, termed;
+
+	if ((pid = run_fork(argv, out, err)) == -1)
+		return -1;
+	termed = run_wait(pid, argv[0], timeout_ms, &status);
 	if (termed || status == -1)
 		return -1;
 	if (WIFSIGNALED(status)) {
 		diag("run: %s killed by signal %d", argv[0], WTERMSIG(status));
 		return -1;
 	}
+	return WEXITSTATUS(status);
+}
+
+int
+run_start(const char *const *argv, const char *out, const char *err)
+{
+	return (int)run_fork(argv, out, err);
+}
+
+int
+run_stop(int pid, int grace_ms)
+{
+	int status = 0;
+
+	(void)kill(-pid, SIGTERM);
+	(void)run_wait((pid_t)pid, "server", grace_ms, &status);
+	if (status == -1 || WIFSIGNALED(status))
+		return -1;
 	return WEXITSTATUS(status);
 }

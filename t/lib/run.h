@@ -39,5 +39,17 @@ int	run_find(const char *name, char *path, size_t size);
  */
 int	run_program(const char *const *argv, const char *out, const char *err,
 	    int timeout_ms);
+/**
+ * @brief Start @p argv as run_program() does, without waiting (a server
+ *	for the test: Prometheus).
+ * @return its pid (also its process group), or -1 (diagnosed).
+ * @note Partner: run_stop().
+ */
+int	run_start(const char *const *argv, const char *out, const char *err);
+/**
+ * @brief SIGTERM the group of @p pid, SIGKILL after @p grace_ms, reap it.
+ * @return its exit status, or -1 (killed by a signal).
+ */
+int	run_stop(int pid, int grace_ms);
 
 #endif
