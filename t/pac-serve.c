@@ -177,6 +177,8 @@ static const char pac_conf[] =
 	"%EXTRA%"
 	"acl lan src 127.0.0.0/8\n"
 	"acl admin src 127.0.0.1\n"
+	"acl open_dom dstdomain open.example\n"
+	"http_access allow open_dom\n"
 	"http_access allow pac lan\n"
 	"http_access allow manager admin\n"
 	"http_access deny manager\n"
@@ -228,7 +230,7 @@ main(void)
 	pid_t old[8];
 	int n;
 
-	plan(73 + HARNESS_STOP_TESTS + HARNESS_END_TESTS +
+	plan(74 + HARNESS_STOP_TESTS + HARNESS_END_TESTS +
 	    ORIGIN_FINISH_TESTS);
 	curl_global_init(CURL_GLOBAL_ALL);
 	dns = fakedns_start();
@@ -410,6 +412,10 @@ main(void)
 	snprintf(url1, sizeof(url1), "http://127.0.0.1:%d/metrics", h.port[0]);
 	is_int(get(url1, "127.0.0.2", NULL, NULL, &r), 403,
 	    "from the LAN: /metrics 403 (acl manager, deny manager)");
+	resp_free(&r);
+	is_int(get(url1, "127.0.0.2", "Host: open.example", NULL, &r), 403,
+	    "... also with a forged Host that a rule allows (the acls see "
+	    "the proxy's address)");
 	resp_free(&r);
 	memset(&q, 0, sizeof(q));
 	snprintf(want, sizeof(want), "http://127.0.0.1:%d/x", origin_port(o));

@@ -48,10 +48,9 @@ endpoint_parse(struct conn *c)
 {
 	struct req *r = &c->r;
 	const struct http_head *h = r->r_head;
-	const struct http_field *f;
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
-	const char *t = h->target, *q, *p, *e;
+	const char *t = h->target, *q;
 	char host[256], text[SOCKADDR_STRLEN];
 	size_t n = h->target_len, pl, i;
 
@@ -71,32 +70,15 @@ endpoint_parse(struct conn *c)
 	if ((r->r_path = req_strdup(c, t, n)) == NULL)
 		return -1;
 	/*
-	 * The host the client named (Host is required with origin form,
-	 * RFC 9112 §3.2; the parser checked there is one), else the
-	 * address it reached: dstdomain acls and the log see it.
+	 * The host is the address the client reached, not its Host field:
+	 * what dstdomain acls and the log see of a request for the proxy's
+	 * own pages is not the client's to choose (a forged Host must not
+	 * pass a rule written for a destination).
 	 */
-	host[0] = '\0';
-	if ((f = http_hdr_find(h, "Host")) != NULL && f->value_len > 0) {
-		p = f->value;
-		e = p + f->value_len;
-		if (*p == '[') {
-			q = memchr(p, ']', (size_t)(e - p));
-			if (q != NULL)
-				(void)acl_host_normalise(p + 1, (size_t)(q - p -
-				    1), host, sizeof(host), NULL, NULL);
-		} else {
-			q = memchr(p, ':', (size_t)(e - p));
-			if (acl_host_normalise(p, (size_t)((q ? q : e) - p),
-			    host, sizeof(host), NULL, NULL) == -1)
-				host[0] = '\0';
-		}
-	}
-	if (host[0] == '\0') {
-		sockaddr_ntop((struct sockaddr *)&local, text, sizeof(text));
-		if (acl_host_normalise(text, strlen(text), host, sizeof(host),
-		    NULL, NULL) == -1)
-			snprintf(host, sizeof(host), "%s", text);
-	}
+	sockaddr_ntop((struct sockaddr *)&local, text, sizeof(text));
+	if (acl_host_normalise(text, strlen(text), host, sizeof(host), NULL,
+	    NULL) == -1)
+		snprintf(host, sizeof(host), "%s", text);
 	if ((r->r_host = req_strdup(c, host, strlen(host))) == NULL)
 		return -1;
 	r->r_port = sockaddr_port((struct sockaddr *)&local);

@@ -33,9 +33,10 @@ struct conn;
 /**
  * @brief PARSE: is the origin-form target of @p c's request one of the
  *	proxy's pages?  Then set up the request for it: r_endpoint (the
- *	path), r_path, r_host (the Host field's host, else the address the
- *	client reached), r_port (the port it reached) and r_dst (that
- *	address: the proxy is the destination).
+ *	path), r_path, r_host (the address the client reached, never the
+ *	Host field: acls must not see a name the client chose), r_port
+ *	(the port it reached) and r_dst (that address: the proxy is the
+ *	destination).
  * @return 0 it is one; -1 it is not (the caller answers 400).
  */
 int	endpoint_parse(struct conn *c);
