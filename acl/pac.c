@@ -225,7 +225,8 @@ pac_low_zero(const unsigned char *a, size_t len, unsigned hb)
 	size_t i;
 
 	for (i = len; i > 0 && hb > 0; i--, hb = hb > 8 ? hb - 8 : 0) {
-		unsigned char m = hb >= 8 ? 0xff : (unsigned char)((1u << hb) - 1);
+		unsigned char m = hb >= 8 ? 0xff :
+		    (unsigned char)((1u << hb) - 1);
 
 		if (a[i - 1] & m)
 			return 0;
@@ -308,7 +309,8 @@ pac_emit_cidr(void *arg, const unsigned char *a, unsigned plen)
 	} else {
 		/* no_proxy: one address alone, else CIDR. */
 		if (plen == (e->family == AF_INET ? 32u : 128u))
-			pac_str_printf(e->s, "%s%s", *e->first ? "" : ",", text);
+			pac_str_printf(e->s, "%s%s", *e->first ? "" : ",",
+			    text);
 		else
 			pac_str_printf(e->s, "%s%s/%u", *e->first ? "" : ",",
 			    text, plen);
@@ -514,6 +516,27 @@ bad:
 	    "IPv6; port 1..65535)", v);
 }
 
+/* One acl name of a pac_direct line: its values, or the error. */
+static void
+pac_direct_add(struct pac_build *x, const struct conf *c, const char *name)
+{
+	const char *type = NULL;
+	int rc;
+
+	if (name[0] == '!') {
+		pac_error(x, "pac_direct: '%s': a PAC file lists what goes "
+		    "DIRECT; '!' is not supported", name);
+		return;
+	}
+	rc = acl_values(c->acl, name, pac_value_cb, x, &type);
+	if (rc == ACL_VALUES_NONE)
+		pac_error(x, "pac_direct: undefined acl '%s'", name);
+	else if (rc == ACL_VALUES_TYPE)
+		pac_error(x, "pac_direct: acl '%s' is of type %s; only "
+		    "dstdomain and dst acls can be written into a PAC file "
+		    "and no_proxy", name, type);
+}
+
 int
 pac_compile(struct conf *c)
 {
@@ -521,9 +544,8 @@ pac_compile(struct conf *c)
 	struct pac_str proxies = { 0 };
 	const struct conf_line *l;
 	struct pac *p;
-	const char *type;
 	size_t i, size;
-	int j, rc, plain_direct = 0, fallback_direct = 0;
+	int j, plain_direct = 0, fallback_direct = 0;
 	const char *last_direct_file = NULL;
 	int last_direct_line = 0;
 
@@ -536,26 +558,8 @@ pac_compile(struct conf *c)
 		if (strcmp(l->argv[0], "pac_direct") == 0) {
 			last_direct_file = l->file;
 			last_direct_line = l->line;
-			for (j = 1; j < l->argc; j++) {
-				if (l->argv[j][0] == '!') {
-					pac_error(&x, "pac_direct: '%s': a PAC "
-					    "file lists what goes DIRECT; '!' "
-					    "is not supported", l->argv[j]);
-					continue;
-				}
-				rc = acl_values(c->acl, l->argv[j], pac_value_cb,
-				    &x, &type);
-				if (rc == ACL_VALUES_NONE)
-					pac_error(&x, "pac_direct: undefined acl "
-					    "'%s'", l->argv[j]);
-				else if (rc == ACL_VALUES_TYPE)
-					pac_error(&x, "pac_direct: acl '%s' is "
-					    "of type %s; only dstdomain and dst "
-					    "acls can be written into a PAC file "
-					    "and no_proxy", l->argv[j], type);
-				if (x.oom)
-					break;
-			}
+			for (j = 1; j < l->argc && !x.oom; j++)
+				pac_direct_add(&x, c, l->argv[j]);
 		} else if (strcmp(l->argv[0], "pac_proxy") == 0) {
 			for (j = 1; j < l->argc; j++)
 				pac_proxy_add(&x, &proxies, l->argv[j]);
@@ -573,8 +577,8 @@ pac_compile(struct conf *c)
 			else if (strcmp(l->argv[1], "proxy") == 0)
 				plain_direct = 0;
 			else
-				pac_error(&x, "pac_plain_hostnames takes direct "
-				    "or proxy, not '%s'", l->argv[1]);
+				pac_error(&x, "pac_plain_hostnames takes "
+				    "direct or proxy, not '%s'", l->argv[1]);
 		}
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)

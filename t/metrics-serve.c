@@ -40,7 +40,8 @@
 
 static const struct origin_step steps[] = {
 	{ .expect = "GET /a", .status = 200,
-	    .headers = "Cache-Control: max-age=600\r\n", .body = "hello world" },
+	    .headers = "Cache-Control: max-age=600\r\n",
+	    .body = "hello world" },
 	{ .expect = "GET /nocache", .status = 200,
 	    .headers = "Cache-Control: no-store\r\n", .body = "nope" },
 	{ .expect = "GET /auth", .status = 200, .body = "authed" },
@@ -349,7 +350,8 @@ main(void)
 	is_int(val(t, "sluice_requests_total{method=\"GET\",code=\"TCP_HIT\"}"),
 	    ls.get_hit, "GET TCP_HIT: %d, as in the access log", ls.get_hit);
 	is_int(val(t, "sluice_requests_total{method=\"GET\","
-	    "code=\"TCP_MISS\"}"), ls.get_miss, "GET TCP_MISS: %d", ls.get_miss);
+	    "code=\"TCP_MISS\"}"), ls.get_miss, "GET TCP_MISS: %d",
+	    ls.get_miss);
 	is_int(val(t, "sluice_requests_total{method=\"GET\","
 	    "code=\"TCP_DENIED\"}"), ls.get_denied, "GET TCP_DENIED: %d",
 	    ls.get_denied);

@@ -79,7 +79,8 @@ web_serve(struct web *w, int fd)
 	    "</head><body><p id=\"m\">page-of%s</p></body></html>", path);
 	len = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n"
 	    "Content-Type: text/html\r\nContent-Length: %d\r\n"
-	    "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s", len, page);
+	    "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s", len,
+	    page);
 	(void)!write(fd, resp, (size_t)len);
 	close(fd);
 }

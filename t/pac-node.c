@@ -24,6 +24,8 @@
 #include "tap.h"
 
 #define PROXY	"@PROXY@"	/* replaced by "PROXY 127.0.0.1:PORT" */
+#define PROXIES2 \
+	"PROXY proxy1.example:3128; PROXY [2001:db8::8]:8080; DIRECT"
 
 struct pac_case {
 	const char	*url;
@@ -67,12 +69,12 @@ static const struct pac_case cases1[] = {
 
 static const struct pac_case cases2[] = {
 	{ "http://www.example.com/",
-	    "PROXY proxy1.example:3128; PROXY [2001:db8::8]:8080; DIRECT", NULL },
+	    PROXIES2, NULL },
 	{ "http://printer/", "DIRECT", NULL },
 	{ "http://intranet/", "DIRECT", NULL },
 	{ "http://corp.example/", "DIRECT", NULL },
 	{ "http://[fd00::1]/",
-	    "PROXY proxy1.example:3128; PROXY [2001:db8::8]:8080; DIRECT", NULL },
+	    PROXIES2, NULL },
 };
 
 #define NCASES1	(sizeof(cases1) / sizeof(cases1[0]))

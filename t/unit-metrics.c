@@ -143,7 +143,8 @@ main(void)
 	is_int((long long)snap.req[M_POST][K_MISS], 1, "POST TCP_MISS: 1");
 	is_int((long long)snap.req[M_OTHER][K_MISS], 1,
 	    "\"get\" is not GET (methods are case-sensitive): OTHER");
-	is_int((long long)snap.req[M_CONNECT][K_TUNNEL], 1, "CONNECT TCP_TUNNEL");
+	is_int((long long)snap.req[M_CONNECT][K_TUNNEL], 1,
+	    "CONNECT TCP_TUNNEL");
 	is_int((long long)snap.req[M_GET][K_OTHER], 1,
 	    "an unknown code counts as OTHER");
 	is_int((long long)snap.req[M_NONE][K_NONE], 1, "NONE NONE_NONE");
@@ -174,7 +175,8 @@ main(void)
 	take();
 	is_int((long long)snap.gauge[METRIC_G_CLIENT_CONNECTIONS], 2,
 	    "a dead child's gauges are gone");
-	is_int((long long)snap.gauge[METRIC_G_TUNNELS], 0, "... its tunnels too");
+	is_int((long long)snap.gauge[METRIC_G_TUNNELS], 0,
+	    "... its tunnels too");
 	is_int((long long)snap.req[M_GET][K_HIT], 2, "... its counters stay");
 	is_int((long long)snap.restarts, 1, "one restart counted");
 	in_child(1, child_a2);
@@ -187,13 +189,15 @@ main(void)
 	    "gauges: its own 1 and the other slot's 2");
 
 	ok(metrics_code_is_hit("TCP_REFRESH_UNMODIFIED") &&
-	    metrics_code_is_hit("TCP_CF_HIT") && metrics_code_is_hit("TCP_HIT") &&
+	    metrics_code_is_hit("TCP_CF_HIT") &&
+	    metrics_code_is_hit("TCP_HIT") &&
 	    metrics_code_is_hit("TCP_REFRESH_FAIL_OLD"),
 	    "hits: TCP_HIT, TCP_CF_HIT, TCP_REFRESH_UNMODIFIED, "
 	    "TCP_REFRESH_FAIL_OLD (squid's isTcpHit)");
 	ok(metrics_code_is_miss("TCP_MISS") &&
 	    metrics_code_is_miss("TCP_REFRESH_MODIFIED") &&
-	    !metrics_code_is_hit("TCP_MISS") && !metrics_code_is_miss("TCP_DENIED") &&
+	    !metrics_code_is_hit("TCP_MISS") &&
+	    !metrics_code_is_miss("TCP_DENIED") &&
 	    !metrics_code_is_hit("TCP_TUNNEL") && !metrics_code_is_miss(NULL),
 	    "misses: TCP_MISS, TCP_REFRESH_MODIFIED; neither: TCP_DENIED, "
 	    "TCP_TUNNEL");
@@ -249,7 +253,8 @@ main(void)
 		    "sluice_client_bytes_total ")) != NULL; p++, i++)
 			;
 		is_int((long long)i, 1, "one TYPE line per metric");
-		like(b->pos, "\nsluice_cache_objects 12\n", "the store's objects");
+		like(b->pos, "\nsluice_cache_objects 12\n",
+		    "the store's objects");
 	}
 	buf_reset(b);
 	{

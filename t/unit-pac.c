@@ -204,7 +204,8 @@ main(void)
 		    "http_access allow x\nhttp_access deny all\n");
 		fclose(fp);
 		ok(conf_load(tpath, &c) == 0 &&
-		    acl_set_compile(c, &c->acl) == 0, "proxy_endpoint acls load");
+		    acl_set_compile(c, &c->acl) == 0,
+		    "proxy_endpoint acls load");
 	}
 	is_int(acl_check(c->acl, &ar, NULL), ACL_DENY,
 	    "a proxied request for /metrics is no endpoint: denied");

@@ -137,7 +137,7 @@ endpoint_absolute(struct conn *c)
 	r->r_dst_lit = 1;
 }
 
-/* ---------------------------------------------------------------- validators */
+/* ------------------------------------------------------------ validators */
 
 /* An HTTP-date in any of RFC 9110 §5.6.7's three forms. @return 0 or -1. */
 static int
@@ -372,12 +372,13 @@ endpoint_answer(struct conn *c)
 	    "\r\nCache-Control: %s\r\n", notmod ? "304 Not Modified" :
 	    "200 OK", cc);
 	if (rc == 0 && !notmod)
-		rc = buf_printf(o, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-		    ctype, buf_len(body));
+		rc = buf_printf(o, "Content-Type: %s\r\n"
+		    "Content-Length: %zu\r\n", ctype, buf_len(body));
 	if (rc == 0 && etag[0] != '\0')
 		rc = buf_printf(o, "ETag: %s\r\n", etag);
 	if (rc == 0 && lm != 0 && gmtime_r(&lm, &tm) != NULL) {
-		strftime(lmbuf, sizeof(lmbuf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		strftime(lmbuf, sizeof(lmbuf), "%a, %d %b %Y %H:%M:%S GMT",
+		    &tm);
 		rc = buf_printf(o, "Last-Modified: %s\r\n", lmbuf);
 	}
 	if (rc == 0)

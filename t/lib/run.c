@@ -96,7 +96,7 @@ run_fork(const char *const *argv, const char *out, const char *err)
 		_exit(127);
 	}
 	if (pid > 0)
-		(void)setpgid(pid, pid);	/* either side may win the race */
+		(void)setpgid(pid, pid);	/* either side may win */
 	close(ofd);
 	if (efd != -1)
 		close(efd);

@@ -613,8 +613,8 @@ metrics_render_prometheus(struct buf *b, const struct metrics_snap *s,
 	for (i = 0; i < METRIC_NGAUGE; i++)
 		if (metrics_head(b, metrics_gauge_desc[i].name, "gauge",
 		    metrics_gauge_desc[i].help) == -1 ||
-		    buf_printf(b, "sluice_%s %lld\n", metrics_gauge_desc[i].name,
-		    (long long)s->gauge[i]) == -1)
+		    buf_printf(b, "sluice_%s %lld\n",
+		    metrics_gauge_desc[i].name, (long long)s->gauge[i]) == -1)
 			return -1;
 
 	/* The store, as the cache manager last saw it. */
@@ -665,14 +665,16 @@ metrics_render_prometheus(struct buf *b, const struct metrics_snap *s,
 			    k == 2 ? r->misses : r->miss_bytes;
 			if (i == s->ndomain && r->hits + r->misses == 0)
 				continue;
-			if (metrics_domain_series(b, dm[k].name, r, total) == -1)
+			if (metrics_domain_series(b, dm[k].name, r,
+			    total) == -1)
 				return -1;
 		}
 	}
 	if (metrics_head(b, "domains_tracked", "gauge",
 	    "Origin hosts in the per-domain table (at most 1024; the rest "
 	    "count as other).") == -1 ||
-	    buf_printf(b, "sluice_domains_tracked %zu\n", s->domains_seen) == -1)
+	    buf_printf(b, "sluice_domains_tracked %zu\n",
+	    s->domains_seen) == -1)
 		return -1;
 	return 0;
 }
@@ -824,7 +826,8 @@ metrics_render_json(struct buf *b, const struct metrics_snap *s,
 	    (long long)s->gauge[METRIC_G_TUNNELS]) == -1 ||
 	    metrics_json_ctr_group(b, s, "client_bytes_total") == -1 ||
 	    buf_printf(b, "}},\n  \"origins\": {\"idle_connections\": %lld, "
-	    "\"bytes\": {", (long long)s->gauge[METRIC_G_UPSTREAM_IDLE]) == -1 ||
+	    "\"bytes\": {",
+	    (long long)s->gauge[METRIC_G_UPSTREAM_IDLE]) == -1 ||
 	    metrics_json_ctr_group(b, s, "origin_bytes_total") == -1 ||
 	    buf_printf(b, "}},\n") == -1)
 		return -1;
@@ -853,7 +856,8 @@ metrics_render_json(struct buf *b, const struct metrics_snap *s,
 
 		if (i == s->ndomain && r->hits + r->misses == 0)
 			continue;
-		if (buf_printf(b, "%s\n      {\"domain\": ", i ? "," : "") == -1 ||
+		if (buf_printf(b, "%s\n      {\"domain\": ",
+		    i ? "," : "") == -1 ||
 		    metrics_json_str(b, r->name) == -1 ||
 		    buf_printf(b, ", \"hits\": %llu, \"hit_bytes\": %llu, "
 		    "\"misses\": %llu, \"miss_bytes\": %llu}",

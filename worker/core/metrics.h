@@ -85,7 +85,8 @@
 	X(AUTH_OK, "auth_checks_total", "result=\"ok\"",		\
 	    "Credential checks by the auth helpers, by result.")	\
 	X(AUTH_REJECTED, "auth_checks_total", "result=\"rejected\"", NULL) \
-	X(AUTH_UNAVAILABLE, "auth_checks_total", "result=\"unavailable\"", NULL) \
+	X(AUTH_UNAVAILABLE, "auth_checks_total",			\
+	    "result=\"unavailable\"", NULL)				\
 	X(AUTH_HELPER_FAILURES, "auth_helper_failures_total", NULL,	\
 	    "Auth helpers that exited or hung (killed).")		\
 	X(REQ_ABORTED, "request_interruptions_total",			\
@@ -121,7 +122,7 @@ enum metric_gauge {
 };
 
 /* Methods and squid result codes of sluice_requests_total. */
-#define METRICS_NMETHOD		12	/* 11 names (NONE: unparsed) and OTHER */
+#define METRICS_NMETHOD		12	/* 11 names (NONE: unparsed), OTHER */
 #define METRICS_NCODE		18	/* 17 codes and OTHER */
 /* Status classes: none (nothing sent), 1xx..5xx, other. */
 #define METRICS_NSTATUS		7
