@@ -158,7 +158,7 @@ scrape_until(struct harness *h, const char *s, long long want)
 struct logsum {
 	int		 lines;
 	long long	 bytes;		/* field 4 */
-	int		 untimed;	/* TCP_TUNNEL lines */
+	int		 untimed;	/* TCP_TUNNEL/200 lines: tunnels */
 	long long	 hit_bytes;
 	int		 cls[6];	/* by status class, 0: none */
 	int		 get_hit, get_miss, get_none, get_denied;
@@ -184,7 +184,7 @@ logsum(struct harness *h, struct logsum *s)
 		s->cls[st / 100 <= 5 ? st / 100 : 0]++;
 		*strchr(code, '/') = '\0';
 		harness_field(line, 5, f, sizeof(f));
-		if (strcmp(code, "TCP_TUNNEL") == 0) {
+		if (strcmp(code, "TCP_TUNNEL") == 0 && st == 200) {
 			s->untimed++;
 			s->connect_tunnel += strcmp(f, "CONNECT") == 0;
 		}

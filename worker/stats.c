@@ -57,11 +57,14 @@ void
 stats_log(const struct conn *c)
 {
 	const struct req *r = &c->r;
-	int tunnel = r->r_connect || r->r_status == 101, hit, miss;
+	int hit, miss, tunnel;
 	uint64_t up_head;
 
+	/* A tunnel that was opened (a CONNECT refused is a request). */
+	tunnel = (r->r_connect && r->r_status == 200) || r->r_status == 101;
 	metrics_request(r->r_method ? r->r_method : "NONE", r->r_code,
-	    r->r_status, ev_now() - r->r_start_ms, !tunnel);
+	    r->r_status, r->r_start_ms ? ev_now() - r->r_start_ms : 0,
+	    !tunnel);
 	if (r->r_code_sfx != NULL)
 		metrics_add(strcmp(r->r_code_sfx, "_TIMEDOUT") == 0 ?
 		    METRIC_REQ_TIMEDOUT : METRIC_REQ_ABORTED, 1);
