@@ -103,6 +103,12 @@ main(int argc, char **argv)
 	if (noproxy) {
 		/* For `export no_proxy=$(sluice -n)`: the value alone. */
 		printf("%s\n", pac_no_proxy(c->pac));
+		/* Linux's MAX_ARG_STRLEN: one "name=value" string, 32 pages. */
+		if (strlen(pac_no_proxy(c->pac)) + 10 > 32 * 4096)
+			fprintf(stderr, "sluice: the no_proxy value is %zu bytes, "
+			    "more than one environment variable can hold "
+			    "(131072 with its name)\n",
+			    strlen(pac_no_proxy(c->pac)));
 		config_free(c);
 		return 0;
 	}
