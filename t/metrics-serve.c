@@ -482,8 +482,12 @@ main(void)
 	}
 	free(s);
 
-	/* A worker dies: restarted, counted, nothing lost or doubled. */
+	/*
+	 * A worker dies: restarted, counted, nothing lost or doubled.  Every
+	 * request is logged (so counted) before the kill.
+	 */
 	t = scrape(&h, "/metrics");
+	(void)harness_file_wait_count(h.access_log, " ", conns, 5000);
 	n = harness_workers(&h, w, 8);
 	killed = w[0];
 	ok(n == 2 && kill(killed, SIGKILL) == 0, "SIGKILL worker %ld",
@@ -504,6 +508,9 @@ main(void)
 	n = harness_file_wait_count(h.access_log, "TCP_HIT/", 3, 5000);
 	s = scrape(&h, "/metrics");
 	is_int(val(s, "sluice_cache_hits_total"), 3, "cache hits: 3");
+	free(s);
+	/* The new worker is in its slot once it ran: wait for it. */
+	s = scrape_until(&h, "sluice_workers", 2);
 	is_int(val(s, "sluice_workers"), 2, "workers: 2");
 	free(s);
 	free(t);
