@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 #include "priv.h"
 #include "shared.h"
 #include "store.h"
@@ -53,6 +54,7 @@ cache_manager_tick(struct store *s, uint64_t max_bytes)
 		log_notice("cache manager: cleared %d stale readers", dead);
 	if (store_stats(s, &st) == -1)
 		return -1;
+	metrics_store(st.count, st.bytes, max_bytes);	/* for /metrics */
 	if (st.bytes <= max_bytes - max_bytes / 20)
 		return 0;
 	return store_evict(s, max_bytes - max_bytes / 10, MANAGER_BATCH);
@@ -100,8 +102,10 @@ cache_manager_main(const struct conf *c)
 	last_clean = time(NULL);
 	for (;;) {
 		n = cache_manager_tick(s, c->cache_dir_size);
-		if (n > 0)
+		if (n > 0) {
 			log_info("cache manager: evicted %ld entries", n);
+			metrics_add(METRIC_CACHE_EVICTIONS, (uint64_t)n);
+		}
 		if (time(NULL) - last_clean >= MANAGER_CLEAN_SECS) {
 			n = store_cleanup(s, MANAGER_GRACE, time(NULL));
 			if (n > 0)

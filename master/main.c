@@ -1,11 +1,13 @@
 /*
- * main.c -- the sluice command: sluice [-f file] [-t] [-d] [-h] [-v],
+ * main.c -- the sluice command: sluice [-f file] [-t] [-n] [-d] [-h] [-v],
  * or sluice -C DIR [-N NAME]...
  * Runs in the master, before anything is forked.
  *
  *	-f FILE	configuration (default SYSCONFDIR/sluice.conf)
  *	-t	check the configuration and exit 0 (good) or 1 (errors,
  *		each as "file:line: message" on stderr)
+ *	-n	print the no_proxy value of the configuration (what its
+ *		PAC file sends DIRECT) and exit
  *	-d	stay in the foreground and log to stderr too (systemd, tests;
  *		implied when NOTIFY_SOCKET is set, see notify.h)
  *	-h	usage and the list of directives
@@ -31,15 +33,18 @@
 #include "log.h"
 #include "master.h"
 #include "notify.h"
+#include "pac.h"
 #include "proc.h"
 
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: sluice [-f file] [-t] [-d] [-h] [-v]\n"
+	fprintf(fp, "usage: sluice [-f file] [-t] [-n] [-d] [-h] [-v]\n"
 	    "       sluice -C dir [-N name]...\n"
 	    "  -f file  configuration file (default %s/sluice.conf)\n"
 	    "  -t       check the configuration and exit\n"
+	    "  -n       print the no_proxy value (what the PAC file sends "
+	    "DIRECT) and exit\n"
 	    "  -d       stay in the foreground, log to stderr too\n"
 	    "  -h       this help and the configuration directives\n"
 	    "  -v       print the version\n"
@@ -59,9 +64,9 @@ main(int argc, char **argv)
 	const char *cadir = NULL;
 	char *names[64];
 	size_t i;
-	int ch, test = 0, fg = 0, nnames = 0;
+	int ch, test = 0, fg = 0, noproxy = 0, nnames = 0;
 
-	while ((ch = getopt(argc, argv, "f:tdhvC:N:")) != -1) {
+	while ((ch = getopt(argc, argv, "f:tndhvC:N:")) != -1) {
 		switch (ch) {
 		case 'C':
 			cadir = optarg;
@@ -78,6 +83,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			test = 1;
+			break;
+		case 'n':
+			noproxy = 1;
 			break;
 		case 'd':
 			fg = 1;
@@ -108,10 +116,24 @@ main(int argc, char **argv)
 		return ca_create(cadir, names, nnames) == 0 ? 0 : 1;
 	/* Until cache_log is known, every line goes to stderr. */
 	log_open(NULL, 1);
+	if (noproxy)
+		config_check_paths = 0;
 	c = config_load(path);
 	if (c == NULL) {
 		fprintf(stderr, "sluice: %s: configuration has errors\n", path);
 		return 1;
+	}
+	if (noproxy) {
+		/* For `export no_proxy=$(sluice -n)`: the value alone. */
+		printf("%s\n", pac_no_proxy(c->pac));
+		/* Linux's MAX_ARG_STRLEN: one "name=value" string, 32 pages. */
+		if (strlen(pac_no_proxy(c->pac)) + 10 > 32 * 4096)
+			fprintf(stderr, "sluice: the no_proxy value is %zu bytes, "
+			    "more than one environment variable can hold "
+			    "(131072 with its name)\n",
+			    strlen(pac_no_proxy(c->pac)));
+		config_free(c);
+		return 0;
 	}
 	if (test) {
 		fprintf(stderr, "sluice: configuration file %s is ok\n", path);

@@ -1284,8 +1284,8 @@ test_shipped(void)
 		ok(c->naccess_log_lines == 1 &&
 		    strchr(c->access_log_lines[0].argv[1], '@') == NULL,
 		    "the shipped paths were substituted");
-		ok(c->nacl_lines > 0 && c->naccess_lines == 8,
-		    "the shipped config has acls and eight http_access rules");
+		ok(c->nacl_lines > 0 && c->naccess_lines == 11,
+		    "the shipped config has acls and eleven http_access rules");
 		conf_free(c);
 	}
 	free(text);

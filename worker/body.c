@@ -59,12 +59,14 @@ body_scan(struct body *bd, struct buf *b)
 		break;
 	case HTTP_BODY_LENGTH:
 		k = n < bd->left ? n : (size_t)bd->left;
+		bd->wire += k;
 		bd->left -= k;
 		bd->ready += k;
 		if (bd->left == 0)
 			bd->done = 1;
 		break;
 	case HTTP_BODY_EOF:
+		bd->wire += n;
 		bd->ready += n;
 		break;
 	case HTTP_BODY_CHUNKED:
@@ -72,6 +74,7 @@ body_scan(struct body *bd, struct buf *b)
 		rc = http_chunked_scan(&bd->chunk, p, n, bd->decode, &out, &done);
 		if (rc < 0)
 			return -1;
+		bd->wire += (uint64_t)rc;
 		if (bd->decode && out < (size_t)rc) {
 			/* Drop the framing bytes the decoder left behind. */
 			memmove(p + out, p + rc, n - (size_t)rc);
@@ -102,6 +105,7 @@ body_splice(struct conn *c, struct body *bd, int sfd, int dfd,
 	    bd->left : UINT64_MAX, &in, &out, &eof, side) == -1)
 		return SL_ERROR;
 	*counter += out;
+	bd->wire += in;
 	if (bd->mode == HTTP_BODY_LENGTH) {
 		bd->left -= in;
 		if (bd->left == 0)

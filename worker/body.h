@@ -63,6 +63,9 @@ struct body {
 	uint64_t		limit;		/* UINT64_MAX: no window */
 	int			blocked;	/* the last relay waited on the
 						   destination (send: EAGAIN) */
+	uint64_t		wire;		/* body bytes taken from the
+						   source, framing included
+						   (metrics) */
 };
 
 /** @brief Start a body: mode and length from the framing call. */

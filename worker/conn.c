@@ -23,6 +23,7 @@
 #include "dns.h"
 #include "log.h"
 #include "sl.h"
+#include "stats.h"
 #include "worker.h"
 
 static struct conn	*conn_list;
@@ -75,6 +76,7 @@ conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
 		conn_list->prev = c;
 	conn_list = c;
 	conn_n++;
+	stats_conn_open(conn_n);
 	req_reset(c);
 	req_timer(c, worker_conf->request_timeout);
 	req_run(c);
@@ -116,6 +118,7 @@ conn_close(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	conn_n--;
+	stats_conn_close(c, conn_n);
 	c->magic = 0;
 	ev_defer_free(c);
 	return SL_DONE;

@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "ev.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "sockaddr.h"
 #include "worker.h"
@@ -112,6 +113,7 @@ pool_unlink(struct pconn *pc)
 		pool_lru_tail = pc->lprev;
 	ev_timer_stop(&pc->timer);
 	pool_n--;
+	metrics_gauge_set(METRIC_G_UPSTREAM_IDLE, pool_n);
 }
 
 static void
@@ -256,6 +258,7 @@ pool_put(struct ev_io *io, const struct sockaddr *sa, const char *host,
 		pool_lru_head = pc;
 	pool_lru_tail = pc;
 	pool_n++;
+	metrics_gauge_set(METRIC_G_UPSTREAM_IDLE, pool_n);
 	ev_timer_arm(&pc->timer, worker_conf->server_idle_pconn_timeout,
 	    pool_timer_cb, pc);
 }

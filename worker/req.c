@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "log.h"
 #include "sl.h"
+#include "stats.h"
 #include "worker.h"
 
 static int (*const req_step_fn[REQ_NSTEPS])(struct conn *) = {
@@ -88,6 +89,7 @@ req_next(struct conn *c, enum req_step to, const char *fn)
 	if (req_trace)
 		log_debug("conn %u: %s -> %s", c->id, req_step_names[from],
 		    req_step_names[to]);
+	stats_move(from, to);	/* tunnels open (metrics) */
 	c->r.r_step = to;
 	return SL_OK;
 }

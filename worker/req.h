@@ -96,6 +96,8 @@ struct req {
 	char			*r_url;		/* for logs and error pages */
 	char			*r_host;	/* lower case, no brackets */
 	char			*r_path;	/* origin-form target */
+	const char		*r_endpoint;	/* the proxy's own page asked
+						   (endpoint.h), or NULL */
 	unsigned		 r_port;
 	int			 r_version;	/* 10, 11 */
 	int			 r_connect;	/* CONNECT */

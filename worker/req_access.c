@@ -47,6 +47,7 @@ req_acl_fill(struct conn *c, struct acl_req *ar, const struct sockaddr *dst)
 	ar->url = r->r_url;
 	ar->path = r->r_connect || r->r_path == NULL ? "" : r->r_path;
 	ar->user = r->r_user;
+	ar->endpoint = r->r_endpoint;	/* proxy_endpoint acls */
 	ar->now = (time_t)r->r_start_sec;
 	/*
 	 * Now, not at accept: others may have come or gone since.  Only when
@@ -59,7 +60,7 @@ req_acl_fill(struct conn *c, struct acl_req *ar, const struct sockaddr *dst)
 
 /*
  * Deny: 403 naming only the reason class; the rule that decided goes to
- * cache_log and to the access log's rule= field, never to the client.
+ * cache_log and to the access log (%sluice::rule), never to the client.
  * @return the error page for REQ_FAIL().
  */
 static enum errpage_id

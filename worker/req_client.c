@@ -4,8 +4,8 @@
  * Runs in the workers.
  *
  * Request target rules (RFC 9112 §3.2): absolute-form for proxied
- * requests, authority-form only with CONNECT; origin-form is for the
- * proxy's own endpoints, of which there are none yet, so it gets 400.
+ * requests, authority-form only with CONNECT; origin-form only for the
+ * proxy's own pages (endpoint.h: /proxy.pac, /metrics...), else 400.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -23,6 +23,7 @@
 #include "acl.h"
 #include "conf.h"
 #include "conn.h"
+#include "endpoint.h"
 #include "host.h"
 #include "http_hdr.h"
 #include "log.h"
@@ -264,8 +265,10 @@ req_parse_target(struct conn *c)
 			return ERR_INVALID_URL;
 		return ERRPAGE_COUNT;
 	}
+	if (n > 0 && t[0] == '/' && endpoint_parse(c) == 0)
+		return ERRPAGE_COUNT;	/* one of the proxy's own pages */
 	if (n > 0 && (t[0] == '/' || t[0] == '*'))
-		return ERR_INVALID_URL;	/* no own endpoints yet */
+		return ERR_INVALID_URL;
 	if (!str_iprefix(t, n, "http://")) {
 		if (memchr(t, ':', n) != NULL && str_iprefix(t, n, "https://"))
 			return ERR_UNSUP_REQ;
@@ -407,6 +410,7 @@ req_step_parse(struct conn *c)
 	}
 	if (req_make_url(c) == -1)
 		return REQ_FAIL(c, ERR_TOO_BIG);
+	endpoint_absolute(c);	/* http://this-proxy:port/metrics */
 	/* RFC 9110 §15.5.14: a declared length over the limit: 413 at once. */
 	if (worker_conf->request_body_max_size > 0 &&
 	    mode == HTTP_BODY_LENGTH && len > worker_conf->request_body_max_size) {
@@ -543,9 +547,9 @@ toobig:
 }
 
 /*
- * LOCAL: what the proxy answers itself instead of forwarding.  Today
- * that is an OPTIONS or TRACE whose Max-Forwards reached 0; the
- * endpoints of the proxy (PAC, metrics) come here too.
+ * LOCAL: what the proxy answers itself instead of forwarding: its own
+ * pages (endpoint.h), and an OPTIONS or TRACE whose Max-Forwards
+ * reached 0.
  */
 int
 req_step_local(struct conn *c)
@@ -553,6 +557,11 @@ req_step_local(struct conn *c)
 	struct req *r = &c->r;
 	enum errpage_id err;
 
+	if (r->r_endpoint != NULL) {
+		if ((err = endpoint_answer(c)) != ERRPAGE_COUNT)
+			return REQ_FAIL(c, err);
+		return REQ_NEXT(c, DELIVER);
+	}
 	if (r->r_maxfwd == 0) {
 		if ((err = req_answer_self(c)) != ERRPAGE_COUNT)
 			return REQ_FAIL(c, err);

@@ -26,6 +26,7 @@
 #include "http_hdr.h"
 #include "log.h"
 #include "sl.h"
+#include "stats.h"
 #include "worker.h"
 
 /* Lingering close: at most this long, and this many discarded bytes. */
@@ -289,6 +290,7 @@ req_step_synth(struct conn *c)
 int
 req_step_log(struct conn *c)
 {
+	stats_log(c);	/* the shared counters: one place per request */
 	accesslog_log(c);
 	/* Followers of this fetch no longer wait for it. */
 	req_cache_end(c);

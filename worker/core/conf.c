@@ -1076,6 +1076,15 @@ conf_set_upgrade(struct conf_parse *p, const struct conf_directive *d,
 	    argc, argv, quoted);
 }
 
+/* pac_direct, pac_proxy, pac_fallback...: checked by acl/pac.c. */
+static int
+conf_set_pac(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	return conf_line_add(p, &p->c->pac_lines, &p->c->npac_lines, argc,
+	    argv, quoted);
+}
+
 /* cache allow|deny [!]acl...: the names are checked by acl/. */
 static int
 conf_set_cache(struct conf_parse *p, const struct conf_directive *d,
@@ -2181,6 +2190,7 @@ conf_free(struct conf *c)
 	conf_lines_free(c->cache_lines, c->ncache_lines);
 	conf_lines_free(c->logformat_lines, c->nlogformat_lines);
 	conf_lines_free(c->access_log_lines, c->naccess_log_lines);
+	conf_lines_free(c->pac_lines, c->npac_lines);
 	for (i = 0; i < c->nrefresh; i++) {
 		regfree(&c->refresh[i]->re);
 		free(c->refresh[i]->pattern);

@@ -20,10 +20,10 @@
  * go; conf_load() then fails as a whole.  Unknown directives are errors.
  *
  * Caveats:
- *  - `acl`, `http_access` and `cache` lines are stored raw (struct
- *    conf_line) and compiled by the acl module (acl/acl.h); core/ knows
- *    nothing of ACLs.  refresh_pattern and store_id_rewrite regexes are
- *    compiled here, at load.
+ *  - `acl`, `http_access`, `cache` and `pac_*` lines are stored raw
+ *    (struct conf_line) and compiled by the acl module (acl/acl.h,
+ *    acl/pac.h); core/ knows nothing of ACLs.  refresh_pattern and
+ *    store_id_rewrite regexes are compiled here, at load.
  *  - https_port lines go into the same listen array as http_port, with
  *    kind CONF_LISTEN_HTTPS; TLS option file names are resolved against
  *    the naming file's directory, and the files are read by the master
@@ -141,6 +141,7 @@ struct conf_where {
 };
 
 struct acl_set;		/* compiled by acl/, opaque here */
+struct pac;		/* compiled by acl/pac.c */
 struct upgrade_rules;	/* compiled by worker/upgrade.c */
 struct accesslog_conf;	/* compiled by worker/accesslog.c */
 
@@ -252,6 +253,11 @@ struct conf {
 	size_t			 naccess_log_lines;
 	struct accesslog_conf	*accesslog;	/* set by the master, or NULL */
 
+	/* Raw pac_direct, pac_proxy, pac_fallback and pac_plain_hostnames
+	   lines; compiled by acl/pac.c. */
+	struct conf_line	*pac_lines;
+	size_t			 npac_lines;
+	struct pac		*pac;		/* set by the master, or NULL */
 	/* Proxy authentication: auth_param basic ... (worker/auth.h). */
 	char			**auth_program;	/* argv, NULL-terminated, one
 						   allocation; NULL: no auth */
@@ -283,8 +289,8 @@ struct conf {
  * @note Release with conf_free().  The acl set is not compiled here.
  */
 int	conf_load(const char *path, struct conf **out);
-/** @brief Free a config from conf_load(); @p c->acl and @p c->cache_acl
- *	must already be freed (or NULL). */
+/** @brief Free a config from conf_load(); @p c->acl, @p c->cache_acl and
+ *	@p c->pac must already be freed (or NULL). */
 void	conf_free(struct conf *c);
 /**
  * @brief Where the file set directive @p name, for checks made after the

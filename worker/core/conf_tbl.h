@@ -185,6 +185,18 @@ CONF_DIRECTIVE(tls_outgoing_options, 1, CONF_ARGS_ANY, conf_set_tls_outgoing,
 CONF_DIRECTIVE(ssl_bump, 1, CONF_ARGS_ANY, conf_set_ssl_bump, ssl_bump_lines,
     NULL, "bump|splice [!]acl...: first match wins; none: splice (a "
     "tunnel)")
+/* The proxy auto-config file and no_proxy: stored raw, compiled by
+   acl/pac.c (pac.h). */
+CONF_DIRECTIVE(pac_direct, 1, CONF_ARGS_ANY, conf_set_pac, pac_lines, NULL,
+    "acl...: dstdomain and dst acls whose hosts and networks the PAC "
+    "file and no_proxy send DIRECT")
+CONF_DIRECTIVE(pac_proxy, 1, CONF_ARGS_ANY, conf_set_pac, pac_lines, NULL,
+    "HOST:PORT...: the proxies the PAC file names, in order (none set: "
+    "the address the PAC request came in on)")
+CONF_DIRECTIVE(pac_fallback, 1, 1, conf_set_pac, pac_lines, NULL,
+    "direct|none: after the proxies, go DIRECT or fail (none set: none)")
+CONF_DIRECTIVE(pac_plain_hostnames, 1, 1, conf_set_pac, pac_lines, NULL,
+    "direct|proxy: names without a dot in the PAC file (none set: proxy)")
 
 /* Proxy authentication (worker/auth.h). */
 CONF_DIRECTIVE(auth_param, 2, CONF_ARGS_ANY, conf_set_auth_param,
