@@ -205,6 +205,16 @@ req_step_synth(struct conn *c)
 	}
 	if (!r->r_body.done || worker_draining())
 		r->r_keepalive = 0;
+	/*
+	 * RFC 9110 §9.3.6: any answer to CONNECT but a 2xx means there is no
+	 * tunnel, yet what the client sent after its CONNECT (a TLS
+	 * ClientHello, sent optimistically) was meant for one: it must never
+	 * be read as a request.  The answer says "Connection: close" (a
+	 * client retrying a 407 with credentials reconnects) and FINISH
+	 * discards the rest (lingering close).
+	 */
+	if (r->r_connect)
+		r->r_keepalive = 0;
 	/* The origin is unreachable: a stale stored response may do. */
 	if (req_cache_stale_possible(c))
 		return REQ_NEXT(c, STALE);
