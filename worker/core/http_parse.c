@@ -24,6 +24,9 @@
 #include "config.h"
 #endif
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
@@ -60,6 +63,17 @@ static int
 http_char_lower(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static int
+http_char_hex(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (unsigned char)http_char_lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
 }
 
 /*
@@ -225,6 +239,91 @@ http_head_reset(struct http_head *h)
 	h->head_len = 0;
 }
 
+/* RFC 3986 §2.3 unreserved and §2.2 sub-delims but ",": a reg-name byte. */
+static int
+http_char_is_regname(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("-._~!$&'()*+;=", c) != NULL;
+}
+
+/*
+ * RFC 3986 §3.2.2 IP-literal without its brackets: an IPv6address
+ * (inet_pton() is the grammar; no zone id) or an IPvFuture,
+ * "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ).
+ */
+static int
+http_ip_literal_valid(const char *p, size_t n)
+{
+	struct in6_addr a;
+	char tmp[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (n > 0 && (p[0] == 'v' || p[0] == 'V')) {
+		for (i = 1; i < n && http_char_hex((unsigned char)p[i]) >= 0;
+		    i++)
+			;
+		if (i == 1 || i + 1 >= n || p[i] != '.')
+			return 0;
+		for (i++; i < n; i++)
+			if (!http_char_is_regname((unsigned char)p[i]) &&
+			    p[i] != ':' && p[i] != ',')
+				return 0;
+		return 1;
+	}
+	if (n == 0 || n >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, p, n);
+	tmp[n] = '\0';
+	return inet_pton(AF_INET6, tmp, &a) == 1;
+}
+
+int
+http_host_valid(const char *v, size_t n)
+{
+	const char *e = v + n, *h = v, *he, *port;
+	unsigned long pv;
+	size_t i;
+
+	if (n == 0)
+		return 1;	/* the target has no authority (§3.2) */
+	if (*h == '[') {
+		he = memchr(h, ']', n);
+		if (he == NULL || !http_ip_literal_valid(h + 1,
+		    (size_t)(he - h - 1)))
+			return 0;
+		port = he + 1;
+		if (port < e && *port != ':')
+			return 0;
+	} else {
+		for (he = h; he < e && *he != ':'; he++) {
+			if (http_char_is_regname((unsigned char)*he))
+				continue;
+			/* pct-encoded = "%" HEXDIG HEXDIG */
+			if (*he != '%' || e - he < 3 ||
+			    http_char_hex((unsigned char)he[1]) < 0 ||
+			    http_char_hex((unsigned char)he[2]) < 0)
+				return 0;
+			he += 2;
+		}
+		/* RFC 9110 §4.2.1: an http URI never has an empty host. */
+		if (he == h)
+			return 0;
+		port = he;
+	}
+	if (port == e)
+		return 1;
+	/* ":" port, port = *DIGIT; an empty port means the default. */
+	for (i = 1, pv = 0; port + i < e; i++) {
+		if (port[i] < '0' || port[i] > '9' || i > 5)
+			return 0;
+		pv = pv * 10 + (unsigned long)(port[i] - '0');
+	}
+	return i == 1 || (pv > 0 && pv <= 65535);
+}
+
 int
 http_request_parse(const char *buf, size_t len, struct http_head *h,
     const char **why)
@@ -297,8 +396,15 @@ http_request_parse(const char *buf, size_t len, struct http_head *h,
 	 * without Host and to any request with more than one Host line.
 	 */
 	for (i = 0, n = 0; i < h->nfields; i++)
-		if (http_field_is(&h->fields[i], "Host"))
+		if (http_field_is(&h->fields[i], "Host")) {
 			n++;
+			/* ... and to a Host with an invalid value. */
+			if (!http_host_valid(h->fields[i].value,
+			    h->fields[i].value_len)) {
+				*why = "invalid Host value";
+				return 400;
+			}
+		}
 	if (n > 1 || (n == 0 && h->version == 11)) {
 		*why = n > 1 ? "several Host fields" : "no Host field";
 		return 400;
@@ -631,17 +737,6 @@ enum {
 	HTTP_CH_END_LF,		/* LF of the final empty line */
 	HTTP_CH_DONE
 };
-
-static int
-http_char_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (unsigned char)http_char_lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 ssize_t
 http_chunked_scan(struct http_chunked *c, char *p, size_t n, int decode,

@@ -91,7 +91,8 @@ size_t	http_head_end(const char *buf, size_t len, struct http_head_scan *s);
  * @brief Parse a complete request head buf[0..len) (len from http_head_end()).
  * @param[out] why  a static reason for the logs when it fails.
  * @return 0, or the status to answer: 400 (malformed, including no Host
- *	in HTTP/1.1 and several Host fields, RFC 9112 §3.2), 431 (more than
+ *	in HTTP/1.1, several Host fields and a Host value that is not
+ *	valid (http_host_valid()), RFC 9112 §3.2), 431 (more than
  *	HTTP_MAX_FIELDS fields), 505 (a well-formed HTTP version whose major
  *	is not 1, e.g. HTTP/2.0 or HTTP/0.9; a malformed version is 400).
  *	HTTP/1.2 to HTTP/1.9 are handled as HTTP/1.1 (RFC 9110 §2.5):
@@ -103,6 +104,20 @@ size_t	http_head_end(const char *buf, size_t len, struct http_head_scan *s);
  */
 int	http_request_parse(const char *buf, size_t len, struct http_head *h,
 	    const char **why);
+
+/**
+ * @brief Is v[0..n) a valid Host field value (RFC 9110 §7.2: uri-host
+ *	[ ":" port ], RFC 3986 §3.2.2)?  A reg-name of unreserved,
+ *	sub-delims (but ",": a list of hosts is not one host) and
+ *	pct-encoded bytes, an IPv4 address, or an IP-literal in brackets
+ *	(IPv6 without zone id, or IPvFuture); then an optional port of at
+ *	most 5 digits, 1..65535, or empty.  The host part is never empty
+ *	(RFC 9110 §4.2.1), but the whole value may be: a target without
+ *	an authority (RFC 9112 §3.2); the caller checks that case.
+ * @return 1 valid, 0 not.
+ * @note http_request_parse() answers 400 for an invalid one.
+ */
+int	http_host_valid(const char *v, size_t n);
 
 /**
  * @brief Parse a complete response head.
