@@ -67,12 +67,22 @@ body_scan(struct body *bd, struct buf *b)
 		bd->ready += n;
 		break;
 	case HTTP_BODY_CHUNKED:
+		/*
+		 * Passed through as it came, but for the trailer fields
+		 * RFC 9110 §6.5.1 does not allow, which are cut out; or
+		 * de-chunked for an HTTP/1.0 client.
+		 */
 		done = 0;
-		rc = http_chunked_scan(&bd->chunk, p, n, bd->decode, &out, &done);
+		rc = http_chunked_scan(&bd->chunk, p, n, bd->decode ?
+		    HTTP_CHUNKED_DECODE : HTTP_CHUNKED_TRAILERS, &out, &done);
 		if (rc < 0)
 			return -1;
-		if (bd->decode && out < (size_t)rc) {
-			/* Drop the framing bytes the decoder left behind. */
+		if (out < (size_t)rc) {
+			/*
+			 * Drop what the walker left behind (framing, trailer
+			 * fields); bytes it did not consume yet (a trailer
+			 * name it holds) move down and are scanned again.
+			 */
 			memmove(p + out, p + rc, n - (size_t)rc);
 			b->last -= (size_t)rc - out;
 		}

@@ -289,8 +289,9 @@ static int
 origin_take_chunked(struct origin *o, struct origin_conn *c,
     struct origin_sink *s)
 {
-	char line[4096], *end;
+	char line[4096], *end, *nt;
 	unsigned long long size;
+	size_t n;
 
 	for (;;) {
 		if (origin_line(o, c, line, sizeof(line)) == -1)
@@ -305,12 +306,19 @@ origin_take_chunked(struct origin *o, struct origin_conn *c,
 		    line[0] != '\0')
 			return -1;
 	}
-	/* Trailer section, up to the empty line. */
-	do {
+	/* Trailer section, up to the empty line, kept as received. */
+	for (;;) {
 		if (origin_line(o, c, line, sizeof(line)) == -1)
 			return -1;
-	} while (line[0] != '\0');
-	return 0;
+		if (line[0] == '\0')
+			return 0;
+		n = (s->r->trailers != NULL ? strlen(s->r->trailers) : 0);
+		nt = realloc(s->r->trailers, n + strlen(line) + 3);
+		if (nt == NULL)
+			return -1;
+		s->r->trailers = nt;
+		snprintf(nt + n, strlen(line) + 3, "%s\r\n", line);
+	}
 }
 
 char *
@@ -528,6 +536,7 @@ origin_req_free(struct origin_req *r)
 	free(r->line);
 	free(r->head);
 	free(r->body);
+	free(r->trailers);
 	free(r);
 }
 

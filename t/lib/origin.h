@@ -88,6 +88,9 @@ struct origin_req {
 	uint64_t	 body_hash;	/* harness_hash() of the whole body */
 	char		*body;		/* first ORIGIN_BODY_KEEP bytes + NUL */
 	int		 chunked;	/* the body came chunked */
+	char		*trailers;	/* its trailer field lines as
+					   received, each with CRLF, or
+					   NULL */
 	int		 conn;		/* connection number, from 1 */
 	int		 step;		/* step matched, -1 unexpected */
 };

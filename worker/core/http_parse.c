@@ -735,21 +735,78 @@ enum {
 	HTTP_CH_TR_VALUE,	/* trailer field value, up to CR */
 	HTTP_CH_TR_LF,		/* LF ending a trailer field line */
 	HTTP_CH_END_LF,		/* LF of the final empty line */
-	HTTP_CH_DONE
+	HTTP_CH_DONE,
+	/* Only with HTTP_CHUNKED_TRAILERS: */
+	HTTP_CH_TR_HOLD,	/* a name being held until its ':' */
 };
 
+/*
+ * RFC 9110 §6.5.1: fields a sender must not put in trailers and that a
+ * recipient must not act on there: framing (§6.1: Content-Length,
+ * Transfer-Encoding), routing (Host), request modifiers (controls §7.6,
+ * §10.1: Cache-Control, Expect, Max-Forwards, Pragma, Range, TE;
+ * conditionals §13.1), authentication (§11: the credentials and
+ * challenges; Cookie and Set-Cookie, RFC 6265), response control data
+ * (§10.2: Age, Date, Expires, Location, Retry-After, Vary, Warning),
+ * how to process the content (Content-Encoding, Content-Type,
+ * Content-Range, Trailer), and hop-by-hop fields (§7.6.1).
+ */
+static const char *const http_trailer_denied[] = {
+	"Age", "Authentication-Info", "Authorization", "Cache-Control",
+	"Connection", "Content-Encoding", "Content-Length",
+	"Content-Range", "Content-Type", "Cookie", "Date", "Expect",
+	"Expires", "Host", "If-Match", "If-Modified-Since", "If-None-Match",
+	"If-Range", "If-Unmodified-Since", "Keep-Alive", "Location",
+	"Max-Forwards", "Pragma", "Proxy-Authenticate",
+	"Proxy-Authentication-Info", "Proxy-Authorization",
+	"Proxy-Connection", "Range", "Retry-After", "Set-Cookie", "TE",
+	"Trailer", "Transfer-Encoding", "Upgrade", "Vary", "Warning",
+	"WWW-Authenticate",
+};
+
+/*
+ * A trailer name longer than this is none of the denied ones: it is
+ * passed on without being held whole.  The longest denied name is
+ * Proxy-Authentication-Info (25).
+ */
+#define HTTP_TRAILER_HOLD	32
+
+int
+http_trailer_allowed(const char *name, size_t n)
+{
+	struct http_field f;
+	size_t i;
+
+	f.name = name;
+	f.name_len = n;
+	for (i = 0; i < sizeof(http_trailer_denied) /
+	    sizeof(http_trailer_denied[0]); i++)
+		if (http_field_is(&f, http_trailer_denied[i]))
+			return 0;
+	return 1;
+}
+
 ssize_t
-http_chunked_scan(struct http_chunked *c, char *p, size_t n, int decode,
+http_chunked_scan(struct http_chunked *c, char *p, size_t n, int flags,
     size_t *out, int *done)
 {
-	size_t i = 0, o = 0, k;
+	size_t i = 0, o = 0, k, hold = 0;
 	unsigned char ch;
-	int hv;
+	int hv, decode, filter, emit;
 
+	decode = (flags & HTTP_CHUNKED_DECODE) != 0;
+	/* De-chunking drops every trailer: nothing to filter then. */
+	filter = !decode && (flags & HTTP_CHUNKED_TRAILERS) != 0;
 	*done = 0;
 	*out = 0;
 	while (i < n && c->state != HTTP_CH_DONE) {
 		ch = (unsigned char)p[i];
+		/*
+		 * emit: the byte is part of what the caller passes on.  With
+		 * decode only data is; with filter everything but the
+		 * trailer fields dropped (and a name still held).
+		 */
+		emit = !decode;
 		/* One byte per step except data, which is taken in bulk. */
 		switch (c->state) {
 		case HTTP_CH_SIZE:
@@ -817,7 +874,7 @@ http_chunked_scan(struct http_chunked *c, char *p, size_t n, int decode,
 			k = n - i;
 			if (k > c->remaining)
 				k = (size_t)c->remaining;
-			if (decode && o != i)
+			if ((decode || filter) && o != i)
 				memmove(p + o, p + i, k);
 			o += k;
 			i += k;
@@ -844,12 +901,42 @@ http_chunked_scan(struct http_chunked *c, char *p, size_t n, int decode,
 			 */
 			if (++c->trailer_len > HTTP_MAX_TRAILERS)
 				return -1;
+			c->drop = 0;
 			if (ch == '\r')
 				c->state = HTTP_CH_END_LF;
-			else if (http_tchar[ch])
+			else if (http_tchar[ch] && filter) {
+				/* Held until the ':' says what it is. */
+				c->state = HTTP_CH_TR_HOLD;
+				hold = i;
+				emit = 0;
+			} else if (http_tchar[ch])
 				c->state = HTTP_CH_TR_NAME;
 			else
 				return -1;
+			break;
+		case HTTP_CH_TR_HOLD:
+			if (++c->trailer_len > HTTP_MAX_TRAILERS)
+				return -1;
+			emit = 0;
+			if (ch == ':') {
+				/* RFC 9110 §6.5.1: keep it only if allowed. */
+				c->drop = !http_trailer_allowed(p + hold,
+				    i - hold);
+				if (!c->drop) {
+					memmove(p + o, p + hold, i - hold);
+					o += i - hold;
+					emit = 1;	/* and the ':' */
+				}
+				c->state = HTTP_CH_TR_VALUE;
+			} else if (!http_tchar[ch])
+				return -1;
+			else if (i - hold >= HTTP_TRAILER_HOLD) {
+				/* Too long to be denied: pass it on. */
+				memmove(p + o, p + hold, i - hold);
+				o += i - hold;
+				emit = 1;
+				c->state = HTTP_CH_TR_NAME;
+			}
 			break;
 		case HTTP_CH_TR_NAME:
 			/* RFC 9112 §5.1: no whitespace before the colon. */
@@ -867,10 +954,12 @@ http_chunked_scan(struct http_chunked *c, char *p, size_t n, int decode,
 				c->state = HTTP_CH_TR_LF;
 			else if (!http_char_is_value(ch))
 				return -1;
+			emit = emit && !c->drop;
 			break;
 		case HTTP_CH_TR_LF:
 			if (ch != '\n' || ++c->trailer_len > HTTP_MAX_TRAILERS)
 				return -1;
+			emit = emit && !c->drop;
 			c->state = HTTP_CH_TRAILER;
 			break;
 		case HTTP_CH_END_LF:
@@ -882,10 +971,23 @@ http_chunked_scan(struct http_chunked *c, char *p, size_t n, int decode,
 			/* A state we never set: a corrupted struct. */
 			return -1;
 		}
+		if (filter && emit)
+			p[o++] = p[i];
 		i++;
+	}
+	if (c->state == HTTP_CH_TR_HOLD) {
+		/*
+		 * The input ends inside a held name: give it back, so that
+		 * the caller hands it again with what follows (the name is
+		 * always whole within one call, at most HTTP_TRAILER_HOLD
+		 * bytes).
+		 */
+		c->trailer_len -= (unsigned)(i - hold);
+		c->state = HTTP_CH_TRAILER;
+		i = hold;
 	}
 	if (c->state == HTTP_CH_DONE)
 		*done = 1;
-	*out = decode ? o : i;
+	*out = decode || filter ? o : i;
 	return (ssize_t)i;
 }

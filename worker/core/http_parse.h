@@ -174,30 +174,54 @@ struct http_chunked {
 	unsigned	digits;		/* hex digits in the size so far (max 16) */
 	unsigned	ext_len;	/* bytes of chunk extension so far (bounded) */
 	unsigned	trailer_len;	/* bytes of trailer section so far (bounded) */
+	int		drop;		/* the trailer field being read is dropped */
 };
+
+/* http_chunked_scan() flags. */
+#define HTTP_CHUNKED_DECODE	0x01	/* keep the data only (de-chunk) */
+#define HTTP_CHUNKED_TRAILERS	0x02	/* drop the trailer fields that
+					   RFC 9110 §6.5.1 does not allow */
 
 /**
  * @brief Walk chunked framing over p[0..n), resuming in @p c: the result
  *	does not depend on how the body is split across calls.
- * @param[in] decode  0: leave the bytes as they are (pass-through);
- *	1: move the chunk data down in place so that p[0..*out) holds the
- *	decoded data only (for an HTTP/1.0 peer).
- * @param[out] out  with decode, the count of decoded bytes at p; without,
- *	equal to the return value.
+ * @param[in] flags  0: leave the bytes as they are (pass-through);
+ *	HTTP_CHUNKED_DECODE: move the chunk data down in place so that
+ *	p[0..*out) holds the decoded data only (for an HTTP/1.0 peer, or
+ *	the cache); HTTP_CHUNKED_TRAILERS (without DECODE): pass the
+ *	framing through but rewrite the trailer section in place, without
+ *	the fields http_trailer_allowed() refuses: p[0..*out) is the
+ *	message as it goes on.
+ * @param[out] out  with DECODE or TRAILERS, the count of bytes to pass on
+ *	at p; without, equal to the return value.
  * @param[out] done  1 when the last chunk and the trailer section ended.
- * @return bytes of p consumed (less than n only when done), or -1 on a
- *	syntax error: a size that is not hex or has more than 16 digits, a
- *	chunk line or data not followed by CRLF, whitespace after the size
- *	not followed by ';' (BWS, RFC 9112 §7.1.1), an extension with a
- *	control byte or over 4096 bytes, a trailer section over 16384 bytes
- *	or with a line that is not "token:value CRLF" (as head fields).
- *	After -1 the state is unusable.
- * @note With @p decode, the bytes p[*out..ret) are framing left over and
- *	p[ret..n) (the next message, when done) is untouched; the trailer
- *	fields are dropped.  Once done, further calls consume nothing.
+ * @return bytes of p consumed, or -1 on a syntax error: a size that is
+ *	not hex or has more than 16 digits, a chunk line or data not
+ *	followed by CRLF, whitespace after the size not followed by ';'
+ *	(BWS, RFC 9112 §7.1.1), an extension with a control byte or over
+ *	4096 bytes, a trailer section over 16384 bytes or with a line that
+ *	is not "token:value CRLF" (as head fields).  After -1 the state is
+ *	unusable.
+ * @note Fewer bytes than @p n are consumed only when done (p[ret..n) is
+ *	the next message) or, with TRAILERS, when p ends inside a trailer
+ *	field name of at most 32 bytes, which is held until its ':' says
+ *	whether it goes: the caller keeps p[ret..n) and gives those bytes
+ *	again, followed by more, in the next call.  With DECODE or
+ *	TRAILERS, p[*out..ret) is left over (framing, dropped fields) and
+ *	p[ret..n) is untouched; with DECODE the trailer fields are dropped.
+ *	Once done, further calls consume nothing.
  */
 ssize_t	http_chunked_scan(struct http_chunked *c, char *p, size_t n,
-	    int decode, size_t *out, int *done);
+	    int flags, size_t *out, int *done);
+
+/**
+ * @brief May the field named name[0..n) be passed on in a trailer
+ *	section (RFC 9110 §6.5.1)?  No for framing, routing, request
+ *	modifiers, authentication, response control data, Content-Encoding,
+ *	-Type and -Range, Trailer and the hop-by-hop fields.
+ * @return 1 allowed, 0 not.
+ */
+int	http_trailer_allowed(const char *name, size_t n);
 
 /** @brief Case-insensitive compare of a field name with @p name. */
 int	http_field_is(const struct http_field *f, const char *name);
