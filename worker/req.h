@@ -129,6 +129,9 @@ struct req {
 	int			 r_interim;	/* obuf holds a 1xx head */
 	int			 r_synth;	/* obuf holds our own whole answer */
 	int			 r_head_sent;	/* some response bytes reached the client */
+	int			 r_linger0;	/* SO_LINGER 0 armed: a close
+						   is a reset (a close-delimited
+						   response under way) */
 	size_t			 r_resp_len;	/* the response head's bytes in ubuf */
 	struct body		 r_rbody;	/* response body, ubuf -> client */
 	char			*r_ctype;	/* Content-Type, in the arena */
@@ -153,7 +156,10 @@ struct req {
 	/* Outcome, for the log. */
 	enum errpage_id		 r_err;
 	const char		*r_code;	/* TCP_MISS ... */
-	const char		*r_code_sfx;	/* squid's "_ABORTED", "_TIMEDOUT", or NULL */
+	const char		*r_code_sfx;	/* squid's "_ABORTED", "_TIMEDOUT", or
+						   NULL; with r_head_sent, the
+						   response was cut short: FINISH
+						   resets the connection */
 	const char		*r_hier;	/* HIER_DIRECT, HIER_NONE */
 };
 

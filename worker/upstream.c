@@ -616,10 +616,19 @@ upstream_final(struct conn *c, const struct http_head *h)
 		    why ? why : "?");
 		return ERR_INVALID_RESP;
 	}
-	body_init(&r->r_rbody, mode, len, mode == HTTP_BODY_CHUNKED &&
-	    r->r_version == 10);
+	/*
+	 * RFC 9112 §6.3 item 8: a body the origin ends by closing goes to
+	 * an HTTP/1.1 client chunked, so that one cut short never looks
+	 * whole (the last chunk goes only after a clean close); an HTTP/1.0
+	 * client gets it (and a de-chunked body) until we close.
+	 */
+	body_init(&r->r_rbody, mode, len,
+	    (mode == HTTP_BODY_CHUNKED && r->r_version == 10 ? BODY_DECODE :
+	    0) | (mode == HTTP_BODY_EOF && r->r_version == 11 ? BODY_ENCODE :
+	    0));
 	/* RFC 9112 §9.3: only a self-delimited body allows reuse. */
-	if (mode == HTTP_BODY_EOF || r->r_rbody.decode || worker_draining())
+	if ((mode == HTTP_BODY_EOF && !r->r_rbody.encode) ||
+	    r->r_rbody.decode || worker_draining())
 		r->r_keepalive = 0;
 	r->r_status = h->status;
 	/* RFC 9112 §9.3: may this upstream connection serve another request? */

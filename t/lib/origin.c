@@ -513,9 +513,16 @@ origin_respond(struct origin *o, struct origin_conn *c,
 	if (no_body)
 		return (s->flags & (ORIGIN_CLOSE | ORIGIN_NO_LENGTH)) ? -1 : 0;
 
-	half = (s->flags & ORIGIN_STALL) ? blen / 2 : blen;
+	half = (s->flags & (ORIGIN_STALL | ORIGIN_RESET)) ? blen / 2 : blen;
 	if (origin_send_body(o, c, s, body, 0, half) == -1)
 		return -1;
+	if (s->flags & ORIGIN_RESET) {
+		struct linger l = { 1, 0 };
+
+		/* close() with SO_LINGER 0 sends RST (origin_conn_close). */
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		return -1;
+	}
 	if (s->flags & ORIGIN_STALL) {
 		if (origin_pause(o, c, s->stall_ms) == -1)
 			return -1;

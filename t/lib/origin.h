@@ -67,6 +67,8 @@
 #define ORIGIN_REPEAT		0x80	/* matches any number of requests
 					   (at least one); the next request
 					   that does not match moves on */
+#define ORIGIN_RESET		0x100	/* head and half the body, then a
+					   TCP reset (SO_LINGER 0) */
 
 struct origin_step {
 	const char	*expect;	/* request line prefix: "GET /a" */
