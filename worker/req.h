@@ -102,6 +102,9 @@ struct req {
 	int			 r_continue_sent;
 	int			 r_keepalive;	/* the client connection may be reused */
 	struct body		 r_body;	/* request body, cbuf -> upstream */
+	int64_t			 r_body_wait_since;	/* SEND_REQ waits for client
+							   body bytes since (ms), or 0 */
+	int64_t			 r_body_waited;	/* ms of such waits that ended */
 
 	/* Access, resolution and connection. */
 	int			 r_acl_final;	/* http_access decided for every address */
