@@ -103,6 +103,9 @@ body_scan(struct body *bd, struct buf *b)
 	return 0;
 }
 
+static int	body_splice_encode(struct conn *, struct body *, int, int,
+		    uint64_t *, int *);
+
 /*
  * The zero-copy leg of body_relay(): the buffer is empty and the rest of
  * the body needs no inspection (its length is known or it ends at close,
@@ -116,6 +119,8 @@ body_splice(struct conn *c, struct body *bd, int sfd, int dfd,
 	uint64_t in, out;
 	int eof = 0;
 
+	if (bd->encode)
+		return body_splice_encode(c, bd, sfd, dfd, counter, side);
 	if (spipe_pump(&bd->sp, sfd, dfd, bd->mode == HTTP_BODY_LENGTH ?
 	    bd->left : UINT64_MAX, &in, &out, &eof, side) == -1)
 		return SL_ERROR;
@@ -139,14 +144,97 @@ body_splice(struct conn *c, struct body *bd, int sfd, int dfd,
 	return SL_AGAIN;
 }
 
+/*
+ * The zero-copy leg with chunk framing (BODY_ENCODE, RFC 9112 §7.1):
+ * when the pipe holds bytes and no chunk is open, one opens for all of
+ * them: its "size CRLF" is sent, then that many bytes are spliced, then
+ * CRLF; the pipe keeps filling meanwhile.  The last chunk goes once the
+ * source closed cleanly and the pipe is empty; a source error ends here
+ * without it.
+ */
+static int
+body_splice_encode(struct conn *c, struct body *bd, int sfd, int dfd,
+    uint64_t *counter, int *side)
+{
+	uint64_t in, out, moved = 0;
+	ssize_t n;
+	int eof = bd->done, progress;
+
+	do {
+		progress = 0;
+		if (bd->enc_crlf == 2 && bd->sp.len > 0) {
+			bd->enc_hlen = (unsigned)snprintf(bd->enc_hdr,
+			    sizeof(bd->enc_hdr), "%zx\r\n", bd->sp.len);
+			bd->enc_hoff = 0;
+			bd->enc_left = bd->sp.len;
+			bd->enc_crlf = 0;
+		}
+		if (bd->enc_crlf < 2 && bd->enc_hoff < bd->enc_hlen) {
+			/* MSG_MORE: the chunk's bytes follow at once. */
+			n = send(dfd, bd->enc_hdr + bd->enc_hoff, bd->enc_hlen -
+			    bd->enc_hoff, MSG_NOSIGNAL | MSG_MORE);
+			if (n > 0) {
+				bd->enc_hoff += (unsigned)n;
+				*counter += (uint64_t)n;
+				progress = 1;
+			} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+				*side = 'd';
+				return SL_ERROR;
+			}
+		}
+		/* Out only within the open chunk, once its size went. */
+		if (spipe_pump_max(&bd->sp, sfd, dfd, UINT64_MAX,
+		    bd->enc_crlf < 2 && bd->enc_hoff == bd->enc_hlen ?
+		    bd->enc_left : 0, &in, &out, &eof, side) == -1)
+			return SL_ERROR;
+		bd->enc_left -= out;
+		*counter += out;
+		moved += in + out;
+		if (in > 0 || out > 0 || (eof && !bd->done))
+			progress = 1;
+		if (eof)
+			bd->done = 1;
+		if (bd->enc_crlf < 2 && bd->enc_hoff == bd->enc_hlen &&
+		    bd->enc_left == 0) {
+			n = send(dfd, "\r\n" + bd->enc_crlf, 2 - bd->enc_crlf,
+			    MSG_NOSIGNAL);
+			if (n > 0) {
+				bd->enc_crlf += (unsigned)n;
+				*counter += (uint64_t)n;
+				progress = 1;
+			} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+				*side = 'd';
+				return SL_ERROR;
+			}
+		}
+		if (bd->done && bd->sp.len == 0 && bd->enc_crlf == 2 &&
+		    bd->enc_last < BODY_LAST_LEN) {
+			n = send(dfd, body_last_chunk + bd->enc_last,
+			    BODY_LAST_LEN - bd->enc_last, MSG_NOSIGNAL);
+			if (n > 0) {
+				bd->enc_last += (unsigned)n;
+				*counter += (uint64_t)n;
+				progress = 1;
+			} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+				*side = 'd';
+				return SL_ERROR;
+			}
+		}
+	} while (progress);
+	if (moved > 0)
+		req_timer(c, worker_conf->read_timeout);
+	if (bd->done && bd->sp.len == 0 && bd->enc_last == BODY_LAST_LEN)
+		return SL_OK;
+	return SL_AGAIN;
+}
+
 /* Is the rest of @p bd for splice(2), and is its pipe open? */
 static int
 body_splice_start(struct conn *c, struct body *bd, const struct buf *b)
 {
 	if (bd->sp.open)
 		return 1;
-	if (bd->tee != NULL || bd->sink || bd->decode || bd->encode ||
-	    bd->done ||
+	if (bd->tee != NULL || bd->sink || bd->decode || bd->done ||
 	    bd->ready > 0 || buf_len(b) > 0 || !(bd->mode == HTTP_BODY_EOF ||
 	    (bd->mode == HTTP_BODY_LENGTH && bd->left >= BODY_SPLICE_MIN)))
 		return 0;

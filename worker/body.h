@@ -15,14 +15,14 @@
  *
  * A body the source ends by closing (RFC 9112 §6.3 item 8) goes to an
  * HTTP/1.1 client chunked (BODY_ENCODE): the relay frames each run of
- * bytes it sends as a chunk, and sends the last chunk only once the
- * source closed cleanly.  The tee still sees the source's bytes.
+ * bytes it sends (or each pipeful it splices) as a chunk, and sends the
+ * last chunk only once the source closed cleanly.  The tee still sees
+ * the source's bytes.
  *
  * Caveats:
  *  - A body owns a pipe (sp) once it went zero-copy: body_init() keeps it
  *    for the next body, spipe_close() at the end of the request.
- *  - With a tee, de-chunking or chunk framing added, the bytes cross user
- *    space (no splice).
+ *  - With a tee, or de-chunking, the bytes cross user space (no splice).
  */
 #ifndef SLUICE_BODY_H
 #define SLUICE_BODY_H
