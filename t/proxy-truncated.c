@@ -11,7 +11,8 @@
  * close must still give every framing away: libcurl reports an error
  * for Content-Length, chunked, close-delimited-made-chunked (HTTP/1.1)
  * and close-delimited (HTTP/1.0: the socket had SO_LINGER 0 armed, so
- * the kernel's close is a reset).
+ * the kernel's close is a reset).  A client following a stored fetch
+ * (collapsed forwarding) that breaks off is reset as well.
  *
  * Integration test: a real sluice (two: the second one is stopped with
  * a response under way), the scripted origin (ORIGIN_RESET, ORIGIN_STALL,
@@ -64,6 +65,10 @@ static struct origin_step steps[] = {
 	{ .expect = "GET /cache-eof", .status = 200, .body_len = CACHE_LEN,
 	    .headers = "Cache-Control: max-age=600\r\n",
 	    .flags = ORIGIN_NO_LENGTH },
+	/* A stored fetch that breaks off while another client follows it. */
+	{ .expect = "GET /cf-broken", .status = 200, .body_len = CUT_LEN,
+	    .headers = "Cache-Control: max-age=600\r\n",
+	    .flags = ORIGIN_RESET, .stall_ms = 5000 },
 	/* SIGKILL of the worker mid-body, one framing each. */
 	{ .expect = "GET /k-length", .status = 200, .body_len = KILL_LEN,
 	    .flags = ORIGIN_STALL, .stall_ms = 10000 },
@@ -98,29 +103,26 @@ struct seen {
 };
 
 /*
- * GET @p path as HTTP/1.@p minor on a new raw connection and read until
- * the connection ends.
+ * Read what @p c gets until the connection ends (bounded: 1000 waits of
+ * 20 ms without a byte); bytes raw.c already buffered come first.
  */
 static void
-raw_get(struct harness *h, const char *path, int minor, struct seen *s)
+read_end(struct raw *c, struct seen *s)
 {
-	struct raw c;
 	struct pollfd p;
-	char req[256], *nb;
-	size_t cap = 65536;
+	size_t cap = 65536 + c->len;
 	ssize_t n;
+	char *nb;
 	int i;
 
 	memset(s, 0, sizeof(*s));
 	s->end = -1;
 	s->buf = malloc(cap);
-	if (s->buf == NULL || raw_open(&c, h->port[0]) == -1)
-		bail_out("cannot connect to sluice");
-	snprintf(req, sizeof(req), "GET http://127.0.0.1:%d%s HTTP/1.%d\r\n"
-	    "Host: 127.0.0.1:%d\r\n%s\r\n", oport, path, minor, oport,
-	    minor == 1 ? "Connection: close\r\n" : "");
-	raw_sends(&c, req);
-	/* Bounded: at most 1000 waits of 20 ms without a byte. */
+	if (s->buf == NULL)
+		bail_out("out of memory");
+	memcpy(s->buf, c->buf, c->len);
+	s->len = c->len;
+	c->len = 0;
 	for (i = 0; i < 1000; ) {
 		if (s->len == cap) {
 			nb = realloc(s->buf, cap * 2);
@@ -129,7 +131,7 @@ raw_get(struct harness *h, const char *path, int minor, struct seen *s)
 			s->buf = nb;
 			cap *= 2;
 		}
-		n = read(c.fd, s->buf + s->len, cap - s->len);
+		n = read(c->fd, s->buf + s->len, cap - s->len);
 		if (n > 0) {
 			s->len += (size_t)n;
 			continue;
@@ -144,17 +146,44 @@ raw_get(struct harness *h, const char *path, int minor, struct seen *s)
 		}
 		if (errno != EAGAIN && errno != EINTR)
 			break;
-		p.fd = c.fd;
+		p.fd = c->fd;
 		p.events = POLLIN;
 		if (poll(&p, 1, 20) == 0)
 			i++;
 	}
-	raw_close(&c);
 	s->body = memmem(s->buf, s->len, "\r\n\r\n", 4);
 	if (s->body != NULL) {
 		s->body += 4;
 		s->body_len = s->len - (size_t)(s->body - s->buf);
 	}
+}
+
+/* Send GET @p path (HTTP/1.@p minor) on @p c. */
+static void
+send_get(struct raw *c, const char *path, int minor)
+{
+	char req[256];
+
+	snprintf(req, sizeof(req), "GET http://127.0.0.1:%d%s HTTP/1.%d\r\n"
+	    "Host: 127.0.0.1:%d\r\n%s\r\n", oport, path, minor, oport,
+	    minor == 1 ? "Connection: close\r\n" : "");
+	raw_sends(c, req);
+}
+
+/*
+ * GET @p path as HTTP/1.@p minor on a new raw connection and read until
+ * the connection ends.
+ */
+static void
+raw_get(struct harness *h, const char *path, int minor, struct seen *s)
+{
+	struct raw c;
+
+	if (raw_open(&c, h->port[0]) == -1)
+		bail_out("cannot connect to sluice");
+	send_get(&c, path, minor);
+	read_end(&c, s);
+	raw_close(&c);
 }
 
 /* Does the head in @p s hold @p line (a whole header line)? */
@@ -308,7 +337,7 @@ main(void)
 		    "client" },
 	};
 
-	plan(21 + 2 * 5 + 1 + 4 + 2 * ORIGIN_FINISH_TESTS +
+	plan(21 + 5 + 2 * 5 + 1 + 4 + 2 * ORIGIN_FINISH_TESTS +
 	    2 * (HARNESS_STOP_TESTS + HARNESS_END_TESTS));
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		bail_out("curl_global_init failed");
@@ -339,7 +368,7 @@ main(void)
 	 */
 	harness_conf(&h,
 	    "cache_dir lmdb %DIR%/cache 64\n"
-	    "acl stored url_regex /cache-eof$\n"
+	    "acl stored url_regex /(cache-eof|cf-broken)$\n"
 	    "cache allow stored\n"
 	    "cache deny all\n"
 	    "debug_options ALL,2\n"
@@ -454,7 +483,45 @@ main(void)
 	    "(Cache-Status)");
 	free(s.buf);
 
-	/* 6. SIGKILL of the worker mid-body: every framing gives it away. */
+	/*
+	 * 6. A client following a fetch (collapsed forwarding) that breaks
+	 * off after their heads went out: both get a reset.
+	 */
+	{
+		struct raw lc, fc;
+		struct raw_resp lr, fr;
+		struct seen ls, fs;
+
+		if (raw_open(&lc, h.port[0]) == -1 ||
+		    raw_open(&fc, h.port[0]) == -1)
+			bail_out("cannot connect to sluice");
+		send_get(&lc, "/cf-broken", 1);
+		memset(&lr, 0, sizeof(lr));
+		memset(&fr, 0, sizeof(fr));
+		is_int(raw_read_head(&lc, &lr, 10000), 200,
+		    "a stored fetch under way: the first client's head");
+		/* The fetch is under way: this one follows it. */
+		send_get(&fc, "/cf-broken", 1);
+		is_int(raw_read_head(&fc, &fr, 10000), 200,
+		    "a second client follows it (collapsed forwarding)");
+		ok(fr.head != NULL && strstr(fr.head, "collapsed") != NULL,
+		    "... marked collapsed in Cache-Status");
+		read_end(&lc, &ls);
+		read_end(&fc, &fs);
+		ok(ls.end == 1 && ls.len < CUT_LEN, "the fetch breaks off: the "
+		    "first client is reset after part of the body (%zu)",
+		    ls.len);
+		ok(fs.end == 1 && fs.len < CUT_LEN, "the follower is reset "
+		    "too, never given a complete-looking body (%zu)", fs.len);
+		raw_resp_free(&lr);
+		raw_resp_free(&fr);
+		free(ls.buf);
+		free(fs.buf);
+		raw_close(&lc);
+		raw_close(&fc);
+	}
+
+	/* 7. SIGKILL of the worker mid-body: every framing gives it away. */
 	for (i = 0; i < (int)(sizeof(kills) / sizeof(kills[0])); i++) {
 		rc = kill_mid_body(&h, kills[i].path, kills[i].minor, &got,
 		    err);
@@ -472,7 +539,7 @@ main(void)
 	harness_end(&h);
 	origin_free(o);
 
-	/* 7. read_timeout and shutdown_lifetime mid-body, HTTP/1.0. */
+	/* 8. read_timeout and shutdown_lifetime mid-body, HTTP/1.0. */
 	o2 = origin_start(steps2, 2);
 	oport = origin_port(o2);
 	harness_init(&h2, 1);

@@ -519,6 +519,8 @@ origin_respond(struct origin *o, struct origin_conn *c,
 	if (s->flags & ORIGIN_RESET) {
 		struct linger l = { 1, 0 };
 
+		if (s->stall_ms > 0 && origin_pause(o, c, s->stall_ms) == -1)
+			return -1;
 		/* close() with SO_LINGER 0 sends RST (origin_conn_close). */
 		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 		return -1;

@@ -67,8 +67,8 @@
 #define ORIGIN_REPEAT		0x80	/* matches any number of requests
 					   (at least one); the next request
 					   that does not match moves on */
-#define ORIGIN_RESET		0x100	/* head and half the body, then a
-					   TCP reset (SO_LINGER 0) */
+#define ORIGIN_RESET		0x100	/* head and half the body, stall_ms,
+					   then a TCP reset (SO_LINGER 0) */
 
 struct origin_step {
 	const char	*expect;	/* request line prefix: "GET /a" */
@@ -80,7 +80,7 @@ struct origin_step {
 	size_t		 body_len;	/* with @c body: 0 means strlen */
 	unsigned	 flags;		/* ORIGIN_* */
 	int		 delay_ms;	/* before the response */
-	int		 stall_ms;	/* ORIGIN_STALL */
+	int		 stall_ms;	/* ORIGIN_STALL, ORIGIN_RESET */
 };
 
 struct origin_req {
