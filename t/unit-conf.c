@@ -568,6 +568,10 @@ test_defaults(void)
 	is_int(c->connect_timeout, 30000, "connect_timeout defaults to 30 s");
 	is_int(c->read_timeout, 900000, "read_timeout defaults to 15 min");
 	is_int(c->request_timeout, 60000, "request_timeout defaults to 60 s");
+	is_int(c->request_body_timeout, 60000,
+	    "request_body_timeout defaults to 60 s");
+	is_int(c->request_body_min_rate, 500,
+	    "request_body_min_rate defaults to 500 bytes (per second)");
 	is_int(c->client_idle_pconn_timeout, 120000,
 	    "client_idle_pconn_timeout defaults to 2 min");
 	is_int(c->client_lifetime, 86400000,
@@ -632,6 +636,8 @@ test_every_directive(void)
 	    "connect_timeout 500 ms\n"
 	    "read_timeout 2 hours\n"
 	    "request_timeout 10\n"
+	    "request_body_timeout 2 minutes\n"
+	    "request_body_min_rate 1 KB\n"
 	    "client_idle_pconn_timeout 1 minute\n"
 	    "client_lifetime 2 days\n"
 	    "shutdown_lifetime 5 seconds\n"
@@ -646,7 +652,7 @@ test_every_directive(void)
 	    "a config using every directive loads");
 	if (c == NULL) {
 		diag("%s", logbuf);
-		skip(32, "config did not load");
+		skip(34, "config did not load");
 		return;
 	}
 	is_int(c->nlisten, 2, "two http_port lines give two listeners");
@@ -675,6 +681,9 @@ test_every_directive(void)
 	is_int(c->connect_timeout, 500, "connect_timeout 500 ms");
 	is_int(c->read_timeout, 7200000, "read_timeout 2 hours");
 	is_int(c->request_timeout, 10000, "request_timeout 10 (seconds)");
+	is_int(c->request_body_timeout, 120000, "request_body_timeout 2 "
+	    "minutes");
+	is_int(c->request_body_min_rate, 1024, "request_body_min_rate 1 KB");
 	is_int(c->client_idle_pconn_timeout, 60000,
 	    "client_idle_pconn_timeout 1 minute");
 	is_int(c->client_lifetime, 172800000, "client_lifetime 2 days");
@@ -696,7 +705,7 @@ test_every_directive(void)
 	    "a quoted word loses its quotes");
 	ok(c->acl_lines[0].quoted[4] && !c->acl_lines[0].quoted[3],
 	    "quoted[] flags only the quoted word");
-	is_int(c->acl_lines[0].line, 21, "acl line records its line number");
+	is_int(c->acl_lines[0].line, 23, "acl line records its line number");
 	is_str(c->access_lines[1].argv[2], "all",
 	    "http_access words are kept in order");
 	ok(c->access_lines[1].argv[3] == NULL,
@@ -1405,7 +1414,7 @@ main(void)
 	    2 * sizeof(error_cases) / sizeof(error_cases[0]) +
 	    sizeof(refresh_cases) / sizeof(refresh_cases[0]) +
 	    sizeof(hint_cases) / sizeof(hint_cases[0])) + 8 + 8 +
-	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16 + 5 + 5 + 10);
+	    25 + 35 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16 + 5 + 5 + 10);
 
 	test_units();
 	test_listen();

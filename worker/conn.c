@@ -124,6 +124,29 @@ conn_close(struct conn *c)
 	return SL_DONE;
 }
 
+int
+conn_linger_reset(struct conn *c, int on)
+{
+	struct linger l;
+
+	/*
+	 * l_linger 0: close(2), ours or the kernel's when the process
+	 * dies, sends a reset instead of a FIN.
+	 */
+	l.l_onoff = on;
+	l.l_linger = 0;
+	return setsockopt(c->c_io.fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+}
+
+int
+conn_abort(struct conn *c)
+{
+	CHECK_MAGIC(c, CONN_MAGIC);
+	if (conn_linger_reset(c, 1) == -1)
+		log_warn("conn %u: SO_LINGER", c->id);
+	return conn_close(c);
+}
+
 void
 conn_close_idle(void)
 {
@@ -160,7 +183,16 @@ conn_close_all(void)
 		next = c->next;
 		log_info("conn %u client %s: closed at the end of "
 		    "shutdown_lifetime", c->id, c->c_peer_text);
-		conn_close(c);
+		/*
+		 * A response under way is cut short: the client must be able
+		 * to tell (a reset), whatever its framing.  One that was
+		 * answered whole (lingering close) only waits for the
+		 * client's FIN.
+		 */
+		if (c->r.r_head_sent && c->r.r_step != REQ_LINGER)
+			conn_abort(c);
+		else
+			conn_close(c);
 	}
 }
 

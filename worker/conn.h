@@ -68,6 +68,21 @@ int	conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen);
 /** @brief Close both sockets, give everything back, free after this turn. @return SL_DONE. */
 int	conn_close(struct conn *c);
 /**
+ * @brief conn_close() with a TCP reset to the client (SO_LINGER 0): for a
+ *	response cut short, so that no client, whatever the framing, takes
+ *	it for a whole one (RFC 9112 §8).  Unread bytes the client has not
+ *	taken yet are lost with it, which is the point.
+ * @return SL_DONE.
+ */
+int	conn_abort(struct conn *c);
+/**
+ * @brief Arm (@p on 1) or disarm SO_LINGER 0 on the client socket: while
+ *	armed, any close, the kernel's when the worker is killed included,
+ *	is a reset.  Armed while a close-delimited response is sent.
+ * @return 0, or -1 (errno).
+ */
+int	conn_linger_reset(struct conn *c, int on);
+/**
  * @brief Graceful drain: close the conns that sit idle between requests;
  *	those that have not sent their first request yet are kept for it.
  */

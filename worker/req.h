@@ -108,6 +108,9 @@ struct req {
 	int			 r_continue_sent;
 	int			 r_keepalive;	/* the client connection may be reused */
 	struct body		 r_body;	/* request body, cbuf -> upstream */
+	int64_t			 r_body_wait_since;	/* SEND_REQ waits for client
+							   body bytes since (ms), or 0 */
+	int64_t			 r_body_waited;	/* ms of such waits that ended */
 
 	/* Access, resolution and connection. */
 	int			 r_acl_final;	/* http_access decided for every address */
@@ -140,6 +143,9 @@ struct req {
 	int			 r_interim;	/* obuf holds a 1xx head */
 	int			 r_synth;	/* obuf holds our own whole answer */
 	int			 r_head_sent;	/* some response bytes reached the client */
+	int			 r_linger0;	/* SO_LINGER 0 armed: a close
+						   is a reset (a close-delimited
+						   response under way) */
 	size_t			 r_resp_len;	/* the response head's bytes in ubuf */
 	struct body		 r_rbody;	/* response body, ubuf -> client */
 	char			*r_ctype;	/* Content-Type, in the arena */
@@ -164,7 +170,10 @@ struct req {
 	/* Outcome, for the log. */
 	enum errpage_id		 r_err;
 	const char		*r_code;	/* TCP_MISS ... */
-	const char		*r_code_sfx;	/* squid's "_ABORTED", "_TIMEDOUT", or NULL */
+	const char		*r_code_sfx;	/* squid's "_ABORTED", "_TIMEDOUT", or
+						   NULL; with r_head_sent, the
+						   response was cut short: FINISH
+						   resets the connection */
 	const char		*r_hier;	/* HIER_DIRECT, HIER_NONE */
 	struct logfmt_capture	*r_logcap;	/* header values for the access
 						   log (accesslog.h), arena */

@@ -513,6 +513,7 @@ req_step_hit_send(struct conn *c)
 			return REQ_NEXT(c, LOG);
 		/* Never complete a response whose source broke off. */
 		r->r_keepalive = 0;
+		r->r_code_sfx = "_ABORTED";	/* FINISH resets */
 		return REQ_NEXT(c, LOG);
 	}
 	while (r->r_cache.hit_left > 0) {
@@ -533,6 +534,7 @@ req_step_hit_send(struct conn *c)
 			/* The file is shorter than its record: never pad. */
 			log_warnx("conn %u: stored body of %s ended early",
 			    c->id, r->r_url);
+			r->r_code_sfx = "_ABORTED";	/* FINISH resets */
 			goto end;
 		}
 		goto gone;

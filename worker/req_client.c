@@ -408,6 +408,19 @@ req_step_parse(struct conn *c)
 		    h->target_len), h->target);
 		return REQ_FAIL(c, err);
 	}
+	/*
+	 * RFC 9112 §3.2: a target with an authority (absolute-form,
+	 * authority-form) asks for that authority as Host; an empty Host
+	 * is for targets without one, so here it is invalid: 400.  A valid
+	 * Host that differs from the target is replaced by it (§3.2.2).
+	 */
+	for (i = 0; i < h->nfields; i++)
+		if (http_field_is(&h->fields[i], "Host") &&
+		    h->fields[i].value_len == 0) {
+			log_info("conn %u client %s: empty Host with an "
+			    "authority in the target", c->id, c->c_peer_text);
+			return REQ_FAIL(c, ERR_INVALID_REQ);
+		}
 	if (req_make_url(c) == -1)
 		return REQ_FAIL(c, ERR_TOO_BIG);
 	endpoint_absolute(c);	/* http://this-proxy:port/metrics */

@@ -102,6 +102,10 @@ req_response_head(struct conn *c, const struct http_head *h, int final,
 	    buf_printf(o, "Content-Length: %llu\r\n",
 	    (unsigned long long)r->r_rbody.length) == -1)
 		return -1;
+	/* A close-delimited body we frame ourselves (body.h, BODY_ENCODE). */
+	if (final && r->r_rbody.encode &&
+	    buf_printf(o, "Transfer-Encoding: chunked\r\n") == -1)
+		return -1;
 	if (final && fields != NULL && buf_append(o, fields,
 	    strlen(fields)) == -1)
 		return -1;
@@ -129,6 +133,20 @@ req_step_deliver(struct conn *c)
 		r->r_code_sfx = "_TIMEDOUT";
 		r->r_keepalive = 0;
 		return REQ_NEXT(c, LOG);
+	}
+	/*
+	 * A body the client reads until we close (HTTP/1.0: from an origin
+	 * that closes, or de-chunked) has no end the client could miss: a
+	 * close while it is under way, ours or the kernel's when this
+	 * worker is killed, must be a reset, never a FIN (RFC 9112 §8).
+	 * Armed before the head goes, disarmed once the body is whole.
+	 */
+	if (!r->r_synth && !r->r_interim && !r->r_linger0 &&
+	    ((r->r_rbody.mode == HTTP_BODY_EOF && !r->r_rbody.encode) ||
+	    r->r_rbody.decode)) {
+		if (conn_linger_reset(c, 1) == -1)
+			log_warn("conn %u: SO_LINGER", c->id);
+		r->r_linger0 = 1;
 	}
 	/*
 	 * A response without a body is whole with its head: when the cache
@@ -231,6 +249,9 @@ req_step_deliver(struct conn *c)
 	}
 	if (r->r_up_keep && r->r_body.done && buf_len(c->ubuf) == 0)
 		r->r_up_reusable = 1;	/* clean: upstream_release() */
+	/* Whole: the close that ends it is a FIN again. */
+	if (r->r_linger0 && conn_linger_reset(c, 0) == 0)
+		r->r_linger0 = 0;
 	return REQ_NEXT(c, LOG);
 }
 
@@ -246,11 +267,22 @@ req_step_synth(struct conn *c)
 	/* The next request on this connection starts after this one. */
 	req_consume_head(c);
 	if (r->r_head_sent) {
-		/* Too late for an error page: the client sees a close. */
+		/* Too late for an error page: cut short (FINISH resets). */
 		r->r_keepalive = 0;
+		r->r_code_sfx = "_ABORTED";
 		return REQ_NEXT(c, LOG);
 	}
 	if (!r->r_body.done || worker_draining())
+		r->r_keepalive = 0;
+	/*
+	 * RFC 9110 §9.3.6: any answer to CONNECT but a 2xx means there is no
+	 * tunnel, yet what the client sent after its CONNECT (a TLS
+	 * ClientHello, sent optimistically) was meant for one: it must never
+	 * be read as a request.  The answer says "Connection: close" (a
+	 * client retrying a 407 with credentials reconnects) and FINISH
+	 * discards the rest (lingering close).
+	 */
+	if (r->r_connect)
 		r->r_keepalive = 0;
 	/* The origin is unreachable: a stale stored response may do. */
 	if (req_cache_stale_possible(c))
@@ -337,6 +369,19 @@ req_step_finish(struct conn *c)
 		dns_cancel(r->r_dnsq);
 	auth_cancel(r->r_authq);
 	r->r_authq = NULL;
+	/*
+	 * RFC 9112 §8: a response cut short (its source broke, a timeout,
+	 * the store's file ended early) must not look complete.  A missing
+	 * last chunk or short Content-Length tells a careful client; a
+	 * reset tells every client, an HTTP/1.0 one reading to the close
+	 * included.
+	 */
+	if (r->r_code_sfx != NULL && r->r_head_sent) {
+		log_debug("conn %u client %s: resetting the connection after "
+		    "an incomplete response (%s%s)", c->id, c->c_peer_text,
+		    r->r_code, r->r_code_sfx);
+		return conn_abort(c);
+	}
 	keep = r->r_keepalive && !worker_draining() &&
 	    ev_now() < c->c_accepted_ms + worker_conf->client_lifetime;
 	if (!keep && (r->r_synth || !r->r_body.done)) {

@@ -42,15 +42,26 @@ int
 spipe_pump(struct spipe *p, int sfd, int dfd, uint64_t max_in, uint64_t *in,
     uint64_t *out, int *src_eof, int *side)
 {
+	return spipe_pump_max(p, sfd, dfd, max_in, UINT64_MAX, in, out,
+	    src_eof, side);
+}
+
+int
+spipe_pump_max(struct spipe *p, int sfd, int dfd, uint64_t max_in,
+    uint64_t max_out, uint64_t *in, uint64_t *out, int *src_eof, int *side)
+{
 	ssize_t n;
-	size_t want;
+	size_t want, give;
 	int progress;
 
 	*in = *out = 0;
 	do {
 		progress = 0;
-		if (p->len > 0) {
-			n = splice(p->fd[0], NULL, dfd, NULL, p->len,
+		give = p->len;
+		if (give > max_out - *out)
+			give = (size_t)(max_out - *out);
+		if (give > 0) {
+			n = splice(p->fd[0], NULL, dfd, NULL, give,
 			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				p->len -= (size_t)n;

@@ -41,5 +41,13 @@ void	spipe_close(struct spipe *p);
  */
 int	spipe_pump(struct spipe *p, int sfd, int dfd, uint64_t max_in,
 	    uint64_t *in, uint64_t *out, int *src_eof, int *side);
+/**
+ * @brief spipe_pump() giving the destination at most @p max_out bytes in
+ *	this call (0: only fill the pipe): for framing around the bytes
+ *	(body.c adds chunk framing between what it splices).
+ */
+int	spipe_pump_max(struct spipe *p, int sfd, int dfd, uint64_t max_in,
+	    uint64_t max_out, uint64_t *in, uint64_t *out, int *src_eof,
+	    int *side);
 
 #endif

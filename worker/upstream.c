@@ -437,15 +437,83 @@ upstream_early_response(struct conn *c)
 	req_timer(c, worker_conf->server_first_byte_timeout);
 }
 
+/*
+ * The request body's waits on the client.  While the relay waits for
+ * client bytes (all it read went upstream), the client is the slow
+ * party: each wait is bounded by request_body_timeout, and all of them
+ * together by request_body_timeout plus the time the bytes moved so far
+ * take at request_body_min_rate (as Apache's mod_reqtimeout MinRate
+ * does), so a client that trickles its body cannot hold the request
+ * until client_lifetime.  A wait on the upstream (bytes read but not
+ * taken) is the origin's: read_timeout, re-armed by the relay on
+ * progress.
+ */
+
+/*
+ * After the relay returned SL_AGAIN: who is it waiting for?  The client
+ * when all it read went upstream: arm the timer for the nearer of the
+ * idle limit (request_body_timeout since the last byte that moved) and
+ * the rate limit (all client waits so far within request_body_timeout +
+ * bytes moved / request_body_min_rate).  @p moved: bytes went upstream
+ * in this run.
+ */
+static void
+upstream_body_wait(struct conn *c, int moved)
+{
+	struct req *r = &c->r;
+	int64_t now = ev_now(), t, allowed, w;
+	size_t rate = worker_conf->request_body_min_rate;
+
+	if (r->r_body_wait_since != 0 && (moved || r->r_body.done ||
+	    r->r_body.ready > 0)) {
+		/* That wait is over. */
+		r->r_body_waited += now - r->r_body_wait_since;
+		r->r_body_wait_since = 0;
+	}
+	if (r->r_body.done || r->r_body.ready > 0)
+		return;		/* the upstream's: read_timeout stays */
+	if (r->r_body_wait_since == 0)
+		r->r_body_wait_since = now;
+	t = r->r_body_wait_since + worker_conf->request_body_timeout - now;
+	if (rate > 0) {
+		w = r->r_body_waited + (now - r->r_body_wait_since);
+		allowed = worker_conf->request_body_timeout +
+		    (int64_t)(r->r_bytes_up * 1000 / rate) - w;
+		if (allowed < t)
+			t = allowed;
+	}
+	req_timer(c, t > 1 ? t : 1);
+}
+
 int
 req_step_send_req(struct conn *c)
 {
 	struct req *r = &c->r;
+	uint64_t up = r->r_bytes_up;
+	int64_t idle;
 	ssize_t n;
 	int rc, side = 0;
 
 	if (r->r_timed_out) {
 		r->r_timed_out = 0;
+		if (r->r_body_wait_since != 0) {
+			/*
+			 * RFC 9110 §15.5.9: the client did not send its
+			 * request in time: 408; the origin's connection,
+			 * which got part of it, is closed (SYNTH).
+			 */
+			idle = ev_now() - r->r_body_wait_since;
+			log_info("conn %u client %s: request body of %s: %s "
+			    "(%llu bytes sent on, %lld ms spent waiting for "
+			    "the client); 408", c->id, c->c_peer_text,
+			    r->r_url, idle >= worker_conf->request_body_timeout
+			    ? "no byte within request_body_timeout" :
+			    "slower than request_body_min_rate",
+			    (unsigned long long)r->r_bytes_up,
+			    (long long)(r->r_body_waited + idle));
+			r->r_keepalive = 0;
+			return REQ_FAIL(c, ERR_REQUEST_TIMEOUT);
+		}
 		log_info("conn %u client %s: sending %s upstream timed out",
 		    c->id, c->c_peer_text, r->r_url);
 		return REQ_FAIL(c, ERR_READ_TIMEOUT);
@@ -510,8 +578,10 @@ req_step_send_req(struct conn *c)
 		return REQ_FAIL(c, ERR_BODY_TOO_BIG);
 	}
 	if (rc == SL_AGAIN) {
-		if (!upstream_answered(c))
+		if (!upstream_answered(c)) {
+			upstream_body_wait(c, r->r_bytes_up != up);
 			return SL_AGAIN;
+		}
 		upstream_early_response(c);
 		return REQ_NEXT(c, RECV_RESP_HEAD);
 	}
@@ -617,10 +687,19 @@ upstream_final(struct conn *c, const struct http_head *h)
 		    why ? why : "?");
 		return ERR_INVALID_RESP;
 	}
-	body_init(&r->r_rbody, mode, len, mode == HTTP_BODY_CHUNKED &&
-	    r->r_version == 10);
+	/*
+	 * RFC 9112 §6.3 item 8: a body the origin ends by closing goes to
+	 * an HTTP/1.1 client chunked, so that one cut short never looks
+	 * whole (the last chunk goes only after a clean close); an HTTP/1.0
+	 * client gets it (and a de-chunked body) until we close.
+	 */
+	body_init(&r->r_rbody, mode, len,
+	    (mode == HTTP_BODY_CHUNKED && r->r_version == 10 ? BODY_DECODE :
+	    0) | (mode == HTTP_BODY_EOF && r->r_version == 11 ? BODY_ENCODE :
+	    0));
 	/* RFC 9112 §9.3: only a self-delimited body allows reuse. */
-	if (mode == HTTP_BODY_EOF || r->r_rbody.decode || worker_draining())
+	if ((mode == HTTP_BODY_EOF && !r->r_rbody.encode) ||
+	    r->r_rbody.decode || worker_draining())
 		r->r_keepalive = 0;
 	r->r_status = h->status;
 	/* RFC 9112 §9.3: may this upstream connection serve another request? */

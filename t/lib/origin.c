@@ -338,8 +338,9 @@ static int
 origin_take_chunked(struct origin *o, struct origin_conn *c,
     struct origin_sink *s)
 {
-	char line[4096], *end;
+	char line[4096], *end, *nt;
 	unsigned long long size;
+	size_t n;
 
 	for (;;) {
 		if (origin_line(o, c, line, sizeof(line)) == -1)
@@ -354,12 +355,19 @@ origin_take_chunked(struct origin *o, struct origin_conn *c,
 		    line[0] != '\0')
 			return -1;
 	}
-	/* Trailer section, up to the empty line. */
-	do {
+	/* Trailer section, up to the empty line, kept as received. */
+	for (;;) {
 		if (origin_line(o, c, line, sizeof(line)) == -1)
 			return -1;
-	} while (line[0] != '\0');
-	return 0;
+		if (line[0] == '\0')
+			return 0;
+		n = (s->r->trailers != NULL ? strlen(s->r->trailers) : 0);
+		nt = realloc(s->r->trailers, n + strlen(line) + 3);
+		if (nt == NULL)
+			return -1;
+		s->r->trailers = nt;
+		snprintf(nt + n, strlen(line) + 3, "%s\r\n", line);
+	}
 }
 
 char *
@@ -556,9 +564,18 @@ origin_respond(struct origin *o, struct origin_conn *c,
 	if (no_body)
 		return (s->flags & (ORIGIN_CLOSE | ORIGIN_NO_LENGTH)) ? -1 : 0;
 
-	half = (s->flags & ORIGIN_STALL) ? blen / 2 : blen;
+	half = (s->flags & (ORIGIN_STALL | ORIGIN_RESET)) ? blen / 2 : blen;
 	if (origin_send_body(o, c, s, body, 0, half) == -1)
 		return -1;
+	if (s->flags & ORIGIN_RESET) {
+		struct linger l = { 1, 0 };
+
+		if (s->stall_ms > 0 && origin_pause(o, c, s->stall_ms) == -1)
+			return -1;
+		/* close() with SO_LINGER 0 sends RST (origin_conn_close). */
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		return -1;
+	}
 	if (s->flags & ORIGIN_STALL) {
 		if (origin_pause(o, c, s->stall_ms) == -1)
 			return -1;
@@ -580,6 +597,7 @@ origin_req_free(struct origin_req *r)
 	free(r->head);
 	free(r->body);
 	free(r->sni);
+	free(r->trailers);
 	free(r);
 }
 

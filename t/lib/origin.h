@@ -70,6 +70,8 @@
 #define ORIGIN_NO_CLOSE_NOTIFY	0x100	/* TLS: when this step closes the
 					   connection, no close_notify (a
 					   truncation) */
+#define ORIGIN_RESET		0x200	/* head and half the body, stall_ms,
+					   then a TCP reset (SO_LINGER 0) */
 
 struct origin_step {
 	const char	*expect;	/* request line prefix: "GET /a" */
@@ -81,7 +83,7 @@ struct origin_step {
 	size_t		 body_len;	/* with @c body: 0 means strlen */
 	unsigned	 flags;		/* ORIGIN_* */
 	int		 delay_ms;	/* before the response */
-	int		 stall_ms;	/* ORIGIN_STALL */
+	int		 stall_ms;	/* ORIGIN_STALL, ORIGIN_RESET */
 };
 
 struct origin_req {
@@ -91,6 +93,9 @@ struct origin_req {
 	uint64_t	 body_hash;	/* harness_hash() of the whole body */
 	char		*body;		/* first ORIGIN_BODY_KEEP bytes + NUL */
 	int		 chunked;	/* the body came chunked */
+	char		*trailers;	/* its trailer field lines as
+					   received, each with CRLF, or
+					   NULL */
 	int		 conn;		/* connection number, from 1 */
 	int		 step;		/* step matched, -1 unexpected */
 	int		 tls;		/* it came over TLS */

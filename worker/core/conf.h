@@ -171,6 +171,7 @@ struct conf {
 	int64_t			 connect_timeout;
 	int64_t			 read_timeout;		/* upstream idle, tunnel idle */
 	int64_t			 request_timeout;	/* client header read */
+	int64_t			 request_body_timeout;	/* client body idle (408) */
 	int64_t			 client_idle_pconn_timeout;
 	int64_t			 client_lifetime;
 	int64_t			 shutdown_lifetime;
@@ -190,6 +191,7 @@ struct conf {
 	int			 debug_level;		/* debug_options ALL,N */
 
 	/* Limits, in bytes. */
+	size_t			 request_body_min_rate;	/* per second; 0: none */
 	size_t			 request_header_max_size;
 	size_t			 reply_header_max_size;
 	size_t			 request_line_max_size;

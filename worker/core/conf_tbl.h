@@ -75,6 +75,13 @@ CONF_DIRECTIVE(read_timeout, 1, 2, conf_set_time, read_timeout,
     "15 minutes", "idle limit on an origin connection or a tunnel")
 CONF_DIRECTIVE(request_timeout, 1, 2, conf_set_time, request_timeout,
     "60 seconds", "limit on reading a client's request head")
+CONF_DIRECTIVE(request_body_timeout, 1, 2, conf_set_time,
+    request_body_timeout, "60 seconds",
+    "idle limit on reading a client's request body (408 after it)")
+CONF_DIRECTIVE(request_body_min_rate, 1, 2, conf_set_size,
+    request_body_min_rate, "500 bytes",
+    "bytes per second a request body must average, beyond "
+    "request_body_timeout, while we wait for it (408 below); 0: none")
 CONF_DIRECTIVE(client_idle_pconn_timeout, 1, 2, conf_set_time,
     client_idle_pconn_timeout, "2 minutes",
     "idle limit on a kept-alive client connection")
