@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 #include "manager.h"
 #include "metrics.h"
@@ -60,6 +61,27 @@ cache_manager_tick(struct store *s, uint64_t max_bytes)
 	return store_evict(s, max_bytes - max_bytes / 10, MANAGER_BATCH);
 }
 
+/* The summary line for cache_log, from the shared counters. */
+static void
+cache_manager_summary(void)
+{
+	struct metrics_snap *snap;
+	struct buf b;
+	char line[4096];
+
+	if ((snap = calloc(1, sizeof(*snap))) == NULL)
+		return;
+	if (metrics_snapshot(snap) == 0) {
+		b.start = b.pos = b.last = line;
+		b.end = line + sizeof(line) - 1;
+		b.size = sizeof(line);
+		(void)metrics_render_summary(&b, snap, MANAGER_SUMMARY_HOSTS);
+		*b.last = '\0';
+		log_info("%s", line);
+	}
+	free(snap);
+}
+
 void
 cache_manager_main(const struct conf *c)
 {
@@ -67,7 +89,7 @@ cache_manager_main(const struct conf *c)
 	struct timespec ts;
 	char err[256];
 	sigset_t set;
-	time_t last_clean;
+	time_t last_clean, last_summary;
 	long n;
 	int sig;
 
@@ -99,7 +121,7 @@ cache_manager_main(const struct conf *c)
 	if (n > 0)
 		log_notice("cache manager: removed %ld temporary or orphaned "
 		    "files", n);
-	last_clean = time(NULL);
+	last_clean = last_summary = time(NULL);
 	for (;;) {
 		n = cache_manager_tick(s, c->cache_dir_size);
 		if (n > 0) {
@@ -113,6 +135,11 @@ cache_manager_main(const struct conf *c)
 				    "orphaned files", n);
 			last_clean = time(NULL);
 		}
+		if (c->cache_summary_period > 0 && (time(NULL) -
+		    last_summary) * 1000 >= c->cache_summary_period) {
+			cache_manager_summary();
+			last_summary = time(NULL);
+		}
 		ts.tv_sec = MANAGER_TICK_MS / 1000;
 		ts.tv_nsec = (MANAGER_TICK_MS % 1000) * 1000000L;
 		sig = sigtimedwait(&set, NULL, &ts);
@@ -122,6 +149,8 @@ cache_manager_main(const struct conf *c)
 			log_warn("cache manager: reopen cache_log");
 	}
 	store_close(s);
+	if (c->cache_summary_period > 0)
+		cache_manager_summary();
 	log_info("cache manager exiting");
 	exit(0);
 }

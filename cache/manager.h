@@ -10,7 +10,11 @@
  * (mdb_reader_check), flushes the environment, and when the total is
  * above 95% of the cache_dir size evicts least-recently-used entries down
  * to 90% (short write txns of MANAGER_BATCH entries).  Orphans are
- * looked for again every MANAGER_CLEAN_SECS.
+ * looked for again every MANAGER_CLEAN_SECS.  Every cache_summary_period
+ * (and when it exits) it writes one line of the cache's numbers to
+ * cache_log: the store's objects and size, hits, misses and bytes served
+ * from the cache since the start, the MANAGER_SUMMARY_HOSTS busiest hosts
+ * (from the shared counters, metrics.h).
  *
  * Signals: SIGTERM/SIGINT exit 0 (store closed first); the manager exits
  * too when the master dies (PR_SET_PDEATHSIG).  A store that cannot be
@@ -25,6 +29,8 @@
 #include "conf.h"
 
 #define MANAGER_TICK_MS	1000
+/* Hosts named in the cache_log summary (cache_summary_period). */
+#define MANAGER_SUMMARY_HOSTS	10
 #define MANAGER_GRACE		60	/* s: an unnamed body may be in commit */
 #define MANAGER_CLEAN_SECS	3600
 #define MANAGER_BATCH		64

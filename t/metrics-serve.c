@@ -36,7 +36,7 @@
 #include "run.h"
 #include "tap.h"
 
-#define NTESTS	62
+#define NTESTS	63
 
 static const struct origin_step steps[] = {
 	{ .expect = "GET /a", .status = 200,
@@ -215,7 +215,7 @@ main(void)
 	struct raw_resp rr;
 	struct resp r;
 	struct logsum ls;
-	char url[200], conf_helper[300], helper[PATH_MAX], path[300], *s, *t;
+	char url[200], conf_helper[300], helper[PATH_MAX], path[300], *s, *t, *line;
 	char promtool[512], node[256], buf[1024], *bin, *sl;
 	long long origin_sent = 0, v;
 	long sent_before;
@@ -246,6 +246,7 @@ main(void)
 	    "workers 2\n"
 	    "dns_nameservers 127.0.0.1:%DNS%\n"
 	    "cache_dir lmdb %DIR%/cache 64\n"
+	    "cache_summary_period 1 second\n"
 	    "auth_param basic program %HELPER% good:pw\n"
 	    "acl authpath urlpath_regex ^/auth\n"
 	    "acl authed proxy_auth REQUIRED\n"
@@ -399,6 +400,12 @@ main(void)
 	    "\"origin.test\"}"), ls.hit_bytes, "origin.test: its hit bytes");
 	is_int(val(t, "sluice_domain_cache_misses_total{domain="
 	    "\"nosuch.test\"}"), 1, "nosuch.test: 1 miss");
+	line = harness_file_wait(h.cache_log, 4000, "cache summary: ",
+	    " since the start 2 hits (", "), 4 misses, 33% hits; by host: "
+	    "origin.test 2 hits (", NULL);
+	ok(line != NULL, "cache_log: the cache manager's summary with the "
+	    "same numbers (cache_summary_period): %s", line ? line : "none");
+	free(line);
 	is_int(val(t, "sluice_dns_lookups_total") +
 	    val(t, "sluice_dns_cache_answers_total"), 4, "DNS: 4 names "
 	    "needed, by the resolver or the workers' caches");

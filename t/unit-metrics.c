@@ -127,11 +127,11 @@ int
 main(void)
 {
 	struct buf *b;
-	char *p;
+	char *p, want[128];
 	size_t i;
 	int found;
 
-	plan(55);
+	plan(61);
 	ok(metrics_snapshot(&snap) == -1, "no mapping: snapshot says so");
 	metrics_add(METRIC_CACHE_HITS, 1);	/* a no-op, not a crash */
 	ok(metrics_init(8) == 0, "metrics_init(8)");
@@ -266,6 +266,23 @@ main(void)
 		like(b->pos, "\"GET\": {\"TCP_HIT\": 3", "... with the same "
 		    "numbers");
 	}
+	buf_reset(b);
+	ok(metrics_render_summary(b, &snap, 2) == 0, "render the cache_log "
+	    "summary");
+	buf_append(b, "", 1);
+	ok(strncmp(b->pos, "cache summary: 12 objects, 33.8 KB of ", 38) == 0,
+	    "summary: the store's objects and size");
+	like(b->pos, "; by host: busy.example 101 hits (1010 bytes saved) 5 "
+	    "misses (50 bytes), second.example 50 hits ", "summary: the "
+	    "busiest hosts first, as many as asked");
+	ok(strstr(b->pos, "tie-a") == NULL, "... and no more");
+	snprintf(want, sizeof(want), ", other hosts %llu hits (",
+	    (unsigned long long)snap.other.hits);
+	like(b->pos, want, "summary: what the table could not name");
+	buf_reset(b);
+	b->end = b->start + 40;
+	ok(metrics_render_summary(b, &snap, 2) == -1, "a short buffer: -1");
+	b->end = b->start + b->size;
 	buf_put(b);
 	return exit_status();
 }

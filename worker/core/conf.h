@@ -216,6 +216,7 @@ struct conf {
 	size_t			 nstore_id;
 	int64_t			 max_stale;	/* ms: stale served on errors */
 	int			 offline_mode;	/* stored if the origin fails */
+	int64_t			 cache_summary_period;	/* ms; 0: none */
 	/* Raw `cache allow|deny` lines; compiled by worker/req_cache.c. */
 	struct conf_line	*cache_lines;
 	size_t			 ncache_lines;

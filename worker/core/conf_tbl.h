@@ -168,6 +168,10 @@ CONF_DIRECTIVE(store_id_rewrite, 2, 3, conf_set_store_id, store_id, NULL,
 CONF_DIRECTIVE(max_stale, 1, 2, conf_set_time, max_stale, "1 week",
     "most staleness of a response served when the origin cannot be "
     "reached (refresh_pattern max-stale=N overrides)")
+CONF_DIRECTIVE(cache_summary_period, 1, 2, conf_set_time,
+    cache_summary_period, "1 hour", "how often the cache manager writes "
+    "the cache's numbers to cache_log (objects, size, hits, misses, the "
+    "busiest hosts); 0: never")
 CONF_DIRECTIVE(offline_mode, 1, 1, conf_set_onoff, offline_mode, "off",
     "on: when the origin cannot be reached or fails, serve what is "
     "stored however stale (never what must be revalidated)")

@@ -885,3 +885,67 @@ metrics_render_json(struct buf *b, const struct metrics_snap *s,
 		return -1;
 	return 0;
 }
+
+/* ------------------------------------------------------------- summary */
+
+/* @p v bytes as "1.5 GB" (powers of 1024, one decimal). */
+static const char *
+metrics_size(uint64_t v, char *out, size_t n)
+{
+	static const char *unit[] = { "bytes", "KB", "MB", "GB", "TB", "PB" };
+	double d = (double)v;
+	size_t u = 0;
+
+	if (v < 1024) {
+		snprintf(out, n, "%llu bytes", (unsigned long long)v);
+		return out;
+	}
+	while (d >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(out, n, "%.1f %s", d, unit[u]);
+	return out;
+}
+
+int
+metrics_render_summary(struct buf *b, const struct metrics_snap *s,
+    size_t top)
+{
+	uint64_t hits = s->ctr[METRIC_CACHE_HITS];
+	uint64_t misses = s->ctr[METRIC_CACHE_MISSES];
+	char a[32], c[32], d[32];
+	size_t i;
+
+	if (buf_printf(b, "cache summary: %llu objects, %s of %s; since the "
+	    "start %llu hits (%s served from the cache), %llu misses, "
+	    "%llu%% hits", (unsigned long long)s->store_objects,
+	    metrics_size(s->store_bytes, a, sizeof(a)),
+	    metrics_size(s->store_max_bytes, c, sizeof(c)),
+	    (unsigned long long)hits,
+	    metrics_size(s->ctr[METRIC_CACHE_HIT_BYTES], d, sizeof(d)),
+	    (unsigned long long)misses, (unsigned long long)(hits + misses ?
+	    hits * 100 / (hits + misses) : 0)) == -1)
+		return -1;
+	if (top > s->ndomain)
+		top = s->ndomain;
+	for (i = 0; i < top; i++) {
+		const struct metrics_domain_row *r = &s->domain[i];
+
+		if (buf_printf(b, "%s %s %llu hits (%s saved) %llu misses "
+		    "(%s)", i == 0 ? "; by host:" : ",", r->name,
+		    (unsigned long long)r->hits,
+		    metrics_size(r->hit_bytes, a, sizeof(a)),
+		    (unsigned long long)r->misses,
+		    metrics_size(r->miss_bytes, c, sizeof(c))) == -1)
+			return -1;
+	}
+	if (s->other.hits + s->other.misses > 0 && buf_printf(b, ", other "
+	    "hosts %llu hits (%s saved) %llu misses (%s)",
+	    (unsigned long long)s->other.hits,
+	    metrics_size(s->other.hit_bytes, a, sizeof(a)),
+	    (unsigned long long)s->other.misses,
+	    metrics_size(s->other.miss_bytes, c, sizeof(c))) == -1)
+		return -1;
+	return 0;
+}

@@ -248,4 +248,13 @@ int	metrics_render_prometheus(struct buf *b, const struct metrics_snap *s,
 int	metrics_render_json(struct buf *b, const struct metrics_snap *s,
 	    const struct metrics_info *info);
 
+/**
+ * @brief The cache's numbers as one line for cache_log (the cache
+ *	manager's summary): the store's objects and size, hits, misses and
+ *	their bytes since the start, and the @p top busiest hosts.
+ * @return 0, or -1 when @p b is too small.
+ */
+int	metrics_render_summary(struct buf *b, const struct metrics_snap *s,
+	    size_t top);
+
 #endif
