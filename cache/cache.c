@@ -107,6 +107,7 @@ struct cache_req {
 	/* A Range miss fetched whole (range_offset_limit): the client's. */
 	char			*range;		/* its Range value, or NULL */
 	char			*if_range;	/* its If-Range value, or NULL */
+	int			 ae_gzip;	/* the client takes gzip */
 };
 
 /* The one hit being served in this worker. */
@@ -118,6 +119,7 @@ struct cache_hit_int {
 	int64_t			 age;
 	int64_t			 ttl;
 	int			 nm;	/* 304 to the client's condition */
+	int			 gunzip;	/* the gzip variant, inflated */
 	struct range		 rg;
 	uint64_t		 body_len;
 	char			 cs[160];	/* Cache-Status parameters */
@@ -389,7 +391,17 @@ cache_req_new(struct buf *arena, const char *method, const char *url,
 		return q;
 	}
 	q->rqflen = n;
+	q->ae_gzip = vary_request_gzip(rq);
 	return q;
+}
+
+const char *
+cache_accept_encoding(const struct cache_req *q)
+{
+	if (q == NULL || q->rqf == NULL || cache_store == NULL ||
+	    (q->fwd != NULL && strcmp(q->fwd, "bypass") == 0))
+		return NULL;
+	return q->ae_gzip ? "gzip" : "identity";
 }
 
 void
@@ -472,7 +484,9 @@ cache_hit_fill(struct cache_req *q, int64_t age, int64_t life,
 	/* RFC 9211 parameters; squid's codes for the log. */
 	switch (kind) {
 	case HIT_FRESH:
-		snprintf(hi->cs, sizeof(hi->cs), "hit; ttl=%lld", ttl);
+		snprintf(hi->cs, sizeof(hi->cs), "hit; ttl=%lld%s%s", ttl,
+		    detail != NULL ? "; detail=" : "", detail != NULL ?
+		    detail : "");
 		break;
 	case HIT_COLLAPSED:
 		snprintf(hi->cs, sizeof(hi->cs), "fwd=miss; fwd-status=%d; "
@@ -500,6 +514,7 @@ cache_hit_fill(struct cache_req *q, int64_t age, int64_t life,
 	h->body = hi->have_o && hi->o.body != NULL ? hi->o.body + h->off :
 	    NULL;
 	h->follow = 0;
+	h->gunzip = hi->gunzip;
 	return h;
 }
 
@@ -531,6 +546,24 @@ cache_hit_head(const struct cache_hit *pub, struct buf *b)
 		    (hi->nm && !cond_304_field(f)) ||
 		    ((part || unsat) && http_field_is(f, "Content-Range")))
 			continue;
+		/*
+		 * Inflated: another representation (RFC 9110 §8.4): no
+		 * coding, no ranges of it, and its ETag weak (§8.8.3: the
+		 * bytes differ from the stored ones').
+		 */
+		if (hi->gunzip) {
+			if (http_field_is(f, "Content-Encoding") ||
+			    http_field_is(f, "Accept-Ranges"))
+				continue;
+			if (http_field_is(f, "ETag") && !(f->value_len > 2 &&
+			    f->value[0] == 'W' && f->value[1] == '/')) {
+				if (buf_printf(b, "%.*s: W/%.*s\r\n",
+				    (int)f->name_len, f->name,
+				    (int)f->value_len, f->value) == -1)
+					return -1;
+				continue;
+			}
+		}
 		if (http_hdr_copy(b, f) == -1)
 			return -1;
 	}
@@ -538,7 +571,7 @@ cache_hit_head(const struct cache_hit *pub, struct buf *b)
 	 * The length is the store's (a chunked original was stored whole);
 	 * never on a 204 or 304 (RFC 9110 §8.6).
 	 */
-	if (!hi->nm && !part && !unsat && h->status != 204 &&
+	if (!hi->nm && !part && !unsat && !hi->gunzip && h->status != 204 &&
 	    h->status != 304 && buf_printf(b, "Content-Length: %llu\r\n",
 	    (unsigned long long)hi->body_len) == -1)
 		return -1;
@@ -593,10 +626,90 @@ cache_hit_begin(const void *head, size_t headlen)
 	cache_hit_release();
 	memset(&cache_hit.rg, 0, sizeof(cache_hit.rg));
 	cache_hit.nm = 0;
+	cache_hit.gunzip = 0;
 	return cache_parse(head, headlen, &cache_hit.h);
 }
 
 /* ------------------------------------------------------------- lookup */
+
+/* Is @p name one of the names of Vary spec @p spec? */
+static int
+cache_spec_has(const char *spec, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = spec; p != NULL && *p != '\0'; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The content coding of stored head @p h: 0 none (or identity), 1 gzip
+ * alone, -1 anything else.
+ */
+static int
+cache_coding(const struct http_head *h)
+{
+	const struct http_field *f;
+	const char *p, *e, *end;
+	size_t i;
+	int gzip = 0;
+
+	for (i = 0; i < h->nfields; i++) {
+		f = &h->fields[i];
+		if (!http_field_is(f, "Content-Encoding"))
+			continue;
+		for (p = f->value, end = f->value + f->value_len; p < end;
+		    p = e + 1) {
+			if ((e = memchr(p, ',', (size_t)(end - p))) == NULL)
+				e = end;
+			while (p < e && (*p == ' ' || *p == '\t'))
+				p++;
+			while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			if (e == p || str_ieq(p, (size_t)(e - p), "identity"))
+				continue;
+			if (gzip || (!str_ieq(p, (size_t)(e - p), "gzip") &&
+			    !str_ieq(p, (size_t)(e - p), "x-gzip")))
+				return -1;
+			gzip = 1;
+			if (e == end)
+				break;
+		}
+	}
+	return gzip;
+}
+
+/*
+ * A client that does not take gzip missed its variant: key the gzip
+ * variant instead (served inflated).  @return 1 keyed, 0 not the case.
+ */
+static int
+cache_gzip_key(struct cache_req *q)
+{
+	struct buf *a = q->arena;
+	size_t room = buf_room(a), n;
+	char *k;
+
+	if (q->vspec == NULL || q->ae_gzip || q->rqf == NULL ||
+	    !cache_spec_has(q->vspec, "accept-encoding") || room < 64 ||
+	    (k = buf_alloc(a, room - 8)) == NULL)
+		return 0;
+	if ((n = vary_key_ae(q->vspec, q->rqf, q->rqflen, "gzip", k,
+	    room - 8)) == (size_t)-1) {
+		a->last = k;
+		return 0;
+	}
+	a->last = k + ((n + 1 + 7) & ~(size_t)7);
+	q->skey = k;
+	q->skeylen = n;
+	return 1;
+}
 
 /*
  * RFC 9111 §4.1: the URL's stored Vary spec, and the variant's key
@@ -641,7 +754,9 @@ cache_lookup(struct cache_req *q, const struct http_head *rq, int64_t now,
 	struct cc rs, eff;
 	int64_t life, age;
 	enum policy_use use;
-	int rc;
+	char *id_skey = NULL;
+	size_t id_skeylen = 0;
+	int rc, gz = 0;
 
 	*hit = NULL;
 	if (q->fwd != NULL && strcmp(q->fwd, "bypass") == 0)
@@ -659,8 +774,16 @@ cache_lookup(struct cache_req *q, const struct http_head *rq, int64_t now,
 	}
 	rc = cache_get(q, now, &o);
 	if (rc != 1) {
-		q->fwd = q->vspec != NULL ? "vary-miss" : "uri-miss";
-		goto miss;
+		id_skey = q->skey;
+		id_skeylen = q->skeylen;
+		if (cache_gzip_key(q) && cache_get(q, now, &o) == 1)
+			gz = 1;
+		else {
+			q->skey = id_skey;
+			q->skeylen = id_skeylen;
+			q->fwd = q->vspec != NULL ? "vary-miss" : "uri-miss";
+			goto miss;
+		}
 	}
 	if (cache_hit_begin(o.head, o.headlen) == -1) {
 		log_warnx("cache %s: the stored head of %s does not parse",
@@ -677,6 +800,22 @@ cache_lookup(struct cache_req *q, const struct http_head *rq, int64_t now,
 	/* RFC 9111 §4.2, §5.2, and the refresh_pattern options. */
 	use = refresh_use(&q->rq, &rs, &q->rp, hi->h.status,
 	    http_hdr_has(rq, "If-Modified-Since"), life, age, &eff);
+	if (gz && (hi->h.status != 200 || cache_coding(&hi->h) != 1 ||
+	    (use != USE_FRESH && use != USE_STALE_OK))) {
+		/* Only a usable gzip 200 serves it; else its own variant. */
+		cache_hit_release();
+		q->skey = id_skey;
+		q->skeylen = id_skeylen;
+		q->fwd = "vary-miss";
+		goto miss;
+	}
+	if (gz) {
+		/* RFC 9110 §13.2.2 against the stored validators. */
+		hi->gunzip = 1;
+		hi->nm = cond_not_modified(rq, &hi->h);
+		*hit = cache_hit_fill(q, age, life, HIT_FRESH, "gunzip");
+		return CACHE_FRESH;
+	}
 	if (use == USE_FRESH || use == USE_STALE_OK) {
 		/* RFC 9110 §13.2.2: a 304 first; HEAD gets the 200's head. */
 		hi->nm = cond_not_modified(rq, &hi->h);
@@ -898,6 +1037,16 @@ cache_vary_store(struct cache_req *q, const struct http_head *h)
 
 	if (vary_spec(h, spec, sizeof(spec)) != VARY_OK)
 		return -1;	/* Vary: *, or too large */
+	/*
+	 * Keyed gzip or identity (vary.h): only a response in that coding
+	 * may be stored under the key, whatever an origin sent unasked.
+	 */
+	if (cache_spec_has(spec, "accept-encoding")) {
+		int coding = cache_coding(h);
+
+		if (coding == -1 || (coding == 1 && !q->ae_gzip))
+			return -1;
+	}
 	/*
 	 * The writer compares it with what is stored when its turn comes,
 	 * in order with the commits queued before (another request may have

@@ -95,6 +95,12 @@ struct cache_hit {
 	uint64_t	 off;		/* file body: the slice's offset */
 	uint64_t	 len;		/* bytes of body to send */
 	int		 follow;	/* a collapsed fetch: cache_cf_body() */
+	/*
+	 * The stored body is the gzip variant of a client that does not
+	 * take gzip: inflate it on the way (gunzip.h), its length unknown
+	 * (chunked, or to the close); @c len is the stored, gzip, length.
+	 */
+	int		 gunzip;
 };
 
 /** A slice of a followed body (collapsed forwarding). */
@@ -144,6 +150,14 @@ struct cache_req *cache_req_new(struct buf *arena, const char *method,
 	    int has_body, int64_t request_time, enum cache_kind *kind);
 /** @brief Leave the cache out both ways (squid's `cache deny`): bypass. */
 void	cache_req_bypass(struct cache_req *q);
+/**
+ * @brief The Accept-Encoding to ask the origin with: "gzip" when the
+ *	client takes gzip, else "identity", for a request whose response
+ *	may be stored (the Vary key's value, vary.h: one stored copy for
+ *	every gzip client, and never another coding under its key); NULL:
+ *	forward the client's as it is.
+ */
+const char *cache_accept_encoding(const struct cache_req *q);
 /**
  * @brief The request is over: a store not committed is dropped, a
  *	collapsed fetch is left (settled for its followers if it led it).

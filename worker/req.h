@@ -38,6 +38,7 @@
 
 struct auth_query;
 struct cache_req;
+struct gunzip;
 struct conn;
 struct dns_query;
 struct acl_req;
@@ -64,6 +65,11 @@ struct req_cache {
 	int			 lag;		/* a leader's client reads its
 						   fetch back from the store */
 	int			 lag_done;	/* ... all of it, or it left */
+	/* HIT_SEND of a gzip variant, inflated (cache_hit.gunzip). */
+	struct gunzip		*gz;
+	struct buf		*gz_in;		/* compressed bytes read */
+	int			 gz_chunked;	/* framed for HTTP/1.1 */
+	int			 gz_done;	/* the last bytes are in obuf */
 	int			 woken;		/* a cache callback ran */
 	int			 purge_status;
 };
@@ -130,6 +136,9 @@ struct req {
 	struct buf		*r_uhead;	/* the head sent upstream, kept for a retry */
 	size_t			 r_extra_off;	/* where r_extra's fields start in it */
 	char			*r_extra;	/* fields to add upstream (conditionals), or NULL */
+	const char		*r_ae;		/* Accept-Encoding to send upstream
+						   instead of the client's (the
+						   cache's key), or NULL */
 	int			 r_strip_range;	/* send no Range/If-Range upstream:
 						   the whole object is fetched */
 	int			 r_range_rc;	/* 1: the client gets a 206 of the

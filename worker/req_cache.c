@@ -46,6 +46,7 @@
 #include "cache.h"
 #include "conf.h"
 #include "conn.h"
+#include "gunzip.h"
 #include "http_hdr.h"
 #include "log.h"
 #include "req_cache.h"
@@ -148,6 +149,111 @@ req_cache_origin(struct conn *c)
 }
 
 /*
+ * A gzip variant for a client that does not take gzip (cache.h): the
+ * decoder, and the stored bytes to feed it (inline ones copied, a file
+ * read as it goes).  @return 0, or -1 (no memory).
+ */
+static int
+req_cache_gunzip_start(struct conn *c, const struct cache_hit *hit)
+{
+	struct req *r = &c->r;
+	size_t in = hit->body != NULL ? (size_t)hit->len : BUF_SMALL;
+
+	if ((r->r_cache.gz = gunzip_new(worker_conf->gunzip_max_size)) ==
+	    NULL || (r->r_cache.gz_in = buf_get(in)) == NULL)
+		return -1;
+	if (hit->body != NULL)
+		(void)buf_append(r->r_cache.gz_in, hit->body, (size_t)hit->len);
+	r->r_cache.gz_chunked = r->r_version >= 11;
+	if (!r->r_cache.gz_chunked)
+		r->r_keepalive = 0;	/* the body ends at the close */
+	return 0;
+}
+
+static void
+req_cache_gunzip_end(struct conn *c)
+{
+	struct req *r = &c->r;
+
+	gunzip_free(r->r_cache.gz);
+	r->r_cache.gz = NULL;
+	buf_put(r->r_cache.gz_in);
+	r->r_cache.gz_in = NULL;
+}
+
+/*
+ * Inflate the next piece into the empty obuf, framed as a chunk for
+ * HTTP/1.1 (RFC 9112 §7.1), with the last chunk after the end.
+ * @return SL_OK (obuf has bytes, or gz_done), SL_ERROR (logged).
+ */
+static int
+req_cache_gunzip_fill(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct buf *o = c->obuf, *in = r->r_cache.gz_in;
+	size_t used, produced, hdr = r->r_cache.gz_chunked ? 10 : 0;
+	char size[16];
+	ssize_t n;
+	int rc, last, k;
+
+	buf_reset(o);
+	for (;;) {
+		/* More of the stored file when the input is used up. */
+		if (buf_len(in) == 0 && r->r_cache.hit_fd >= 0 &&
+		    r->r_cache.hit_left > 0) {
+			buf_reset(in);
+			n = pread(r->r_cache.hit_fd, in->last, buf_room(in) <
+			    r->r_cache.hit_left ? buf_room(in) :
+			    (size_t)r->r_cache.hit_left,
+			    (off_t)r->r_cache.hit_off);
+			if (n <= 0) {
+				log_warnx("conn %u: stored body of %s: %s",
+				    c->id, r->r_url, n == 0 ? "ended early" :
+				    strerror(errno));
+				return SL_ERROR;
+			}
+			in->last += n;
+			r->r_cache.hit_off += (uint64_t)n;
+			r->r_cache.hit_left -= (uint64_t)n;
+		}
+		last = r->r_cache.hit_fd < 0 || r->r_cache.hit_left == 0;
+		rc = gunzip_run(r->r_cache.gz, in->pos, buf_len(in), last,
+		    o->start + hdr, buf_room(o) - hdr - 7, &used, &produced);
+		in->pos += used;
+		if (rc < 0) {
+			log_warnx("conn %u: the stored gzip body of %s does "
+			    "not inflate: %s", c->id, r->r_url,
+			    gunzip_error(r->r_cache.gz));
+			return SL_ERROR;
+		}
+		if (produced > 0 || rc == GUNZIP_END)
+			break;
+		if (buf_len(in) > 0 && used == 0)
+			return SL_ERROR;	/* no progress: never spin */
+	}
+	if (produced > 0 && hdr > 0) {
+		/* The chunk-size line right before the data. */
+		k = snprintf(size, sizeof(size), "%zx\r\n", produced);
+		o->pos = o->start + hdr - (size_t)k;
+		memcpy(o->pos, size, (size_t)k);
+		o->last = o->start + hdr + produced;
+		memcpy(o->last, "\r\n", 2);
+		o->last += 2;
+	} else {
+		o->pos = o->start + hdr;
+		o->last = o->pos + produced;
+	}
+	if (rc == GUNZIP_END) {
+		r->r_cache.gz_done = 1;
+		if (r->r_cache.gz_chunked) {
+			memcpy(o->last, "0\r\n\r\n", 5);
+			o->last += 5;
+		}
+	}
+	return SL_OK;
+}
+
+/*
  * Answer from @p hit: its head (with Via and our connection fields) into
  * obuf, and its body from obuf too (inline), or by HIT_SEND.
  * @return the next step (SYNTH with r_err set when it does not fit).
@@ -158,12 +264,19 @@ req_cache_serve(struct conn *c, const struct cache_hit *hit)
 	struct req *r = &c->r;
 	struct buf *b;
 	size_t need;
-	int tries;
+	int tries, gz;
 
 	req_consume_head(c);
 	buf_put(c->obuf);
 	c->obuf = NULL;
-	need = hit->body != NULL ? (size_t)hit->len : 0;
+	gz = hit->gunzip && !hit->head_only;
+	if (gz && req_cache_gunzip_start(c, hit) == -1) {
+		req_cache_gunzip_end(c);
+		cache_hit_release();
+		r->r_err = ERR_NO_RESOURCES;
+		return REQ_SYNTH;
+	}
+	need = hit->body != NULL && !gz ? (size_t)hit->len : 0;
 	for (tries = 0; tries < 2; tries++) {
 		b = c->obuf = buf_get(tries == 0 ? BUF_SMALL :
 		    worker_conf->reply_header_max_size + need + 1024);
@@ -171,13 +284,16 @@ req_cache_serve(struct conn *c, const struct cache_hit *hit)
 			break;
 		if (cache_hit_head(hit, b) == 0 &&
 		    http_hdr_via(b, 11, worker_conf->visible_hostname) == 0 &&
-		    req_head_end(c, b) == 0 && (hit->body == NULL ||
+		    (!gz || !r->r_cache.gz_chunked || buf_printf(b,
+		    "Transfer-Encoding: chunked\r\n") == 0) &&
+		    req_head_end(c, b) == 0 && (hit->body == NULL || gz ||
 		    buf_append(b, hit->body, (size_t)hit->len) == 0))
 			break;
 		buf_put(b);
 		b = c->obuf = NULL;
 	}
 	if (b == NULL) {
+		req_cache_gunzip_end(c);
 		cache_hit_release();
 		r->r_err = ERR_NO_RESOURCES;
 		return REQ_SYNTH;
@@ -188,15 +304,16 @@ req_cache_serve(struct conn *c, const struct cache_hit *hit)
 	r->r_hier = "HIER_NONE";
 	r->r_bytes_out = 0;
 	r->r_head = NULL;
-	if (hit->head_only || hit->body != NULL) {
+	if (hit->head_only || (hit->body != NULL && !gz)) {
 		cache_hit_release();
 		r->r_synth = 1;
 		return REQ_DELIVER;
 	}
 	r->r_cache.follow = hit->follow;
-	r->r_cache.hit_fd = hit->follow ? -1 : cache_hit_take_fd(hit);
+	r->r_cache.hit_fd = hit->follow || hit->body != NULL ? -1 :
+	    cache_hit_take_fd(hit);
 	r->r_cache.hit_off = hit->off;
-	r->r_cache.hit_left = hit->len;
+	r->r_cache.hit_left = hit->body != NULL ? 0 : hit->len;
 	cache_hit_release();
 	req_timer(c, worker_conf->read_timeout);
 	return REQ_HIT_SEND;
@@ -287,6 +404,7 @@ req_cache_end(struct conn *c)
 		close(r->r_cache.hit_fd);
 		r->r_cache.hit_fd = -1;
 	}
+	req_cache_gunzip_end(c);
 	cache_req_end(r->r_cache.q);
 	r->r_cache.q = NULL;
 }
@@ -324,6 +442,8 @@ req_step_cache_lookup(struct conn *c)
 		break;
 	}
 	rc = cache_lookup(r->r_cache.q, r->r_head, (int64_t)time(NULL), &hit);
+	/* Whoever asks the origin asks in the coding stored (cache.h). */
+	r->r_ae = cache_accept_encoding(r->r_cache.q);
 	switch (rc) {
 	case CACHE_FRESH:
 		r->r_cache.looked_up = 1;
@@ -516,6 +636,24 @@ req_step_hit_send(struct conn *c)
 		r->r_code_sfx = "_ABORTED";	/* FINISH resets */
 		return REQ_NEXT(c, LOG);
 	}
+	/* A gzip variant, inflated: obuf is filled and sent in turn. */
+	while (r->r_cache.gz != NULL) {
+		if (r->r_cache.gz_done) {
+			req_cache_gunzip_end(c);
+			goto sent;
+		}
+		if (req_cache_gunzip_fill(c) == SL_ERROR) {
+			/* Never complete a response cut short. */
+			r->r_code_sfx = "_ABORTED";	/* FINISH resets */
+			goto end;
+		}
+		rc = req_flush_obuf(c);
+		if (rc == SL_AGAIN)
+			return SL_AGAIN;
+		if (rc == SL_ERROR)
+			goto gone;
+		req_timer(c, worker_conf->read_timeout);
+	}
 	while (r->r_cache.hit_left > 0) {
 		off = (off_t)r->r_cache.hit_off;
 		n = sendfile(c->c_io.fd, r->r_cache.hit_fd, &off,
@@ -539,7 +677,9 @@ req_step_hit_send(struct conn *c)
 		}
 		goto gone;
 	}
-	close(r->r_cache.hit_fd);
+sent:
+	if (r->r_cache.hit_fd >= 0)
+		close(r->r_cache.hit_fd);
 	r->r_cache.hit_fd = -1;
 	return REQ_NEXT(c, LOG);
 gone:

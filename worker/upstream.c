@@ -191,6 +191,9 @@ upstream_build_request(struct conn *c)
 		if (r->r_strip_range && (http_field_is(f, "Range") ||
 		    http_field_is(f, "If-Range")))
 			continue;
+		/* The cache's Accept-Encoding instead (written below). */
+		if (r->r_ae != NULL && http_field_is(f, "Accept-Encoding"))
+			continue;
 		/* We answer 100-continue ourselves (RFC 9110 §10.1.1). */
 		if (r->r_expect_continue && http_field_is(f, "Expect"))
 			continue;
@@ -216,6 +219,9 @@ upstream_build_request(struct conn *c)
 			return -1;
 	}
 	if (upstream_xff(c, o, xff) == -1)
+		return -1;
+	if (r->r_ae != NULL && buf_printf(o, "Accept-Encoding: %s\r\n",
+	    r->r_ae) == -1)
 		return -1;
 	if (r->r_body.mode == HTTP_BODY_CHUNKED &&
 	    buf_printf(o, "Transfer-Encoding: chunked\r\n") == -1)

@@ -206,6 +206,7 @@ struct conf {
 	int64_t			 quick_abort_min;	/* bytes, -1: always finish */
 	int64_t			 quick_abort_max;	/* bytes, -1: no limit */
 	int			 quick_abort_pct;	/* 0..100 */
+	size_t			 gunzip_max_size;	/* bytes of output */
 	int64_t			 range_offset_limit;	/* bytes, -1: any */
 	/* refresh_pattern, in file order; each one its own allocation
 	   (a regex_t is not moved once compiled). */

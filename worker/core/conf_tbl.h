@@ -157,6 +157,9 @@ CONF_DIRECTIVE(quick_abort_pct, 1, 1, conf_set_pct, quick_abort_pct, "50",
 CONF_DIRECTIVE(range_offset_limit, 1, 2, conf_set_ssize, range_offset_limit,
     "64 MB", "a Range miss starting below this offset fetches the whole "
     "object for the cache while answering the range (-1: any, 0: never)")
+CONF_DIRECTIVE(gunzip_max_size, 1, 2, conf_set_size, gunzip_max_size,
+    "1 GB", "a stored gzip variant inflated for a client that does not "
+    "take gzip: the response is cut (and logged) past this much output")
 CONF_DIRECTIVE(refresh_pattern, 4, CONF_ARGS_ANY, conf_set_refresh, refresh, NULL,
     "[-i] REGEX MIN PERCENT% MAX [options]: heuristic freshness (minutes) "
     "for matching URLs; first match wins, none: . 0 20% 4320; options: "
