@@ -21,6 +21,8 @@
 
 #include <sys/resource.h>
 
+#include <limits.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,7 @@ int
 main(int argc, char **argv)
 {
 	const char *path = SYSCONFDIR "/sluice.conf";
+	char abspath[PATH_MAX];
 	struct listen_set ls;
 	struct rlimit rl;
 	struct conf *c;
@@ -114,6 +117,12 @@ main(int argc, char **argv)
 	}
 	if (cadir != NULL)
 		return ca_create(cadir, names, nnames) == 0 ? 0 : 1;
+	/*
+	 * The master reads the file again on SIGHUP, after the daemon's
+	 * chdir("/"): a relative -f must name the same file then.
+	 */
+	if (path[0] != '/' && realpath(path, abspath) != NULL)
+		path = abspath;
 	/* Until cache_log is known, every line goes to stderr. */
 	log_open(NULL, 1);
 	if (noproxy)
