@@ -47,6 +47,7 @@
 #include "http_parse.h"
 #include "log.h"
 #include "policy.h"
+#include "shared.h"
 #include "range.h"
 #include "refresh.h"
 #include "sl.h"
@@ -64,6 +65,11 @@
 #define Q_INVALIDATE	0x0008	/* unsafe method (§4.4) */
 #define Q_PENDING	0x0010	/* writes the client should wait for */
 #define Q_PURGED	0x0040	/* the PURGE's delete is done */
+#define Q_BACKGROUND	0x0080	/* a stale-while-revalidate refresh */
+#define Q_CLAIMED	0x0100	/* holds the URL's revalidation */
+
+/* How long a revalidation claim lasts if its holder never gives it back. */
+#define CACHE_SWR_CLAIM_MS	(120 * 1000)
 
 struct cache_req {
 	struct buf		*arena;
@@ -413,10 +419,30 @@ cache_req_bypass(struct cache_req *q)
 }
 
 void
+cache_req_background(struct cache_req *q)
+{
+	if (q != NULL)
+		q->flags |= Q_BACKGROUND | Q_CLAIMED;
+}
+
+void
+cache_swr_abandon(struct cache_req *q)
+{
+	if (q != NULL && (q->flags & Q_CLAIMED)) {
+		shf_unclaim(q->key);
+		q->flags &= ~(unsigned)Q_CLAIMED;
+	}
+}
+
+void
 cache_req_end(struct cache_req *q)
 {
 	if (q == NULL)
 		return;
+	/* A background revalidation ends: the next may start. */
+	if ((q->flags & (Q_BACKGROUND | Q_CLAIMED)) ==
+	    (Q_BACKGROUND | Q_CLAIMED))
+		cache_swr_abandon(q);
 	if (q->obj != NULL) {
 		cf_settle(&q->cf, CF_FAILED);
 		wr_abort(q->obj);
@@ -515,6 +541,7 @@ cache_hit_fill(struct cache_req *q, int64_t age, int64_t life,
 	    NULL;
 	h->follow = 0;
 	h->gunzip = hi->gunzip;
+	h->revalidate = 0;
 	return h;
 }
 
@@ -814,6 +841,25 @@ cache_lookup(struct cache_req *q, const struct http_head *rq, int64_t now,
 		hi->gunzip = 1;
 		hi->nm = cond_not_modified(rq, &hi->h);
 		*hit = cache_hit_fill(q, age, life, HIT_FRESH, "gunzip");
+		return CACHE_FRESH;
+	}
+	/*
+	 * RFC 5861 §3: stale within its stale-while-revalidate window:
+	 * answered now, revalidated in the background, once per URL (the
+	 * claim, across workers); without room for the claim, first.
+	 */
+	if (use != USE_FRESH && use != USE_STALE_OK &&
+	    !(q->flags & Q_BACKGROUND) && policy_swr(&q->rq, &rs, life, age) &&
+	    (rc = shf_claim(q->key, now * 1000, CACHE_SWR_CLAIM_MS)) >= 0) {
+		hi->nm = cond_not_modified(rq, &hi->h);
+		if (!hi->nm && !(q->flags & Q_HEAD))
+			(void)range_select(rq, &hi->h, o.body_len, &hi->rg);
+		*hit = cache_hit_fill(q, age, life, HIT_FRESH,
+		    "stale-while-revalidate");
+		if (rc == 1) {
+			q->flags |= Q_CLAIMED;
+			hi->pub.revalidate = 1;
+		}
 		return CACHE_FRESH;
 	}
 	if (use == USE_FRESH || use == USE_STALE_OK) {

@@ -101,6 +101,12 @@ struct cache_hit {
 	 * (chunked, or to the close); @c len is the stored, gzip, length.
 	 */
 	int		 gunzip;
+	/*
+	 * Served stale under stale-while-revalidate (RFC 5861 §3) and this
+	 * request holds the URL's revalidation: start it in the background
+	 * (cache_req_background()), or give it back (cache_swr_abandon()).
+	 */
+	int		 revalidate;
 };
 
 /** A slice of a followed body (collapsed forwarding). */
@@ -150,6 +156,14 @@ struct cache_req *cache_req_new(struct buf *arena, const char *method,
 	    int has_body, int64_t request_time, enum cache_kind *kind);
 /** @brief Leave the cache out both ways (squid's `cache deny`): bypass. */
 void	cache_req_bypass(struct cache_req *q);
+/**
+ * @brief This request is the background revalidation of a response
+ *	served stale (stale-while-revalidate): never served stale itself;
+ *	its end gives the URL's revalidation back.  Before cache_lookup().
+ */
+void	cache_req_background(struct cache_req *q);
+/** @brief The revalidation a hit's request holds will not run: give it back. */
+void	cache_swr_abandon(struct cache_req *q);
 /**
  * @brief The Accept-Encoding to ask the origin with: "gzip" when the
  *	client takes gzip, else "identity", for a request whose response

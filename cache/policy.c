@@ -100,7 +100,17 @@ policy_cc_one(struct cc *cc, const char *d, size_t n, int is_request)
 		policy_cc_delta(cc, &cc->s_maxage, v, vn, eq != NULL);
 	else if (str_ieq(d, nn, "min-fresh"))
 		policy_cc_delta(cc, &cc->min_fresh, v, vn, eq != NULL);
-	else if (str_ieq(d, nn, "max-stale")) {
+	else if (str_ieq(d, nn, "stale-while-revalidate") && !is_request) {
+		/* RFC 5861 §3: delta-seconds; anything else is ignored. */
+		int64_t s = 0;
+		size_t k;
+
+		for (k = 0; v != NULL && k < vn && v[k] >= '0' && v[k] <= '9' &&
+		    s < CC_DELTA_MAX; k++)
+			s = s * 10 + (v[k] - '0');
+		if (v != NULL && k == vn && vn > 0)
+			cc->swr = s;
+	} else if (str_ieq(d, nn, "max-stale")) {
 		/* §5.2.1.2: without a value, any staleness is accepted. */
 		if (eq == NULL)
 			cc->flags |= CC_MAX_STALE_ANY;
@@ -174,6 +184,7 @@ policy_cc(const struct http_head *h, int is_request, struct cc *cc)
 	memset(cc, 0, sizeof(*cc));
 	cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh =
 	    cc->stale_if_error = -1;
+	cc->swr = -1;
 	for (i = 0; i < h->nfields; i++) {
 		f = &h->fields[i];
 		if (is_request && policy_is(f, "Pragma") &&
@@ -628,4 +639,20 @@ policy_quick_abort(int64_t min, int64_t max, int pct, uint64_t got,
 	if (total < 100)
 		return 1;
 	return got / (total / 100) >= (uint64_t)pct;
+}
+
+int
+policy_swr(const struct cc *rq, const struct cc *rs, int64_t lifetime,
+    int64_t age)
+{
+	/* RFC 5861 §3, within RFC 9111's limits on stale responses (§4.2.4). */
+	if (rs->swr < 0 || age < lifetime || age - lifetime > rs->swr)
+		return 0;
+	if (rs->flags & (CC_MUST_REVALIDATE | CC_PROXY_REVALIDATE |
+	    CC_NO_CACHE | CC_NO_CACHE_FIELDS) || rs->s_maxage >= 0)
+		return 0;
+	/* A client that asks for freshness gets it (§5.2.1). */
+	if ((rq->flags & CC_NO_CACHE) || rq->max_age >= 0 || rq->min_fresh >= 0)
+		return 0;
+	return 1;
 }

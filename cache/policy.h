@@ -60,6 +60,7 @@ struct cc {
 	int64_t		max_stale;
 	int64_t		min_fresh;
 	int64_t		stale_if_error;	/* RFC 5861 §4 */
+	int64_t		swr;		/* stale-while-revalidate (RFC 5861 §3) */
 };
 
 /*
@@ -173,6 +174,17 @@ int64_t	policy_age(int64_t date, int64_t age_value, int64_t request_time,
  */
 enum policy_use policy_use(const struct cc *rq, const struct cc *rs,
 	    int64_t lifetime, int64_t age);
+
+/**
+ * @brief stale-while-revalidate (RFC 5861 §3): may a response, stale by
+ *	@p age - @p lifetime seconds, be served at once while it is
+ *	revalidated in the background?  Within its window, and not under
+ *	must-revalidate, proxy-revalidate, no-cache or s-maxage, nor to a
+ *	client asking for freshness (no-cache, max-age, min-fresh).
+ * @return 1 serve it stale and revalidate, 0 revalidate first.
+ */
+int	policy_swr(const struct cc *rq, const struct cc *rs, int64_t lifetime,
+	    int64_t age);
 
 /**
  * @brief squid's quick_abort: the client of a response being stored went

@@ -41,9 +41,16 @@ struct shf_slot {
 	uint8_t			 inl[STORE_INLINE_MAX];
 };
 
+struct shf_claim_slot {
+	_Atomic uint64_t	 tag;		/* from the key; 0: never used */
+	_Atomic int64_t		 until;		/* ms; past: free for anyone */
+	_Atomic int32_t		 pid;
+};
+
 struct shf_table {
 	_Atomic uint64_t	 seq;
 	struct shf_slot		 slot[SHF_SLOTS];
+	struct shf_claim_slot	 claim[SHF_CLAIMS];
 };
 
 static struct shf_table	*shf;
@@ -421,5 +428,93 @@ shf_reap(pid_t pid)
 		    &s->state, &st, st == SHF_BODY ? SHF_FAILED : SHF_GONE))
 			continue;
 		shf_maybe_free(s, atomic_load(&s->gen));
+	}
+}
+
+/* ------------------------------------------------------------- claims */
+
+static uint64_t
+shf_tag(const uint8_t key[STORE_KEY_LEN])
+{
+	uint64_t t;
+
+	memcpy(&t, key, sizeof(t));
+	return t | 1;	/* never 0 */
+}
+
+static int
+shf_claim_live(struct shf_claim_slot *c, int64_t now_ms)
+{
+	pid_t pid = (pid_t)atomic_load(&c->pid);
+
+	/* pid 0: being taken right now (the deadline bounds it). */
+	return atomic_load(&c->until) > now_ms && (pid <= 0 ||
+	    kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+/* Take @p c (its tag is ours): from an ended claim, atomically. */
+static int
+shf_claim_take(struct shf_claim_slot *c, int64_t now_ms, int64_t ttl_ms)
+{
+	int64_t old = atomic_load(&c->until);
+
+	if (shf_claim_live(c, now_ms))
+		return 0;
+	atomic_store(&c->pid, 0);
+	if (!atomic_compare_exchange_strong(&c->until, &old, now_ms + ttl_ms))
+		return 0;	/* another process took it just now */
+	atomic_store(&c->pid, (int32_t)getpid());
+	return 1;
+}
+
+int
+shf_claim(const uint8_t key[STORE_KEY_LEN], int64_t now_ms, int64_t ttl_ms)
+{
+	uint64_t t = shf_tag(key), cur;
+	struct shf_claim_slot *c;
+	unsigned i, k;
+
+	if (shf == NULL)
+		return -1;
+	/*
+	 * The same probe sequence for every claimer of a key: they meet on
+	 * one slot, where compare-and-swap picks one.
+	 */
+	for (k = 0; k < SHF_CLAIM_PROBES; k++) {
+		i = (unsigned)((t >> 8) + k) % SHF_CLAIMS;
+		c = &shf->claim[i];
+		cur = atomic_load(&c->tag);
+		if (cur == t)
+			return shf_claim_take(c, now_ms, ttl_ms);
+		if (cur != 0 && shf_claim_live(c, now_ms))
+			continue;	/* another key's, under way */
+		/* Empty, or another key's that ended: make it ours. */
+		if (!atomic_compare_exchange_strong(&c->tag, &cur, t)) {
+			if (cur == t)
+				return shf_claim_take(c, now_ms, ttl_ms);
+			continue;
+		}
+		return shf_claim_take(c, now_ms, ttl_ms);
+	}
+	return -1;
+}
+
+void
+shf_unclaim(const uint8_t key[STORE_KEY_LEN])
+{
+	uint64_t t = shf_tag(key);
+	struct shf_claim_slot *c;
+	unsigned i, k;
+
+	if (shf == NULL)
+		return;
+	for (k = 0; k < SHF_CLAIM_PROBES; k++) {
+		i = (unsigned)((t >> 8) + k) % SHF_CLAIMS;
+		c = &shf->claim[i];
+		if (atomic_load(&c->tag) == t &&
+		    atomic_load(&c->pid) == (int32_t)getpid()) {
+			atomic_store(&c->until, 0);
+			return;
+		}
 	}
 }

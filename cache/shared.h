@@ -121,4 +121,22 @@ uint64_t shf_final(const struct shf_ref *ref);
 /** @brief Master: the process @p pid died: end the fetches it led. */
 void	shf_reap(pid_t pid);
 
+/*
+ * Revalidations in the background (stale-while-revalidate, RFC 5861 §3):
+ * one per URL across the workers.  A claim names the key and lasts until
+ * it is given back or its deadline passes (or its process is gone).
+ */
+#define SHF_CLAIMS	256
+#define SHF_CLAIM_PROBES	8
+
+/**
+ * @brief Claim the revalidation of @p key until @p now_ms + @p ttl_ms.
+ * @return 1 claimed (revalidate, then shf_unclaim()), 0 another process
+ *	holds it, -1 no table or no room (revalidate before answering).
+ */
+int	shf_claim(const uint8_t key[STORE_KEY_LEN], int64_t now_ms,
+	    int64_t ttl_ms);
+/** @brief Give back a claim this process holds. */
+void	shf_unclaim(const uint8_t key[STORE_KEY_LEN]);
+
 #endif

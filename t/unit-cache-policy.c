@@ -347,6 +347,48 @@ static const struct {
 	{ 0, 0, 100, 1 * MB, 2 * MB, 0, "min 0, max 0: never" },
 };
 
+/* policy_swr (RFC 5861 §3). */
+static const struct {
+	const char	*req, *resp;
+	int64_t		 life, age;
+	int		 swr;
+	const char	*desc;
+} swrs[] = {
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 80, 1, "20 s stale, window 30: served, revalidated behind" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 90, 1, "at the window's edge: still" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 91, 0, "past the window: revalidate first" },
+	{ "", "Cache-Control: max-age=60\r\n", 60, 61, 0,
+	  "no stale-while-revalidate: revalidate first" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=x\r\n",
+	  60, 61, 0, "a value that is not delta-seconds: ignored" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate\r\n",
+	  60, 61, 0, "no value: ignored" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=30, "
+	  "must-revalidate\r\n", 60, 61, 0,
+	  "must-revalidate wins (RFC 9111 §5.2.2.2)" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=30, "
+	  "proxy-revalidate\r\n", 60, 61, 0, "proxy-revalidate wins" },
+	{ "", "Cache-Control: s-maxage=60, stale-while-revalidate=30\r\n",
+	  60, 61, 0, "s-maxage implies proxy-revalidate (§5.2.2.10)" },
+	{ "Cache-Control: max-age=0\r\n",
+	  "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 61, 0, "the client asks max-age=0 (apt): revalidate first" },
+	{ "Cache-Control: no-cache\r\n",
+	  "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 61, 0, "the client asks no-cache" },
+	{ "Pragma: no-cache\r\n",
+	  "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 61, 0, "Pragma: no-cache too" },
+	{ "Cache-Control: max-stale=5\r\n",
+	  "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 61, 1, "a client's max-stale does not stop it" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 59, 0, "fresh: not a stale answer at all" },
+};
+
 int
 main(void)
 {
@@ -362,7 +404,8 @@ main(void)
 	    sizeof(heuristics) / sizeof(heuristics[0]) +
 	    sizeof(uses) / sizeof(uses[0]) +
 	    2 * sizeof(ages) / sizeof(ages[0]) +
-	    sizeof(quick) / sizeof(quick[0])) + 17);
+	    sizeof(quick) / sizeof(quick[0]) +
+	    sizeof(swrs) / sizeof(swrs[0])) + 17);
 
 	for (i = 0; i < sizeof(dates) / sizeof(dates[0]); i++)
 		is_int(policy_date(dates[i].in, strlen(dates[i].in)),
@@ -408,6 +451,18 @@ main(void)
 		policy_cc(&resph, 0, &rs);
 		is_int(policy_use(&rq, &rs, uses[i].life, uses[i].age),
 		    uses[i].use, "%s", uses[i].desc);
+	}
+
+	for (i = 0; i < sizeof(swrs) / sizeof(swrs[0]); i++) {
+		char resp[512];
+
+		snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n%s",
+		    swrs[i].resp);
+		parse(swrs[i].req, resp);
+		policy_cc(&reqh, 1, &rq);
+		policy_cc(&resph, 0, &rs);
+		is_int(policy_swr(&rq, &rs, swrs[i].life, swrs[i].age),
+		    swrs[i].swr, "stale-while-revalidate: %s", swrs[i].desc);
 	}
 
 	/* §4.2.3: Age computed from its parts. */

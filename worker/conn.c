@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -21,6 +22,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "dns.h"
+#include "http_hdr.h"
 #include "log.h"
 #include "sl.h"
 #include "stats.h"
@@ -29,6 +31,17 @@
 static struct conn	*conn_list;
 static unsigned		 conn_n;
 static unsigned		 conn_next_id;
+
+/* A background request's first run (conn_background()). */
+static void
+conn_background_start(struct ev_timer *t)
+{
+	struct conn *c = t->data;
+
+	CHECK_MAGIC(c, CONN_MAGIC);
+	req_timer(c, worker_conf->request_timeout);
+	req_run(c);
+}
 
 void
 conn_io_cb(struct ev_io *io, uint32_t revents)
@@ -84,6 +97,63 @@ conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
 }
 
 int
+conn_background(struct conn *src)
+{
+	const struct http_head *h = src->r.r_head;
+	struct conn *c;
+	struct buf *b;
+	size_t i;
+	int ok;
+
+	if (h == NULL || src->r.r_url == NULL ||
+	    (b = buf_get(worker_conf->request_header_max_size)) == NULL)
+		return -1;
+	ok = buf_printf(b, "GET %s HTTP/1.1\r\n", src->r.r_url) == 0;
+	for (i = 0; ok && i < h->nfields; i++) {
+		const struct http_field *f = &h->fields[i];
+
+		/* Its own conditions and range, its own freshness needs. */
+		if ((f->name_len > 3 && strncasecmp(f->name, "If-", 3) == 0) ||
+		    http_field_is(f, "Range") ||
+		    http_field_is(f, "Cache-Control") ||
+		    http_field_is(f, "Pragma") ||
+		    http_field_is(f, "Expect") ||
+		    http_field_is(f, "Content-Length") ||
+		    http_field_is(f, "Transfer-Encoding") ||
+		    http_field_is(f, "Connection") ||
+		    http_field_is(f, "Proxy-Connection"))
+			continue;
+		ok = http_hdr_copy(b, f) == 0;
+	}
+	ok = ok && buf_printf(b, "Connection: close\r\n\r\n") == 0;
+	if (!ok || (c = calloc(1, sizeof(*c))) == NULL) {
+		buf_put(b);
+		return -1;
+	}
+	c->magic = CONN_MAGIC;
+	c->id = ++conn_next_id;
+	c->c_background = 1;
+	c->c_io.fd = -1;
+	c->u_io.fd = -1;
+	c->c_peer = src->c_peer;
+	memcpy(c->c_peer_text, src->c_peer_text, sizeof(c->c_peer_text));
+	c->c_peer_port = src->c_peer_port;
+	c->c_accepted_ms = ev_now();
+	c->cbuf = b;
+	c->next = conn_list;
+	if (conn_list != NULL)
+		conn_list->prev = c;
+	conn_list = c;
+	log_debug("conn %u: revalidating %s in the background (for conn %u)",
+	    c->id, src->r.r_url, src->id);
+	req_reset(c);
+	req_timer(c, worker_conf->request_timeout);
+	/* From the next turn of the loop: src goes on first. */
+	ev_timer_arm(&c->c_timer, 0, conn_background_start, c);
+	return 0;
+}
+
+int
 conn_close(struct conn *c)
 {
 	int fd;
@@ -96,7 +166,8 @@ conn_close(struct conn *c)
 	}
 	auth_cancel(c->r.r_authq);
 	c->r.r_authq = NULL;
-	clientdb_leave((const struct sockaddr *)&c->c_peer);
+	if (!c->c_background)
+		clientdb_leave((const struct sockaddr *)&c->c_peer);
 	req_cache_end(c);
 	upstream_release(c);
 	buf_put(c->r.r_uhead);
@@ -105,7 +176,8 @@ conn_close(struct conn *c)
 	spipe_close(&c->r.r_rbody.sp);
 	fd = c->c_io.fd;
 	ev_io_stop(&c->c_io);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	buf_put(c->cbuf);
 	buf_put(c->ubuf);
 	buf_put(c->obuf);
@@ -117,8 +189,10 @@ conn_close(struct conn *c)
 		conn_list = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	conn_n--;
-	stats_conn_close(c, conn_n);
+	if (!c->c_background) {
+		conn_n--;
+		stats_conn_close(c, conn_n);
+	}
 	c->magic = 0;
 	ev_defer_free(c);
 	return SL_DONE;
@@ -129,6 +203,8 @@ conn_linger_reset(struct conn *c, int on)
 {
 	struct linger l;
 
+	if (c->c_io.fd < 0)
+		return 0;
 	/*
 	 * l_linger 0: close(2), ours or the kernel's when the process
 	 * dies, sends a reset instead of a FIN.

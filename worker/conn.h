@@ -46,6 +46,9 @@ struct conn {
 	int64_t			 c_accepted_ms;
 	unsigned		 c_nreq;	/* requests served on this conn */
 	unsigned		 c_nconn;	/* conns from this client, all workers */
+	int			 c_background;	/* no client: a revalidation the
+						   cache runs on its own
+						   (conn_background()) */
 
 	struct buf		*cbuf;
 	struct buf		*ubuf;
@@ -65,6 +68,17 @@ void	conn_io_cb(struct ev_io *io, uint32_t revents);
  * @return SL_OK, or SL_ERROR (the fd is closed, logged).
  */
 int	conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen);
+/**
+ * @brief A request of the worker's own, for the cache: the revalidation
+ *	of what @p src was just served stale (stale-while-revalidate).  A
+ *	conn without a client socket runs a copy of @p src's request head
+ *	(GET, without its conditions, Range and Cache-Control) through the
+ *	same steps and rules, as @p src's client; what it would send back is
+ *	dropped, the response goes to the store.  Call while @p src's head
+ *	is still parsed.
+ * @return 0, or -1 (nothing started: no memory, or the head too large).
+ */
+int	conn_background(struct conn *src);
 /** @brief Close both sockets, give everything back, free after this turn. @return SL_DONE. */
 int	conn_close(struct conn *c);
 /**

@@ -194,6 +194,11 @@ req_flush_obuf(struct conn *c)
 {
 	ssize_t n;
 
+	/* A request of the cache's own: nobody to send to. */
+	if (c->c_background) {
+		buf_reset(c->obuf);
+		return SL_OK;
+	}
 	while (buf_len(c->obuf) > 0) {
 		n = send(c->c_io.fd, c->obuf->pos, buf_len(c->obuf), MSG_NOSIGNAL);
 		if (n > 0) {

@@ -266,6 +266,12 @@ req_cache_serve(struct conn *c, const struct cache_hit *hit)
 	size_t need;
 	int tries, gz;
 
+	/* Served stale: the revalidation runs on its own (RFC 5861 §3). */
+	if (hit->revalidate && conn_background(c) == -1) {
+		log_warnx("conn %u: %s: cannot start its revalidation in the "
+		    "background", c->id, r->r_url);
+		cache_swr_abandon(r->r_cache.q);
+	}
 	req_consume_head(c);
 	buf_put(c->obuf);
 	c->obuf = NULL;
@@ -427,6 +433,8 @@ req_step_cache_lookup(struct conn *c)
 		    r->r_start_sec, &kind);
 		r->r_cache.kind = r->r_cache.q != NULL ? (int)kind :
 		    CACHE_K_OTHER;
+		if (c->c_background)
+			cache_req_background(r->r_cache.q);
 	}
 	if (r->r_cache.kind == CACHE_K_PURGE)
 		return REQ_NEXT(c, PURGE);
@@ -624,6 +632,13 @@ req_step_hit_send(struct conn *c)
 		return SL_AGAIN;
 	if (rc == SL_ERROR)
 		goto gone;
+	/* A background revalidation: the store has it, nobody to send to. */
+	if (c->c_background) {
+		if (r->r_cache.follow)
+			cache_cf_leave(r->r_cache.q);
+		req_cache_gunzip_end(c);
+		goto sent;
+	}
 	if (r->r_cache.follow) {
 		rc = req_cache_follow(c);
 		if (rc == SL_AGAIN)

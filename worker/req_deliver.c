@@ -134,6 +134,11 @@ req_step_deliver(struct conn *c)
 		r->r_keepalive = 0;
 		return REQ_NEXT(c, LOG);
 	}
+	/* A background revalidation: the body goes to the store only. */
+	if (c->c_background) {
+		r->r_rbody.sink = 1;
+		r->r_keepalive = 0;
+	}
 	/*
 	 * A body the client reads until we close (HTTP/1.0: from an origin
 	 * that closes, or de-chunked) has no end the client could miss: a
@@ -359,6 +364,8 @@ req_step_finish(struct conn *c)
 	int keep, rc;
 
 	ev_timer_stop(&c->c_timer);
+	if (c->c_background)
+		return conn_close(c);	/* it had no client */
 	req_cache_end(c);
 	upstream_release(c);
 	buf_put(r->r_uhead);
