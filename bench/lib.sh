@@ -72,7 +72,7 @@ cmd_line() {
 	    BENCH_MODES BENCH_PEERS BENCH_PROXY_CPU BENCH_LOAD_CPUS \
 	    BENCH_SQUID_WORKERS BENCH_CONNECT_RUNS BENCH_CONNECT_MB \
 	    BENCH_IDLE_CONNS BENCH_STORE_CONNS BENCH_STORE_SIZES \
-	    BENCH_SYSCALL_REQS SLUICE_BIN SLUICE_BINS; do
+	    BENCH_SYSCALL_REQS BENCH_PERF SLUICE_BIN SLUICE_BINS; do
 		eval "x=\${$v:-}"
 		[ -z "$x" ] || c="$v=\"$x\" $c"
 	done
@@ -720,28 +720,41 @@ origin_summary() {
 	done < "$2" | awk '{ s = s (NR > 1 ? ", " : "") $0 } END { print s "." }'
 }
 
-# table_rows MODE TARGETS [SIZE] -- one markdown row per target: req/s and
-# the ratio to the direct row of the same round (median, min–max), MB/s
-# when SIZE (bytes) is given, p50/p99 ms, proxy CPU %, µs/request, core %
+# table_head TARGETS [mb] / table_rows MODE TARGETS [SIZE] -- one markdown
+# row per target: req/s and the ratio to the direct row of the same round
+# (median, min–max), and to the direct-origin row when there is one
+# (pinned: the origin itself, on the load core), MB/s when SIZE (bytes) is
+# given, p50/p99 ms, proxy CPU %, µs/request, core busy %
 table_head() {
-	if [ -n "${1:-}" ]; then mb=" MB/s |"; mbs="---|"; else mb=""; mbs=""; fi
+	if [ -n "${2:-}" ]; then mb=" MB/s |"; mbs="---|"; else mb=""; mbs=""; fi
+	if grep -q '^direct-origin ' "$1"; then
+		ro=" ratio to origin direct |"; ros="---|"
+	else
+		ro=""; ros=""
+	fi
 	if [ "$MODE" = pinned ]; then
 		core="proxy core busy % | load core busy % |"; cs="---|---|"
 	else
 		core="host busy % |"; cs="---|"
 	fi
-	echo "| target | req/s | ratio to direct |$mb p50 ms | p99 ms | proxy CPU % | µs CPU/req | $core"
-	echo "|---|---|---|$mbs---|---|---|---|$cs"
+	echo "| target | req/s | ratio to direct |$ro$mb p50 ms | p99 ms | proxy CPU % | µs CPU/req | $core"
+	echo "|---|---|---|$ros$mbs---|---|---|---|$cs"
 }
 table_rows() {
 	d=$TMP/runs.$1.direct
+	dorg=$TMP/runs.$1.direct-origin
 	while read -r name rp url lua; do
 		f=$TMP/runs.$1.$name
 		if failed "$f"; then
-			echo "| $(label "$name") | errors (see wrk.log) | | | | | | | |"
+			echo "| $(label "$name") | errors (see wrk.log) | | | | | | | | |"
 			continue
 		fi
 		if [ "$name" = direct ]; then rt=1.00; else rt=$(ratio_mmm "$f" "$d" 1); fi
+		ro=""
+		if grep -q '^direct-origin ' "$2"; then
+			if [ "$name" = direct-origin ]; then ro=" 1.00 |"
+			else ro=" $(ratio_mmm "$f" "$dorg" 1) |"; fi
+		fi
 		if [ -n "${3:-}" ]; then
 			m=" $(med "$f" 1 | awk -v s="$3" '{ printf "%.0f", $1 * s / 1e6 }') |"
 		else m=""; fi
@@ -750,7 +763,7 @@ table_rows() {
 		else
 			cb="$(med "$f" 9) |"
 		fi
-		echo "| $(label "$name") | $(mmm "$f" 1) | $rt |$m $(med "$f" 2) | $(med "$f" 3) | $(mmm "$f" 7 %.0f) | $(mmm "$f" 8 %.1f) | $cb"
+		echo "| $(label "$name") | $(mmm "$f" 1) | $rt |$ro$m $(med "$f" 2) | $(med "$f" 3) | $(mmm "$f" 7 %.0f) | $(mmm "$f" 8 %.1f) | $cb"
 	done < "$2"
 }
 
