@@ -82,6 +82,7 @@ tunnel_splice(int sfd, int dfd, struct spipe *sp, int *eof, int *src_eof,
 	uint64_t in, out;
 	int side = 0, was_eof = *src_eof;
 
+	(void)spipe_dst_lowat(sp, dfd);
 	if (spipe_pump(sp, sfd, dfd, UINT64_MAX, &in, &out, src_eof,
 	    &side) == -1)
 		return -1;
@@ -171,10 +172,12 @@ req_step_tunnel(struct conn *c)
 	} while (moved);
 	if (r->r_tun.up_eof && r->r_tun.down_eof) {
 		log_debug("conn %u client %s: tunnel to %s done, %llu bytes up, "
-		    "%llu down%s", c->id, c->c_peer_text, r->r_url,
+		    "%llu down%s, unsent bounded at %d up, %d down", c->id,
+		    c->c_peer_text, r->r_url,
 		    (unsigned long long)r->r_bytes_up,
 		    (unsigned long long)r->r_bytes_out, r->r_body.sp.open &&
-		    r->r_rbody.sp.open ? ", spliced" : "");
+		    r->r_rbody.sp.open ? ", spliced" : "",
+		    r->r_body.sp.lowat, r->r_rbody.sp.lowat);
 		r->r_keepalive = 0;
 		return REQ_NEXT(c, LOG);
 	}
