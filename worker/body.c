@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "conn.h"
+#include "io.h"
 #include "log.h"
 #include "sl.h"
 #include "worker.h"
@@ -126,7 +127,9 @@ body_splice_start(struct conn *c, struct body *bd, const struct buf *b)
 {
 	if (bd->sp.open)
 		return 1;
+	/* splice(2) moves raw bytes: both sides plain only (io.h). */
 	if (bd->tee != NULL || bd->sink || bd->decode || bd->done ||
+	    io_any_tls(c) ||
 	    bd->ready > 0 || buf_len(b) > 0 || !(bd->mode == HTTP_BODY_EOF ||
 	    (bd->mode == HTTP_BODY_LENGTH && bd->left >= BODY_SPLICE_MIN)))
 		return 0;
@@ -164,7 +167,7 @@ body_relay(struct conn *c, struct body *bd, struct buf *b, int sfd, int dfd,
 		out = bd->tee != NULL ? bd->teed : bd->ready;
 		if (out > 0) {
 			n = bd->sink ? (ssize_t)out :
-			    send(dfd, b->pos, out, MSG_NOSIGNAL);
+			    io_send(c, dfd, b->pos, out);
 			if (n > 0) {
 				b->pos += n;
 				bd->ready -= (size_t)n;
@@ -186,7 +189,7 @@ body_relay(struct conn *c, struct body *bd, struct buf *b, int sfd, int dfd,
 			if (buf_room(b) == 0)
 				buf_compact(b);
 			if (buf_room(b) > 0) {
-				n = read(sfd, b->last, buf_room(b));
+				n = io_read(c, sfd, b->last, buf_room(b));
 				if (n > 0) {
 					b->last += n;
 					if (body_scan(bd, b) == -1) {
