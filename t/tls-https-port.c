@@ -5,7 +5,9 @@
  * TLS connection (the origin's certificate end to end), large bodies both
  * ways and cache hits through the TLS layer (sendfile's copy path), two
  * requests in one TLS record (bytes OpenSSL holds are served without a
- * new epoll event), and hostile handshakes: garbage, a truncated
+ * new epoll event), close_notify after a body that ends at the close and
+ * none after a body cut short (the client can tell), and hostile
+ * handshakes: garbage, a truncated
  * ClientHello, a TLS 1.0 client and a silent one are each closed with one
  * cache.log line, and the worker goes on.
  *
@@ -45,6 +47,10 @@ static const struct origin_step steps[] = {
 	    .headers = "Cache-Control: max-age=3600\r\n" },
 	{ .expect = "GET /p1", .status = 200, .body = "first" },
 	{ .expect = "GET /p2", .status = 200, .body = "second" },
+	{ .expect = "GET /eof", .status = 200, .body = "until the close",
+	    .flags = ORIGIN_NO_LENGTH },
+	{ .expect = "GET /cut", .flags = ORIGIN_RAW,
+	    .body = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort" },
 	{ .expect = "GET /after", .status = 200, .body = "still serving" },
 };
 
@@ -100,7 +106,7 @@ main(void)
 	size_t n;
 	long st;
 
-	plan(41 + 2 * ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(44 + 2 * ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	harness_init(&h, 2);
 	if (tlspki_make(&pki, h.dir) == -1)
@@ -238,6 +244,31 @@ main(void)
 	is_int(raw_read_resp(&c, &rr, 0, 5000), 200, "the second too: the "
 	    "bytes OpenSSL held were read without a new event");
 	is_str(rr.body, "second", "... with its body");
+	raw_resp_free(&rr);
+	raw_close(&c);
+
+	/* A body that ends at the close is whole only with close_notify. */
+	if (raw_open(&c, h.port[1]) == -1 || raw_tls(&c, &opts, 5000) == -1)
+		bail_out("cannot connect to the https_port");
+	snprintf(text, sizeof(text), "GET http://127.0.0.1:%d/eof HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\n%s\r\n", origin_port(o), auth);
+	raw_sends(&c, text);
+	is_int(raw_read_resp(&c, &rr, 0, 5000), 200, "a body that ends at the "
+	    "close: 200");
+	ok(rr.complete && strcmp(rr.body, "until the close") == 0 &&
+	    !c.tls_truncated, "... whole, and the proxy's close_notify says "
+	    "so");
+	raw_resp_free(&rr);
+	raw_close(&c);
+	if (raw_open(&c, h.port[1]) == -1 || raw_tls(&c, &opts, 5000) == -1)
+		bail_out("cannot connect to the https_port");
+	snprintf(text, sizeof(text), "GET http://127.0.0.1:%d/cut HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\n%s\r\n", origin_port(o), auth);
+	raw_sends(&c, text);
+	(void)raw_read_resp(&c, &rr, 0, 5000);
+	ok(!rr.complete && c.eof && c.tls_truncated, "a body the origin cut "
+	    "short: the connection ends without close_notify (a truncation "
+	    "the client sees)");
 	raw_resp_free(&rr);
 	raw_close(&c);
 

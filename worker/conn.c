@@ -122,11 +122,14 @@ conn_close(struct conn *c)
 	spipe_close(&c->r.r_rbody.sp);
 	fd = c->c_io.fd;
 	/*
-	 * close_notify only between requests: a close anywhere else may cut
-	 * a response short, and a TLS client must be able to tell (io.h).
+	 * close_notify (RFC 8446 §6.1) only between requests, or after a
+	 * response that went out whole: a close anywhere else may cut a
+	 * response short, and a TLS client must be able to tell (a body
+	 * that ends at the close is whole only with it).
 	 */
-	if (c->c_tls != NULL && c->r.r_step == REQ_RECV_HEAD &&
-	    c->r.r_start_ms == 0)
+	if (c->c_tls != NULL && ((c->r.r_step == REQ_RECV_HEAD &&
+	    c->r.r_start_ms == 0) || (c->r.r_step == REQ_FINISH &&
+	    c->r.r_code_sfx == NULL)))
 		(void)io_shutdown(c, fd, 0);
 	io_tls_drop(c, fd);
 	if (c->c_bump != NULL) {
