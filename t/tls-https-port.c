@@ -5,7 +5,10 @@
  * TLS connection (the origin's certificate end to end), large bodies both
  * ways and cache hits through the TLS layer (sendfile's copy path), two
  * requests in one TLS record (bytes OpenSSL holds are served without a
- * new epoll event), close_notify after a body that ends at the close and
+ * new epoll event), a long tunnel inside TLS to a client with a small
+ * receive buffer while the client asks for key updates (TLS 1.3
+ * KeyUpdate; writes that wait, then go on), close_notify after a body
+ * that ends at the close and
  * none after a body cut short (the client can tell), and hostile
  * handshakes: garbage, a truncated
  * ClientHello, a TLS 1.0 client and a silent one are each closed with one
@@ -25,6 +28,7 @@
 #include <openssl/ssl.h>
 
 #include "client.h"
+#include "echo.h"
 #include "harness.h"
 #include "origin.h"
 #include "raw.h"
@@ -78,6 +82,38 @@ client_hello(unsigned char *buf, size_t size)
 	return n > 0 ? (size_t)n : 0;
 }
 
+/*
+ * Send @p n pattern bytes through the tunnel in @p c and read them back,
+ * reading between the chunks (bounded waits only).
+ * @return 0 all came back, -1 not.
+ */
+static int
+echo_round(struct raw *c, size_t n, size_t *got, uint64_t *hash)
+{
+	char out[4096], in[16384];
+	size_t sent = 0, k;
+	ssize_t r;
+
+	*got = 0;
+	*hash = 0;
+	while (*got < n) {
+		if (sent < n) {
+			k = n - sent < sizeof(out) ? n - sent : sizeof(out);
+			harness_pattern(out, sent, k);
+			if (raw_send(c, out, k) == -1)
+				return -1;
+			sent += k;
+		}
+		r = raw_read(c, in, sizeof(in), sent < n ? 0 : 5000);
+		if (r > 0) {
+			*hash = harness_hash(*hash, in, (size_t)r);
+			*got += (size_t)r;
+		} else if (r == 0 || sent == n)
+			return -1;	/* EOF, or nothing more within 5 s */
+	}
+	return 0;
+}
+
 /* Lines of cache.log about failed https_port handshakes. */
 static int
 failures(struct harness *h, int want)
@@ -92,6 +128,7 @@ main(void)
 	struct harness h;
 	struct tlspki pki;
 	struct origin *o, *to;
+	struct echo *e;
 	struct origin_tls t;
 	struct client *cl;
 	struct client_req q;
@@ -104,9 +141,10 @@ main(void)
 	char url[256], text[8192], pad[6001], *line, salt[64];
 	const char *hash;
 	size_t n;
+	int small = 4096;
 	long st;
 
-	plan(44 + 2 * ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(47 + 2 * ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	harness_init(&h, 2);
 	if (tlspki_make(&pki, h.dir) == -1)
@@ -116,6 +154,7 @@ main(void)
 	t.cert = pki.pem[TLSPKI_GOOD];
 	t.key = pki.key[TLSPKI_GOOD];
 	to = origin_start_tls(tsteps, 1, &t);
+	e = echo_start();
 
 	if (crypt_gensalt_rn("$6$", 0, NULL, 0, salt, sizeof(salt)) == NULL ||
 	    (hash = crypt("secret", salt)) == NULL)
@@ -326,6 +365,46 @@ main(void)
 	ok(line != NULL, "... with one line");
 	free(line);
 
+	/*
+	 * A tunnel inside TLS, through a client that reads slowly (a 4 KiB
+	 * receive buffer: the proxy's TLS writes wait for room) and asks
+	 * for a key update between chunks (RFC 8446 §4.6.3: the proxy
+	 * changes its read key, and its write key before its next record).
+	 */
+	if (raw_open(&c, h.port[1]) == -1)
+		bail_out("cannot connect to the https_port");
+	(void)setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	memset(&opts, 0, sizeof(opts));
+	opts.cafile = pki.ca_pem;
+	opts.verify_host = "127.0.0.1";
+	if (raw_tls(&c, &opts, 5000) == -1)
+		bail_out("TLS: %s", c.tls_error);
+	snprintf(text, sizeof(text), "CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: "
+	    "127.0.0.1:%d\r\n%s\r\n", echo_port(e), echo_port(e), auth);
+	raw_sends(&c, text);
+	is_int(raw_read_head(&c, &rr, 5000), 200, "CONNECT to the echo server "
+	    "inside TLS: 200");
+	raw_resp_free(&rr);
+	is_str(raw_tls_version(&c), "TLSv1.3", "... over TLS 1.3");
+	{
+		uint64_t sum;
+		size_t got;
+		int round, good = 0;
+
+		for (round = 0; round < 3; round++) {
+			if (SSL_key_update(c.ssl, SSL_KEY_UPDATE_REQUESTED) != 1)
+				break;
+			if (echo_round(&c, 256 << 10, &got, &sum) == 0 &&
+			    sum == harness_pattern_hash(256 << 10))
+				good++;
+			else
+				diag("round %d: %zu bytes back", round, got);
+		}
+		is_int(good, 3, "three rounds of 256 KiB, each after a key "
+		    "update request, echoed whole through the slow client");
+	}
+	raw_close(&c);
+
 	/* The worker went on. */
 	cl = client_new(h.port[1]);
 	client_tls(cl, pki.ca_pem, NULL, 0, 1);
@@ -346,6 +425,7 @@ main(void)
 	origin_finish(to);
 	origin_free(o);
 	origin_free(to);
+	echo_stop(e);
 	tlspki_free(&pki);
 	harness_end(&h);
 	return exit_status();
