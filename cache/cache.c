@@ -7,13 +7,14 @@
  * It decides with the pure modules (policy.c for RFC 9111 freshness and
  * storability, cond.c for conditionals, merges and the stored head,
  * vary.c for secondary keys, range.c for Range, uri.c for invalidation,
- * refresh.c for heuristics), reads the store inline (store.c) and writes
- * through the writer thread (writer.c); collapsed forwarding is
- * collapse.c.
+ * refresh.c for refresh_pattern, storeid.c for store_id_rewrite), reads
+ * the store inline (store.c) and writes through the writer thread
+ * (writer.c); collapsed forwarding is collapse.c.
  *
  * The key (RFC 9111 §2): SHA-256 of "GET " and the normalised absolute
- * URL (HEAD is answered from GET responses, §4.3.5); the variant's
- * secondary key comes from Vary (§4.1).  struct cache_req lives in the
+ * URL, or of its store ID when a store_id_rewrite line gives one (HEAD
+ * is answered from GET responses, §4.3.5); the variant's secondary key
+ * comes from Vary (§4.1).  struct cache_req lives in the
  * request's arena (bump-allocated in a struct buf, never freed alone).
  */
 #ifdef HAVE_CONFIG_H
@@ -50,6 +51,7 @@
 #include "refresh.h"
 #include "sl.h"
 #include "store.h"
+#include "storeid.h"
 #include "str.h"
 #include "uri.h"
 #include "vary.h"
@@ -77,7 +79,9 @@ struct cache_req {
 	size_t			 skeylen;
 	char			*reval_etag;	/* validators sent upstream */
 	char			*reval_lm;
-	int			 stale_ok;	/* §4.2.4 */
+	int			 stale_ok;	/* COND_STALE_* (cond.h) */
+	struct refresh		 rp;		/* the URL's refresh_pattern */
+	int			 rp_set;	/* rp was looked up */
 	const char		*fwd;		/* Cache-Status fwd=, or NULL */
 	int			 fwd_status;
 	const char		*code;		/* squid's, when the cache changes it */
@@ -100,6 +104,9 @@ struct cache_req {
 	int			 have_robj;
 	int			 purged;
 	struct cf_member	 cf;
+	/* A Range miss fetched whole (range_offset_limit): the client's. */
+	char			*range;		/* its Range value, or NULL */
+	char			*if_range;	/* its If-Range value, or NULL */
 };
 
 /* The one hit being served in this worker. */
@@ -207,6 +214,20 @@ cache_key(const char *url, uint8_t key[STORE_KEY_LEN])
 }
 
 /*
+ * The key the cache stores @p url under: its store ID's when a
+ * store_id_rewrite line gives one (storeid.h), else its own.
+ */
+static int
+cache_key_stored(const char *url, uint8_t key[STORE_KEY_LEN])
+{
+	char id[STOREID_MAX + 1];
+
+	if (storeid_rewrite(cache_conf, url, id, sizeof(id), NULL) == 1)
+		return cache_key(id, key);
+	return cache_key(url, key);
+}
+
+/*
  * Parse stored head bytes (they lack the empty line) into @p h, which
  * then points into one buffer of this worker: valid until the next call.
  * The buffer grows to the largest head seen and is kept (no allocation
@@ -231,25 +252,24 @@ cache_parse(const void *bytes, size_t len, struct http_head *h)
 }
 
 /*
- * Lifetime and current age of a stored head (RFC 9111 §4.2.1, §4.2.3);
- * a heuristic lifetime from the refresh_pattern of @p url (§4.2.2).
+ * Lifetime and current age of a stored head (RFC 9111 §4.2.1, §4.2.3),
+ * under the refresh_pattern line of the request's URL (§4.2.2 and the
+ * line's options: policy_lifetime()), looked up once per request.
  */
 static void
-cache_times(const struct http_head *h, const struct store_meta *m,
-    const char *url, int64_t now, int64_t *life, int64_t *age)
+cache_times(struct cache_req *q, const struct http_head *h,
+    const struct store_meta *m, int64_t now, int64_t *life, int64_t *age)
 {
-	struct refresh rp;
 	struct cc rs;
 	int64_t ageval = policy_age_field(h);
 	int heur;
 
 	policy_cc(h, 0, &rs);
-	/* The refresh_pattern regexes only when the heuristic is needed. */
-	*life = policy_lifetime(h, &rs, m->response_time, NULL, &heur);
-	if (heur) {
-		(void)refresh_for(cache_conf, url, &rp);
-		*life = policy_lifetime(h, &rs, m->response_time, &rp, &heur);
+	if (!q->rp_set) {
+		(void)refresh_for(cache_conf, q->url, &q->rp);
+		q->rp_set = 1;
 	}
+	*life = policy_lifetime(h, &rs, m->response_time, &q->rp, &heur);
 	*age = policy_age(m->date > 0 ? m->date : -1, ageval, m->request_time,
 	    m->response_time, now);
 }
@@ -333,10 +353,10 @@ cache_req_new(struct buf *arena, const char *method, const char *url,
 	q->url = url != NULL ? url : cache_no_url;
 	q->request_time = request_time;
 	q->rq.max_age = q->rq.s_maxage = q->rq.max_stale =
-	    q->rq.min_fresh = -1;
+	    q->rq.min_fresh = q->rq.stale_if_error = -1;
 	if (is_head)
 		q->flags |= Q_HEAD;
-	if (cache_store == NULL || cache_key(q->url, q->key) == -1) {
+	if (cache_store == NULL || cache_key_stored(q->url, q->key) == -1) {
 		q->fwd = "bypass";
 		return q;
 	}
@@ -618,7 +638,7 @@ cache_lookup(struct cache_req *q, const struct http_head *rq, int64_t now,
 {
 	struct cache_hit_int *hi = &cache_hit;
 	struct store_obj o;
-	struct cc rs;
+	struct cc rs, eff;
 	int64_t life, age;
 	enum policy_use use;
 	int rc;
@@ -653,8 +673,10 @@ cache_lookup(struct cache_req *q, const struct http_head *rq, int64_t now,
 	hi->have_o = 1;
 	hi->body_len = o.body_len;
 	policy_cc(&hi->h, 0, &rs);
-	cache_times(&hi->h, &o.meta, q->url, now, &life, &age);
-	use = policy_use(&q->rq, &rs, life, age);
+	cache_times(q, &hi->h, &o.meta, now, &life, &age);
+	/* RFC 9111 §4.2, §5.2, and the refresh_pattern options. */
+	use = refresh_use(&q->rq, &rs, &q->rp, hi->h.status,
+	    http_hdr_has(rq, "If-Modified-Since"), life, age, &eff);
 	if (use == USE_FRESH || use == USE_STALE_OK) {
 		/* RFC 9110 §13.2.2: a 304 first; HEAD gets the 200's head. */
 		hi->nm = cond_not_modified(rq, &hi->h);
@@ -663,8 +685,12 @@ cache_lookup(struct cache_req *q, const struct http_head *rq, int64_t now,
 		*hit = cache_hit_fill(q, age, life, HIT_FRESH, NULL);
 		return CACHE_FRESH;
 	}
-	q->fwd = q->rq.flags & CC_NO_CACHE ? "request" : "stale";
-	q->stale_ok = cond_stale_if_error(&q->rq, &rs, life, age);
+	/* RFC 9211 fwd: the request made it go (a fresh entry), or age. */
+	q->fwd = life > age || (eff.flags & CC_NO_CACHE) ? "request" :
+	    "stale";
+	q->stale_ok = cond_stale_if_error(&eff, &rs, life, age,
+	    q->rp.max_stale >= 0 ? q->rp.max_stale :
+	    cache_conf->max_stale / 1000, cache_conf->offline_mode);
 	cache_validators(q, rq, &hi->h);
 	cache_hit_release();
 	return CACHE_STALE;
@@ -690,7 +716,17 @@ cache_cond_fields(const struct cache_req *q, struct buf *o)
 int
 cache_stale_allowed(const struct cache_req *q)
 {
-	return q != NULL && q->stale_ok && cache_store != NULL;
+	return q != NULL && q->stale_ok != COND_STALE_NO && cache_store != NULL;
+}
+
+int
+cache_stale_status(const struct cache_req *q, int status)
+{
+	/* RFC 5861 §4: "an error is any situation that would result in a
+	   500, 502, 503, or 504 HTTP response status code". */
+	return q != NULL && q->stale_ok == COND_STALE_ERRORS &&
+	    cache_store != NULL && (status == 500 || status == 502 ||
+	    status == 503 || status == 504);
 }
 
 int
@@ -711,7 +747,7 @@ cache_stale(struct cache_req *q, const char *why, int64_t now,
 	hi->o = o;
 	hi->have_o = 1;
 	hi->body_len = o.body_len;
-	cache_times(&hi->h, &o.meta, q->url, now, &life, &age);
+	cache_times(q, &hi->h, &o.meta, now, &life, &age);
 	*hit = cache_hit_fill(q, age, life, HIT_STALE_ERROR, why);
 	return CACHE_FRESH;
 }
@@ -753,7 +789,7 @@ cache_invalidate_ref(struct cache_req *q, const char *host, unsigned port,
 	char url[4096];
 
 	if (uri_same_origin(host, port, path, f->value, f->value_len, url,
-	    sizeof(url)) != 1 || cache_key(url, key) == -1)
+	    sizeof(url)) != 1 || cache_key_stored(url, key) == -1)
 		return;
 	if (wr_delete(key, NULL, NULL) != NULL)
 		q->flags |= Q_PENDING;
@@ -858,23 +894,17 @@ out:
 static int
 cache_vary_store(struct cache_req *q, const struct http_head *h)
 {
-	char spec[STORE_VARY_MAX + 1], cur[STORE_VARY_MAX + 1];
-	size_t n;
+	char spec[STORE_VARY_MAX + 1];
 
 	if (vary_spec(h, spec, sizeof(spec)) != VARY_OK)
 		return -1;	/* Vary: *, or too large */
-	/* What is stored now: another request may have changed it. */
-	if (store_vary_get(cache_store, q->key, cur, sizeof(cur) - 1,
-	    &n) == 1)
-		cur[n] = '\0';
-	else
-		cur[0] = '\0';
-	if (strcmp(spec, cur) != 0) {
-		/* The URL varies otherwise now: its variants are unreachable. */
-		(void)wr_delete(q->key, NULL, NULL);
-		if (spec[0] != '\0')
-			wr_vary_put(q->key, spec, strlen(spec));
-	}
+	/*
+	 * The writer compares it with what is stored when its turn comes,
+	 * in order with the commits queued before (another request may have
+	 * changed it meanwhile): a spec other than the stored one replaces
+	 * it, and the variants of the old one, unreachable now, go.
+	 */
+	wr_vary_set(q->key, spec, strlen(spec));
 	if ((q->vspec_new = cache_strdup(q, spec, strlen(spec))) == NULL)
 		return -1;
 	/* The variant's key under the spec it is stored with. */
@@ -986,6 +1016,19 @@ int
 cache_storing(const struct cache_req *q)
 {
 	return q != NULL && q->obj != NULL;
+}
+
+int
+cache_keep_fetching(const struct cache_req *q, uint64_t got, uint64_t total)
+{
+	const struct conf *c = cache_conf;
+
+	if (!cache_storing(q))
+		return 0;
+	if (cf_followers(&q->cf) > 0)
+		return 1;	/* others wait for it */
+	return policy_quick_abort(c->quick_abort_min, c->quick_abort_max,
+	    c->quick_abort_pct, got, total);
 }
 
 /* Stop storing this response (the writer drops it). */
@@ -1169,7 +1212,7 @@ cache_revalidated(struct cache_req *q, const struct http_head *nh,
 	hi->have_o = 1;
 	q->have_robj = 0;
 	hi->body_len = hi->o.body_len;
-	cache_times(&hi->h, &q->merged_meta, q->url, now, &life, &age);
+	cache_times(q, &hi->h, &q->merged_meta, now, &life, &age);
 	*hit = cache_hit_fill(q, age, life, HIT_REVALIDATED, NULL);
 	return CACHE_FRESH;
 gone:
@@ -1183,23 +1226,90 @@ gone:
 	return CACHE_MISS;
 }
 
+/* -------------------------------------------------- Range of a miss */
+
+int
+cache_range_whole(struct cache_req *q, const struct http_head *rq)
+{
+	const struct http_field *rf = http_hdr_find(rq, "Range"),
+	    *ir = http_hdr_find(rq, "If-Range");
+	int64_t limit = cache_conf->range_offset_limit;
+	struct range rg;
+
+	if (rf == NULL || !(q->flags & Q_LOOKUP) || (q->flags & Q_HEAD) ||
+	    limit == 0 || cond_client_validating(rq) ||
+	    !store_storing(cache_store))
+		return 0;
+	/*
+	 * squid's range_offset_limit: a range that starts below it is worth
+	 * the whole object.  Its start, against an unknown length: parse
+	 * against the largest length (a suffix range starts at the end).
+	 */
+	if (range_parse(rf->value, rf->value_len, UINT64_MAX - 1, &rg) !=
+	    RANGE_OK || (limit > 0 && rg.first >= (uint64_t)limit))
+		return 0;
+	if ((q->range = cache_strdup(q, rf->value, rf->value_len)) == NULL)
+		return 0;
+	if (ir != NULL && (q->if_range = cache_strdup(q, ir->value,
+	    ir->value_len)) == NULL) {
+		q->range = NULL;
+		return 0;
+	}
+	return 1;
+}
+
+int
+cache_range_answer(const struct cache_req *q, const struct http_head *h,
+    uint64_t total, uint64_t *first, uint64_t *last)
+{
+	const struct http_field *et, *lm;
+	struct range rg;
+
+	if (q == NULL || q->range == NULL || h->status != 200 ||
+	    total == UINT64_MAX)
+		return RANGE_NONE;
+	/* RFC 9110 §13.1.5: If-Range against the response's validators. */
+	if (q->if_range != NULL) {
+		et = http_hdr_find(h, "ETag");
+		lm = http_hdr_find(h, "Last-Modified");
+		if (!range_if_range(q->if_range, strlen(q->if_range),
+		    et ? et->value : NULL, et ? et->value_len : 0,
+		    lm ? lm->value : NULL, lm ? lm->value_len : 0))
+			return RANGE_NONE;
+	}
+	(void)range_parse(q->range, strlen(q->range), total, &rg);
+	*first = rg.first;
+	*last = rg.last;
+	return rg.rc;
+}
+
 /* ------------------------------------------------ collapsed forwarding */
 
 int
 cache_cf_join(struct cache_req *q, const struct http_head *rq,
     cache_wake_f *wake, void *arg)
 {
+	int rc;
+
 	if (cache_store == NULL || !(q->flags & Q_LOOKUP) ||
 	    (q->flags & Q_HEAD))
 		return CACHE_OK;
-	/* Only plain GETs take part: conditions and Range are the client's. */
-	if (cond_client_conditional(rq))
+	/*
+	 * GETs without validator conditions take part; a Range is answered
+	 * from the arriving response (cache_cf_poll()).
+	 */
+	if (cond_client_validating(rq))
 		return CACHE_OK;
-	return cf_join(&q->cf, q->key, 1, wake, arg);
+	rc = cf_join(&q->cf, q->key, 1, wake, arg);
+	if (rc == CACHE_CF_FOLLOWER && cf_remote(&q->cf))
+		log_debug("cache: %s: follows the fetch of another worker",
+		    q->url);
+	return rc;
 }
 
 int
-cache_cf_poll(struct cache_req *q, int64_t now, const struct cache_hit **hit)
+cache_cf_poll(struct cache_req *q, const struct http_head *rq, int64_t now,
+    const struct cache_hit **hit)
 {
 	struct cache_hit_int *hi = &cache_hit;
 	const char *head, *spec, *skey;
@@ -1230,7 +1340,10 @@ cache_cf_poll(struct cache_req *q, int64_t now, const struct cache_hit **hit)
 	if (cache_hit_begin(head, headlen) == -1)
 		goto origin;
 	hi->body_len = total;
-	cache_times(&hi->h, &meta, q->url, now, &life, &age);
+	/* RFC 9110 §14: a Range of the arriving body, as far as it goes. */
+	if (rq != NULL && http_hdr_has(rq, "Range"))
+		(void)range_select(rq, &hi->h, total, &hi->rg);
+	cache_times(q, &hi->h, &meta, now, &life, &age);
 	*hit = cache_hit_fill(q, age, life, HIT_COLLAPSED, NULL);
 	((struct cache_hit *)*hit)->follow = !(*hit)->head_only;
 	if ((*hit)->head_only)
@@ -1246,6 +1359,15 @@ int
 cache_cf_body(struct cache_req *q, uint64_t off, struct cache_slice *s)
 {
 	return cf_read(&q->cf, off, s);
+}
+
+int
+cache_cf_lead_lag(struct cache_req *q, cache_wake_f *wake, void *arg)
+{
+	if (q == NULL || q->obj == NULL || !cf_shared(&q->cf))
+		return 0;
+	cf_watch(&q->cf, wake, arg);
+	return 1;
 }
 
 unsigned

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "manager.h"
 #include "priv.h"
+#include "shared.h"
 #include "store.h"
 
 int
@@ -28,7 +29,18 @@ cache_manager_prepare(const struct conf *c)
 {
 	if (c->cache_dir == NULL)
 		return 0;
+	/* Fetches shared across workers: mapped once, kept across reloads. */
+	if (shf_init() == -1) {
+		log_warn("cache: the table of shared fetches");
+		return -1;
+	}
 	return store_dir_prepare(c->cache_dir, c->effective_user);
+}
+
+void
+cache_manager_reaped(pid_t pid)
+{
+	shf_reap(pid);
 }
 
 long

@@ -20,6 +20,8 @@
 #ifndef SLUICE_CACHE_MANAGER_H
 #define SLUICE_CACHE_MANAGER_H
 
+#include <sys/types.h>
+
 #include "conf.h"
 
 #define MANAGER_TICK_MS	1000
@@ -46,6 +48,12 @@ void	cache_manager_main(const struct conf *c) __attribute__((noreturn));
  * @return 0 (also when no cache_dir is set), or -1 after logging why.
  */
 int	cache_manager_prepare(const struct conf *c);
+
+/**
+ * @brief In the master, when a child died: the fetches it led and shared
+ *	with other workers end (their followers stop waiting).
+ */
+void	cache_manager_reaped(pid_t pid);
 
 /**
  * @brief One maintenance pass (reader check, sync, eviction) on @p s,

@@ -277,8 +277,9 @@ master_reap(int stopping)
 				ch = &master_child[i];
 		if (ch == NULL)
 			continue;
-		/* Its clients are gone with it (maxconn). */
+		/* Its clients are gone with it (maxconn), and its fetches. */
 		clientdb_reset_slot((unsigned)(ch - master_child));
+		cache_manager_reaped(pid);
 		/* One line, not a restart loop: the cache stays unusable. */
 		if (ch->slot == 0 && ch->gen == master_gen &&
 		    WIFEXITED(status) &&

@@ -405,20 +405,63 @@ static const struct {
 	{ "http_port 3128\nrefresh_pattern . 0 20%\n",
 	    "e.conf:2: 'refresh_pattern' takes 4..",
 	    "refresh_pattern: too few words is an error" },
-	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 override-expire\n",
-	    "e.conf:2: refresh_pattern option 'override-expire' violates HTTP "
-	    "(RFC 9111) and is not supported",
-	    "refresh_pattern: override-expire is refused, not ignored" },
-	{ "http_port 3128\nrefresh_pattern -i \\.iso$ 0 20% 4320 "
-	    "ignore-reload\n",
-	    "e.conf:2: refresh_pattern option 'ignore-reload' violates HTTP",
-	    "refresh_pattern: ignore-reload is refused, not ignored" },
 	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 ignore-no-store\n",
-	    "e.conf:2: refresh_pattern option 'ignore-no-store' violates HTTP",
-	    "refresh_pattern: ignore-no-store is refused, not ignored" },
-	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 max-stale=60\n",
-	    "e.conf:2: refresh_pattern option 'max-stale=60' is not "
-	    "supported yet", "refresh_pattern: max-stale=N is refused (yet)" },
+	    "e.conf:2: refresh_pattern option 'ignore-no-store' is not "
+	    "supported: it would share or serve what the origin keeps for one "
+	    "client", "refresh_pattern: ignore-no-store is refused, not "
+	    "ignored" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 ignore-private\n",
+	    "e.conf:2: refresh_pattern option 'ignore-private' is not "
+	    "supported", "refresh_pattern: ignore-private is refused" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 "
+	    "ignore-must-revalidate\n",
+	    "e.conf:2: refresh_pattern option 'ignore-must-revalidate' is not "
+	    "supported", "refresh_pattern: ignore-must-revalidate is refused" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 ignore-auth\n",
+	    "e.conf:2: refresh_pattern option 'ignore-auth' is not supported",
+	    "refresh_pattern: ignore-auth is refused" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 ignore-no-cache\n",
+	    "e.conf:2: refresh_pattern option 'ignore-no-cache' is not "
+	    "supported", "refresh_pattern: ignore-no-cache is refused" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 max-stale=x\n",
+	    "e.conf:2: refresh_pattern: bad max-stale 'x' (seconds, 0 or more)",
+	    "refresh_pattern: a max-stale that is not a number is an error" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 max-stale=-5\n",
+	    "e.conf:2: refresh_pattern: bad max-stale '-5'",
+	    "refresh_pattern: a negative max-stale is an error" },
+	{ "http_port 3128\nrefresh_pattern /by-hash/ 0 0% 0 immutable\n",
+	    "e.conf:2: refresh_pattern: immutable needs a MAX above 0",
+	    "refresh_pattern: immutable with MAX 0 is an error" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 Immutable\n",
+	    "e.conf:2: refresh_pattern: unknown option 'Immutable'",
+	    "refresh_pattern: options are case-sensitive, as squid's" },
+	{ "http_port 3128\nstore_id_rewrite ^http://(a|b)/(.*) "
+	    "http://ab/\\3\n",
+	    "e.conf:2: store_id_rewrite: REPLACEMENT uses \\3 but the regex "
+	    "has 2 groups", "store_id_rewrite: a group the regex lacks is an "
+	    "error" },
+	{ "http_port 3128\nstore_id_rewrite ^http://a/ http://b/\\x\n",
+	    "e.conf:2: store_id_rewrite: '\\x' in REPLACEMENT: only "
+	    "\\0..\\9 and \\\\", "store_id_rewrite: an unknown escape is "
+	    "an error" },
+	{ "http_port 3128\nstore_id_rewrite ( x\n",
+	    "e.conf:2: store_id_rewrite: bad regex '(': ",
+	    "store_id_rewrite: a bad regex is an error at its line" },
+	{ "http_port 3128\nstore_id_rewrite -i ^http://a/\n",
+	    "e.conf:2: store_id_rewrite takes [-i] REGEX REPLACEMENT",
+	    "store_id_rewrite: -i and one word is an error" },
+	{ "http_port 3128\nstore_id_rewrite a b c\n",
+	    "e.conf:2: store_id_rewrite takes [-i] REGEX REPLACEMENT",
+	    "store_id_rewrite: three words without -i is an error" },
+	{ "http_port 3128\nstore_id_rewrite a \"\"\n",
+	    "e.conf:2: store_id_rewrite: empty REPLACEMENT",
+	    "store_id_rewrite: an empty REPLACEMENT is an error" },
+	{ "http_port 3128\nmax_stale 2 fortnights\n",
+	    "e.conf:2: 'max_stale': bad time '2 fortnights'",
+	    "max_stale: a bad time is an error" },
+	{ "http_port 3128\noffline_mode yes\n",
+	    "e.conf:2: 'offline_mode' must be on or off, not 'yes'",
+	    "offline_mode: a word other than on or off is an error" },
 	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 frobnicate\n",
 	    "e.conf:2: refresh_pattern: unknown option 'frobnicate'",
 	    "refresh_pattern: an unknown option is an error" },
@@ -913,6 +956,110 @@ test_refresh(void)
 	conf_free(c);
 }
 
+/* refresh_pattern options, store_id_rewrite, max_stale, offline_mode. */
+static void
+test_refresh_options(void)
+{
+	struct refresh rp;
+	struct conf *c;
+
+	is_int(t_load("ro.conf", "http_port 3128\n", &c), 0,
+	    "a minimal config loads");
+	if (c == NULL)
+		bail_out("ro.conf did not load");
+	ok(c->max_stale == 7LL * 86400 * 1000 && c->offline_mode == 0 &&
+	    c->nstore_id == 0, "max_stale defaults to 1 week (squid's), "
+	    "offline_mode to off, no store_id_rewrite line");
+	conf_free(c);
+
+	is_int(t_load("ro2.conf", "http_port 3128\n"
+	    "refresh_pattern /a 1 0% 2 override-expire override-lastmod\n"
+	    "refresh_pattern /b 0 0% 60 ignore-reload reload-into-ims "
+	    "store-stale\n"
+	    "refresh_pattern /c 0 0% 525600 immutable max-stale=30\n"
+	    "refresh_pattern /d 0 20% 60 refresh-ims\n"
+	    "store_id_rewrite ^http://m[0-9]\\.example/(.*)$ "
+	    "http://m.example/\\1\n"
+	    "store_id_rewrite -i ^HTTP://X/ y\n"
+	    "max_stale 2 hours\noffline_mode on\n", &c), 0,
+	    "refresh_pattern options, store_id_rewrite, max_stale and "
+	    "offline_mode load");
+	if (c == NULL)
+		bail_out("ro2.conf did not load: %s", logbuf);
+	(void)refresh_for(c, "http://h/a", &rp);
+	is_int(rp.flags, REFRESH_OVERRIDE_EXPIRE | REFRESH_OVERRIDE_LASTMOD,
+	    "override-expire and override-lastmod set their flags");
+	(void)refresh_for(c, "http://h/b", &rp);
+	is_int(rp.flags, REFRESH_IGNORE_RELOAD | REFRESH_RELOAD_INTO_IMS |
+	    REFRESH_STORE_STALE, "ignore-reload, reload-into-ims and "
+	    "store-stale set theirs");
+	ok(rp.max_stale == -1, "no max-stale=N: -1 (the max_stale directive)");
+	(void)refresh_for(c, "http://h/c", &rp);
+	ok(rp.flags == REFRESH_IMMUTABLE && rp.max_stale == 30 &&
+	    rp.max == 525600LL * 60, "immutable and max-stale=30 (seconds, "
+	    "squid's unit)");
+	(void)refresh_for(c, "http://h/d", &rp);
+	is_int(rp.flags, REFRESH_IMS, "refresh-ims sets its flag");
+	ok(c->nstore_id == 2 && c->store_id[0]->line == 6 &&
+	    strcmp(c->store_id[0]->repl, "http://m.example/\\1") == 0 &&
+	    c->store_id[0]->re.re_nsub == 1, "store_id_rewrite: two lines in "
+	    "order, with file:line, the REPLACEMENT as written and the "
+	    "regex's groups");
+	ok(c->max_stale == 7200000 && c->offline_mode == 1, "max_stale 2 "
+	    "hours, offline_mode on");
+	conf_free(c);
+}
+
+/* conf_regex_hint(): a literal every match contains, or none. */
+static const struct {
+	const char	*re;
+	const char	*hint;
+	const char	*desc;
+} hint_cases[] = {
+	{ "/pool/(.+/)?[a-z]_[^/]+\\.deb$", "/pool/", "the longest plain run "
+	  "outside groups" },
+	{ "/by-hash/(MD5Sum|SHA256)/[0-9a-f]{32,128}$", "/by-hash/",
+	  "an alternation inside a group does not spoil the rest" },
+	{ "^https?://files\\.pythonhosted\\.org/packages/",
+	  "://files.pythonhosted.org/packages/", "s? drops the s; \\. is a "
+	  "plain dot" },
+	{ "/repodata/repomd\\.xml(\\.asc|\\.key)?$", "/repodata/repomd.xml",
+	  "an optional group after the run" },
+	{ "/[^/]+-[^/-]+-[^/-]+\\.[a-z0-9_]+\\.rpm$", ".rpm", "runs broken "
+	  "by bracket expressions: the longest" },
+	{ "abcd?e", "abc", "d? is not required: not in the literal" },
+	{ "abcd*e", "abc", "d* neither" },
+	{ "ab{0,1}cdef", "cdef", "b{0,1} neither" },
+	{ "abc+de", "abc", "c+ keeps c: at least once" },
+	{ "deb|rpm", "", "a top-level alternation: no literal" },
+	{ ".", "", "the catch-all: no literal" },
+	{ "ab", "", "under 3 bytes: not worth a strstr" },
+	{ "x\\wyz", "", "\\w is a class: breaks the run, and the rest is "
+	  "short" },
+	{ "[]abc]defg", "defg", "a ']' first in brackets is a member" },
+	{ "[[:alpha:]]hijk", "hijk", "[:alpha:] inside brackets" },
+	{ "(a|b)c\\?dxyz", "c?dxyz", "\\? is a plain '?'" },
+	{ "0123456789012345678901234567890123456789012345678901234567890123",
+	  "01234567890123456789012345678901234567890123456", "a long literal: "
+	  "its first CONF_HINT_MAX bytes" },
+};
+
+static void
+test_regex_hint(void)
+{
+	char out[CONF_HINT_MAX + 1];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(hint_cases) / sizeof(hint_cases[0]); i++) {
+		memset(out, 'Z', sizeof(out));
+		n = conf_regex_hint(hint_cases[i].re, out);
+		ok(n == strlen(hint_cases[i].hint) &&
+		    strcmp(out, hint_cases[i].hint) == 0, "conf_regex_hint "
+		    "%s: %s (got '%s')", hint_cases[i].re, hint_cases[i].desc,
+		    out);
+	}
+}
+
 /* cache allow|deny: raw lines here, acls checked by req_cache_rules_compile(). */
 static void
 test_cache_rules(void)
@@ -1256,8 +1403,9 @@ main(void)
 	    sizeof(time_cases) / sizeof(time_cases[0]) +
 	    sizeof(listen_cases) / sizeof(listen_cases[0]) +
 	    2 * sizeof(error_cases) / sizeof(error_cases[0]) +
-	    sizeof(refresh_cases) / sizeof(refresh_cases[0])) + 8 + 8 +
-	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16 + 5 + 5);
+	    sizeof(refresh_cases) / sizeof(refresh_cases[0]) +
+	    sizeof(hint_cases) / sizeof(hint_cases[0])) + 8 + 8 +
+	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16 + 5 + 5 + 10);
 
 	test_units();
 	test_listen();
@@ -1269,6 +1417,8 @@ main(void)
 	test_workers_auto();
 	test_cache_dir();
 	test_refresh();
+	test_refresh_options();
+	test_regex_hint();
 	test_cache_rules();
 	test_help();
 	test_log();

@@ -35,6 +35,7 @@ body_init(struct body *bd, enum http_body_mode mode, uint64_t len, int decode)
 	bd->mode = mode;
 	bd->left = bd->length = len;
 	bd->decode = decode;
+	bd->limit = UINT64_MAX;
 	bd->done = mode == HTTP_BODY_NONE ||
 	    (mode == HTTP_BODY_LENGTH && len == 0);
 }
@@ -129,7 +130,7 @@ body_splice_start(struct conn *c, struct body *bd, const struct buf *b)
 		return 1;
 	/* splice(2) moves raw bytes: both sides plain only (io.h). */
 	if (bd->tee != NULL || bd->sink || bd->decode || bd->done ||
-	    io_any_tls(c) ||
+	    io_any_tls(c) || bd->skip > 0 || bd->limit != UINT64_MAX ||
 	    bd->ready > 0 || buf_len(b) > 0 || !(bd->mode == HTTP_BODY_EOF ||
 	    (bd->mode == HTTP_BODY_LENGTH && bd->left >= BODY_SPLICE_MIN)))
 		return 0;
@@ -148,6 +149,7 @@ body_relay(struct conn *c, struct body *bd, struct buf *b, int sfd, int dfd,
 	size_t out;
 	int progress, rc;
 
+	bd->blocked = 0;
 	for (;;) {
 		if (body_splice_start(c, bd, b))
 			return body_splice(c, bd, sfd, dfd, counter, side);
@@ -165,6 +167,21 @@ body_relay(struct conn *c, struct body *bd, struct buf *b, int sfd, int dfd,
 		if (bd->done && bd->tee != NULL)
 			return BODY_HOLD;
 		out = bd->tee != NULL ? bd->teed : bd->ready;
+		/* A window: what comes before it is dropped, not sent. */
+		if (out > 0 && bd->skip > 0) {
+			n = (ssize_t)(out < bd->skip ? out : bd->skip);
+			b->pos += n;
+			bd->ready -= (size_t)n;
+			bd->teed = bd->teed > (size_t)n ?
+			    bd->teed - (size_t)n : 0;
+			bd->skip -= (uint64_t)n;
+			out -= (size_t)n;
+			progress = 1;
+		}
+		if (bd->limit == 0)
+			bd->sink = 1;	/* the window is out: the tee only */
+		else if (bd->limit != UINT64_MAX && out > bd->limit)
+			out = (size_t)bd->limit;
 		if (out > 0) {
 			n = bd->sink ? (ssize_t)out :
 			    io_send(c, dfd, b->pos, out);
@@ -175,11 +192,14 @@ body_relay(struct conn *c, struct body *bd, struct buf *b, int sfd, int dfd,
 				    bd->teed - (size_t)n : 0;
 				if (!bd->sink)
 					*counter += (uint64_t)n;
+				if (!bd->sink && bd->limit != UINT64_MAX)
+					bd->limit -= (uint64_t)n;
 				progress = 1;
 			} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
 				*side = 'd';
 				return SL_ERROR;
-			}
+			} else if (n == -1)
+				bd->blocked = 1;
 		}
 		if (bd->done && bd->ready == 0)
 			return SL_OK;

@@ -54,6 +54,15 @@ struct body {
 	body_tee_f		*tee;		/* the cache's copy, or NULL */
 	int			sink;		/* the destination is gone: the
 						   bytes go to the tee only */
+	/*
+	 * A window of the body for the destination (a Range answered from
+	 * a whole fetch): @c skip bytes are dropped first, then @c limit
+	 * bytes sent; after them the rest goes to the tee only.
+	 */
+	uint64_t		skip;
+	uint64_t		limit;		/* UINT64_MAX: no window */
+	int			blocked;	/* the last relay waited on the
+						   destination (send: EAGAIN) */
 };
 
 /** @brief Start a body: mode and length from the framing call. */

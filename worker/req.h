@@ -61,6 +61,9 @@ struct req_cache {
 	uint64_t		 hit_off;	/* next byte to send */
 	uint64_t		 hit_left;
 	int			 follow;	/* HIT_SEND follows a fetch */
+	int			 lag;		/* a leader's client reads its
+						   fetch back from the store */
+	int			 lag_done;	/* ... all of it, or it left */
 	int			 woken;		/* a cache callback ran */
 	int			 purge_status;
 };
@@ -124,6 +127,11 @@ struct req {
 	struct buf		*r_uhead;	/* the head sent upstream, kept for a retry */
 	size_t			 r_extra_off;	/* where r_extra's fields start in it */
 	char			*r_extra;	/* fields to add upstream (conditionals), or NULL */
+	int			 r_strip_range;	/* send no Range/If-Range upstream:
+						   the whole object is fetched */
+	int			 r_range_rc;	/* 1: the client gets a 206 of the
+						   whole response, 2: a 416 */
+	uint64_t		 r_range_first, r_range_last;
 	char			 r_peer[SOCKADDR_STRLEN];
 
 	/* Response. */
@@ -224,6 +232,15 @@ void	req_cache_end(struct conn *c);
  *	store (bytes to the tee only)?  Yes when other requests follow it.
  */
 int	req_cache_sink(struct conn *c);
+/**
+ * @brief A leader's client is slower than the origin while others follow
+ *	the fetch: let the fetch go on into the store and this client read
+ *	it back from there (req_cache_catchup()).
+ * @return 1 switched (the body relay is a sink now), 0 not.
+ */
+int	req_cache_lag(struct conn *c);
+/** @brief Send what the store has of the body to a lagging leader's client. @return SL_OK, SL_AGAIN, SL_ERROR. */
+int	req_cache_catchup(struct conn *c);
 
 /* upstream.c */
 /**

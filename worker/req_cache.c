@@ -11,9 +11,11 @@
  *	CF_WAIT		wait for the fetch followed; served as it is stored.
  *	HIT_SEND	a body from a file (sendfile), or a followed body.
  *	CACHE_RESPONSE	a final response head from the origin: a 304 to our
- *			conditions goes to REFRESH; otherwise the cache
- *			decides what to store, and the client's head is
- *			built.
+ *			conditions goes to REFRESH; a 500, 502, 503 or 504
+ *			that stale-if-error or offline_mode lets a stored
+ *			response replace is dropped for it; otherwise the
+ *			cache decides what to store, and the client's head
+ *			is built.
  *	REFRESH		the 304 merged into the stored entry, served once
  *			the store has it; a 304 about nothing we have is
  *			asked again without conditions (CONNECT_UP).
@@ -50,6 +52,8 @@
 #include "req_cache.h"
 #include "sl.h"
 #include "worker.h"
+
+static int	req_cache_follow(struct conn *);
 
 /* A sendfile(2) call moves at most this much. */
 #define REQ_CACHE_SENDFILE_MAX	(1 << 20)
@@ -211,13 +215,52 @@ int
 req_cache_sink(struct conn *c)
 {
 	struct req *r = &c->r;
+	const struct body *bd = &r->r_rbody;
+	uint64_t total = bd->mode == HTTP_BODY_LENGTH ? bd->length : UINT64_MAX;
+	uint64_t got = bd->mode == HTTP_BODY_LENGTH ? bd->length - bd->left : 0;
 	unsigned n = cache_cf_followers(r->r_cache.q);
 
-	if (n == 0 || !cache_storing(r->r_cache.q))
+	if (!cache_keep_fetching(r->r_cache.q, got, total))
 		return 0;
-	log_info("conn %u client %s: went away during %s; the fetch goes on "
-	    "for %u waiting clients", c->id, c->c_peer_text, r->r_url, n);
+	if (n > 0)
+		log_info("conn %u client %s: went away during %s; the fetch goes "
+		    "on for %u waiting clients", c->id, c->c_peer_text,
+		    r->r_url, n);
+	else
+		log_info("conn %u client %s: went away during %s; the fetch goes "
+		    "on for the cache (quick_abort: %llu of %llu bytes in)",
+		    c->id, c->c_peer_text, r->r_url, (unsigned long long)got,
+		    (unsigned long long)total);
 	return 1;
+}
+
+int
+req_cache_lag(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct body *bd = &r->r_rbody;
+	uint64_t sent;
+
+	if (bd->mode != HTTP_BODY_LENGTH || bd->decode || bd->sink ||
+	    bd->skip > 0 || bd->limit != UINT64_MAX || r->r_cache.lag ||
+	    !cache_cf_lead_lag(r->r_cache.q, req_wake, c))
+		return 0;
+	/* What the client has; the rest it reads back from the store. */
+	sent = bd->length - bd->left - bd->ready;
+	r->r_cache.lag = 1;
+	r->r_cache.hit_off = sent;
+	r->r_cache.hit_left = bd->length - sent;
+	bd->sink = 1;
+	log_debug("conn %u: %s: the client is slower than the origin while "
+	    "others follow the fetch: it reads back from the store at %llu",
+	    c->id, r->r_url, (unsigned long long)sent);
+	return 1;
+}
+
+int
+req_cache_catchup(struct conn *c)
+{
+	return req_cache_follow(c);
 }
 
 int
@@ -315,6 +358,12 @@ req_step_cache_lookup(struct conn *c)
 			    worker_conf->connect_timeout);
 			return REQ_NEXT(c, CF_WAIT);
 		}
+		/* A Range miss: the whole object, the range cut from it. */
+		if (cache_range_whole(r->r_cache.q, r->r_head)) {
+			log_debug("conn %u: %s: Range miss: fetching the whole "
+			    "object", c->id, r->r_url);
+			r->r_strip_range = 1;
+		}
 		break;
 	default:
 		break;
@@ -374,7 +423,8 @@ req_step_cf_wait(struct conn *c)
 		cache_cf_leave(r->r_cache.q);
 		return REQ_MOVE(c, req_cache_origin(c));
 	}
-	switch (cache_cf_poll(r->r_cache.q, (int64_t)time(NULL), &hit)) {
+	switch (cache_cf_poll(r->r_cache.q, r->r_head, (int64_t)time(NULL),
+	    &hit)) {
 	case CACHE_AGAIN:
 		return SL_AGAIN;	/* woken by the leader's progress */
 	case CACHE_FRESH:
@@ -514,6 +564,7 @@ req_step_cache_response(struct conn *c)
 	struct req *r = &c->r;
 	struct cache_req *q = r->r_cache.q;
 	const struct http_head *h = r->r_head;
+	const struct cache_hit *hit;
 	const char *code;
 	char cs[192];
 
@@ -521,6 +572,23 @@ req_step_cache_response(struct conn *c)
 	/* A 304 to the conditions we added: the stored entry is good. */
 	if (h->status == 304 && r->r_extra != NULL && q != NULL)
 		return REQ_NEXT(c, REFRESH);
+	/* RFC 5861 §4, offline_mode: the stored response, not a 5xx. */
+	if (cache_stale_status(q, h->status)) {
+		snprintf(cs, sizeof(cs), "origin-%d", h->status);
+		r->r_cache.stale_tried = 1;
+		if (cache_stale(q, cs, (int64_t)time(NULL), &hit) ==
+		    CACHE_FRESH) {
+			log_info("conn %u client %s: %s: the origin answered "
+			    "%d; serving the stored response (stale-if-error "
+			    "or offline_mode)", c->id, c->c_peer_text,
+			    r->r_url, h->status);
+			/* Its answer is dropped unread: the conn is closed. */
+			r->r_up_reusable = 0;
+			upstream_release(c);
+			r->r_head = NULL;
+			return REQ_MOVE(c, req_cache_serve(c, hit));
+		}
+	}
 	if (q != NULL) {
 		if (cache_response(q, h, r->r_rbody.mode == HTTP_BODY_CHUNKED &&
 		    !r->r_rbody.decode, r->r_rbody.mode == HTTP_BODY_LENGTH ?
@@ -530,6 +598,21 @@ req_step_cache_response(struct conn *c)
 		/* The tee: the store's copy, and the last bytes held for it. */
 		if (cache_hold(q))
 			r->r_rbody.tee = req_cache_tee;
+		/* A Range miss fetched whole: the client gets its slice. */
+		if (r->r_strip_range) {
+			r->r_range_rc = cache_range_answer(q, h,
+			    r->r_rbody.mode == HTTP_BODY_LENGTH ?
+			    r->r_rbody.length : UINT64_MAX, &r->r_range_first,
+			    &r->r_range_last);
+			if (r->r_range_rc != 0) {
+				r->r_rbody.skip = r->r_range_rc == 1 ?
+				    r->r_range_first : 0;
+				r->r_rbody.limit = r->r_range_rc == 1 ?
+				    r->r_range_last - r->r_range_first + 1 : 0;
+				/* The fetch goes on after the client's part. */
+				r->r_keepalive = 0;
+			}
+		}
 		if ((code = cache_req_code(q)) != NULL)
 			r->r_code = code;
 	}

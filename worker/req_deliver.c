@@ -55,7 +55,14 @@ req_response_head(struct conn *c, const struct http_head *h, int final,
 	size_t i;
 
 	buf_reset(o);
-	if (buf_printf(o, "HTTP/1.1 %d %.*s\r\n", h->status,
+	if (final && r->r_range_rc != 0) {
+		/* RFC 9110 §15.3.7, §15.5.17: our slice of the whole 200. */
+		if (buf_printf(o, r->r_range_rc == 1 ?
+		    "HTTP/1.1 206 Partial Content\r\n" :
+		    "HTTP/1.1 416 Range Not Satisfiable\r\n") == -1)
+			return -1;
+		r->r_status = r->r_range_rc == 1 ? 206 : 416;
+	} else if (buf_printf(o, "HTTP/1.1 %d %.*s\r\n", h->status,
 	    (int)h->reason_len, h->reason) == -1)
 		return -1;
 	for (i = 0; i < h->nfields; i++) {
@@ -80,7 +87,18 @@ req_response_head(struct conn *c, const struct http_head *h, int final,
 		if (http_hdr_copy(o, f) == -1)
 			return -1;
 	}
-	if (final && r->r_rbody.mode == HTTP_BODY_LENGTH &&
+	if (final && r->r_range_rc == 1 && buf_printf(o, "Content-Range: bytes "
+	    "%llu-%llu/%llu\r\nContent-Length: %llu\r\n",
+	    (unsigned long long)r->r_range_first,
+	    (unsigned long long)r->r_range_last,
+	    (unsigned long long)r->r_rbody.length,
+	    (unsigned long long)(r->r_range_last - r->r_range_first + 1)) == -1)
+		return -1;
+	if (final && r->r_range_rc == 2 && buf_printf(o, "Content-Range: bytes "
+	    "*/%llu\r\nContent-Length: 0\r\n",
+	    (unsigned long long)r->r_rbody.length) == -1)
+		return -1;
+	if (final && r->r_range_rc == 0 && r->r_rbody.mode == HTTP_BODY_LENGTH &&
 	    buf_printf(o, "Content-Length: %llu\r\n",
 	    (unsigned long long)r->r_rbody.length) == -1)
 		return -1;
@@ -129,7 +147,11 @@ req_step_deliver(struct conn *c)
 		    c->c_peer_text, strerror(errno));
 		r->r_code_sfx = "_ABORTED";
 		r->r_keepalive = 0;
-		return REQ_NEXT(c, LOG);
+		/* Before its head went out: the fetch may still go on. */
+		if (r->r_synth || r->r_interim || !req_cache_sink(c))
+			return REQ_NEXT(c, LOG);
+		buf_reset(c->obuf);
+		r->r_rbody.sink = 1;
 	}
 	if (r->r_interim) {
 		/*
@@ -154,9 +176,33 @@ req_step_deliver(struct conn *c)
 			r->r_keepalive = 0;
 			continue;
 		}
+		/*
+		 * The client is slower than the origin and others follow
+		 * this fetch: it must not wait for that client.
+		 */
+		if (rc == SL_AGAIN && r->r_rbody.blocked && req_cache_lag(c))
+			continue;
 		break;
 	}
-	if (rc == SL_AGAIN) {
+	/* A lagging client reads the body back from the store. */
+	if (r->r_cache.lag && !r->r_cache.lag_done) {
+		switch (req_cache_catchup(c)) {
+		case SL_OK:
+			r->r_cache.lag_done = 1;
+			break;
+		case SL_ERROR:
+			log_info("conn %u client %s: client went away during "
+			    "%s", c->id, c->c_peer_text, r->r_url);
+			r->r_cache.lag_done = 1;
+			r->r_code_sfx = "_ABORTED";
+			r->r_keepalive = 0;
+			break;
+		default:
+			break;
+		}
+	}
+	if (rc == SL_AGAIN || (rc == SL_OK && r->r_cache.lag &&
+	    !r->r_cache.lag_done)) {
 		req_timer(c, worker_conf->read_timeout);
 		return SL_AGAIN;
 	}

@@ -112,6 +112,7 @@
 	E(RECV_RESP_HEAD, SYNTH)	/* 502, 504 */			\
 	E(CACHE_RESPONSE, REFRESH)	/* a 304 to our condition */	\
 	E(CACHE_RESPONSE, DELIVER)					\
+	E(CACHE_RESPONSE, HIT_SEND)	/* stale instead of a 5xx */	\
 	E(CACHE_RESPONSE, SYNTH)					\
 	E(REFRESH, DELIVER)						\
 	E(REFRESH, HIT_SEND)						\

@@ -202,6 +202,10 @@ upstream_build_request(struct conn *c)
 
 		if (http_hdr_is_hop(h, i) || http_field_is(f, "Host"))
 			continue;
+		/* The whole object for the cache; the range is cut here. */
+		if (r->r_strip_range && (http_field_is(f, "Range") ||
+		    http_field_is(f, "If-Range")))
+			continue;
 		/* We answer 100-continue ourselves (RFC 9110 §10.1.1). */
 		if (r->r_expect_continue && http_field_is(f, "Expect"))
 			continue;

@@ -621,6 +621,56 @@ conf_set_size(struct conf_parse *p, const struct conf_directive *d,
 	return 0;
 }
 
+/* A size, or -1 (squid's "none" / "unlimited" for some directives). */
+static int
+conf_set_ssize(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	int64_t *v = CONF_FIELD(p->c, d, int64_t);
+	size_t n;
+
+	if (strcmp(argv[1], "-1") == 0 && (argc == 2 ||
+	    strcmp(argv[2], "KB") == 0 || strcmp(argv[2], "MB") == 0 ||
+	    strcmp(argv[2], "bytes") == 0)) {
+		*v = -1;
+		return 0;
+	}
+	if (conf_parse_size(argv[1], argc > 2 ? argv[2] : NULL, &n) == -1 ||
+	    n > (size_t)INT64_MAX) {
+		conf_error(p, "'%s': bad size '%s%s%s' (units: bytes KB MB GB; "
+		    "or -1)", d->name, argv[1], argc > 2 ? " " : "",
+		    argc > 2 ? argv[2] : "");
+		return -1;
+	}
+	*v = (int64_t)n;
+	return 0;
+}
+
+/* A percentage, 0..100, with or without '%'. */
+static int
+conf_set_pct(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	char buf[16];
+	size_t n = strlen(argv[1]);
+	long long v;
+
+	if (n == 0 || n >= sizeof(buf)) {
+		conf_error(p, "'%s': bad percentage '%s'", d->name, argv[1]);
+		return -1;
+	}
+	memcpy(buf, argv[1], n + 1);
+	if (buf[n - 1] == '%')
+		buf[n - 1] = '\0';
+	if (conf_number(buf, 0, 100, &v) != 0) {
+		conf_error(p, "'%s': bad percentage '%s' (0..100)", d->name,
+		    argv[1]);
+		return -1;
+	}
+	*CONF_FIELD(p->c, d, int) = (int)v;
+	return 0;
+}
+
 /* A header size limit: below 1 KB nothing works, above 256 KB is abuse. */
 static int
 conf_set_hdrsize(struct conf_parse *p, const struct conf_directive *d,
@@ -1069,18 +1119,194 @@ conf_refresh_minutes(struct conf_parse *p, const char *what, const char *s,
 	return 0;
 }
 
-/* squid's refresh_pattern options: those that break HTTP are refused. */
-static const char *const conf_refresh_violations[] = {
-	"override-expire", "override-lastmod", "reload-into-ims",
-	"ignore-reload", "ignore-no-store", "ignore-private",
-	"ignore-must-revalidate", "ignore-auth", "ignore-no-cache", NULL
+/* The end of the bracket expression opening at @p p ('['), or NULL. */
+static const char *
+conf_bracket_end(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;		/* a ']' first is a member */
+	for (; *p != '\0'; p++) {
+		if (*p == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.')) {
+			char k = p[1];
+
+			/* [:class:], [=equiv=], [.coll.]: to their close. */
+			for (p += 2; *p != '\0' && !(p[0] == k && p[1] == ']');
+			    p++)
+				;
+			if (*p == '\0')
+				return NULL;
+			p++;
+			continue;
+		}
+		if (*p == ']')
+			return p;
+	}
+	return NULL;
+}
+
+size_t
+conf_regex_hint(const char *re, char out[CONF_HINT_MAX + 1])
+{
+	char cur[CONF_HINT_MAX + 1];
+	size_t best = 0, n = 0;
+	const char *p;
+	int depth = 0, last_lit = 0;
+
+#define HINT_BREAK() do {						\
+	if (n > best) {							\
+		memcpy(out, cur, n);					\
+		best = n;						\
+	}								\
+	n = 0;								\
+	last_lit = 0;							\
+} while (0)
+	for (p = re; *p != '\0'; p++) {
+		char c = *p, lit;
+
+		switch (c) {
+		case '\\':
+			/* \. is a '.'; \w, \b, \1...: not plain, break. */
+			lit = p[1];
+			if (lit == '\0' || (lit >= '0' && lit <= '9') ||
+			    (lit >= 'a' && lit <= 'z') ||
+			    (lit >= 'A' && lit <= 'Z')) {
+				HINT_BREAK();
+				if (lit != '\0')
+					p++;
+				continue;
+			}
+			p++;
+			break;
+		case '[':
+			HINT_BREAK();
+			if ((p = conf_bracket_end(p)) == NULL) {
+				out[0] = '\0';	/* regcomp refuses it anyway */
+				return 0;
+			}
+			continue;
+		case '(':
+			depth++;
+			HINT_BREAK();
+			continue;
+		case ')':
+			depth--;
+			HINT_BREAK();
+			continue;
+		case '|':
+			if (depth == 0) {
+				out[0] = '\0';	/* either side may match */
+				return 0;
+			}
+			HINT_BREAK();
+			continue;
+		case '?': case '*': case '{':
+			/* The atom before may be absent: not required. */
+			if (last_lit && n > 0)
+				n--;
+			HINT_BREAK();
+			if (c == '{')
+				while (p[1] != '\0' && *p != '}')
+					p++;
+			continue;
+		case '+':
+			/* At least once: what came before stays required. */
+			HINT_BREAK();
+			continue;
+		case '.': case '^': case '$':
+			HINT_BREAK();
+			continue;
+		default:
+			lit = c;
+			break;
+		}
+		if (depth > 0) {
+			HINT_BREAK();
+			continue;
+		}
+		if (n < CONF_HINT_MAX) {
+			cur[n++] = lit;
+			last_lit = 1;
+		} else
+			last_lit = 0;	/* a ? after cannot reach the kept */
+	}
+	HINT_BREAK();
+#undef HINT_BREAK
+	if (best < 3)
+		best = 0;
+	out[best] = '\0';
+	return best;
+}
+
+/*
+ * squid's refresh_pattern options (cache/refresh.h says what each one
+ * overrides); the values are REFRESH_* of cache/policy.h, which core/
+ * cannot include: t/unit-conf checks that they agree.
+ */
+static const struct {
+	const char	*name;
+	unsigned	 flag;
+} conf_refresh_options[] = {
+	{ "override-expire",	0x0001 },	/* REFRESH_OVERRIDE_EXPIRE */
+	{ "override-lastmod",	0x0002 },	/* REFRESH_OVERRIDE_LASTMOD */
+	{ "ignore-reload",	0x0004 },	/* REFRESH_IGNORE_RELOAD */
+	{ "reload-into-ims",	0x0008 },	/* REFRESH_RELOAD_INTO_IMS */
+	{ "store-stale",	0x0010 },	/* REFRESH_STORE_STALE */
+	{ "refresh-ims",	0x0020 },	/* REFRESH_IMS */
+	{ "immutable",		0x0040 },	/* REFRESH_IMMUTABLE */
+	{ NULL,			0 }
 };
+
+/*
+ * squid's options that would store or share what the origin keeps for
+ * one client, or serve without the check an origin demands: refused.
+ */
+static const char *const conf_refresh_refused[] = {
+	"ignore-no-store", "ignore-private", "ignore-must-revalidate",
+	"ignore-auth", "ignore-no-cache", NULL
+};
+
+/* One option word of a refresh_pattern line into @p rp. */
+static int
+conf_refresh_option(struct conf_parse *p, struct conf_refresh *rp,
+    const char *w)
+{
+	long long n;
+	size_t i;
+
+	for (i = 0; conf_refresh_options[i].name != NULL; i++)
+		if (strcmp(w, conf_refresh_options[i].name) == 0) {
+			rp->flags |= conf_refresh_options[i].flag;
+			return 0;
+		}
+	if (strncmp(w, "max-stale=", 10) == 0) {
+		/* squid: seconds, an integer. */
+		if (conf_number(w + 10, 0, INT64_MAX / 1000, &n) != 0) {
+			conf_error(p, "refresh_pattern: bad max-stale '%s' "
+			    "(seconds, 0 or more)", w + 10);
+			return -1;
+		}
+		rp->max_stale = (int64_t)n;
+		return 0;
+	}
+	for (i = 0; conf_refresh_refused[i] != NULL; i++)
+		if (strcmp(w, conf_refresh_refused[i]) == 0) {
+			conf_error(p, "refresh_pattern option '%s' is not "
+			    "supported: it would share or serve what the "
+			    "origin keeps for one client or demands to check "
+			    "(RFC 9111 §3, §3.5, §5.2.2)", w);
+			return -1;
+		}
+	conf_error(p, "refresh_pattern: unknown option '%s'", w);
+	return -1;
+}
 
 /*
  * refresh_pattern [-i] REGEX MIN PERCENT MAX [options] (squid): MIN and
  * MAX in minutes, PERCENT an integer with or without '%'.  The regex is
- * POSIX extended, matched against the whole URL (cache/refresh.h).  No
- * option is supported: those that violate HTTP (RFC 9111) never will be.
+ * POSIX extended, matched against the whole URL (cache/refresh.h).
  */
 static int
 conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
@@ -1090,7 +1316,7 @@ conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
 	struct conf_refresh *rp, **nr;
 	char err[256], pct[32];
 	long long n;
-	size_t len, i;
+	size_t len;
 	int a = 1, flags = REG_EXTENDED | REG_NOSUB, rc, bad = 0;
 
 	/* "-i" ignores case, "+i" (squid) says the default again. */
@@ -1112,6 +1338,7 @@ conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
 	}
 	rp->file = p->file;
 	rp->line = p->line;
+	rp->max_stale = -1;
 	if (conf_refresh_minutes(p, "MIN", argv[a + 1], &rp->min) == -1)
 		bad = 1;
 	len = strlen(argv[a + 2]);
@@ -1126,21 +1353,13 @@ conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
 		rp->percent = (int)n;
 	if (conf_refresh_minutes(p, "MAX", argv[a + 3], &rp->max) == -1)
 		bad = 1;
-	for (a += 4; a < argc; a++) {
-		for (i = 0; conf_refresh_violations[i] != NULL; i++)
-			if (strcmp(argv[a], conf_refresh_violations[i]) == 0)
-				break;
-		if (conf_refresh_violations[i] != NULL)
-			conf_error(p, "refresh_pattern option '%s' violates "
-			    "HTTP (RFC 9111) and is not supported", argv[a]);
-		else if (strcmp(argv[a], "refresh-ims") == 0 ||
-		    strcmp(argv[a], "store-stale") == 0 ||
-		    strncmp(argv[a], "max-stale=", 10) == 0)
-			conf_error(p, "refresh_pattern option '%s' is not "
-			    "supported yet", argv[a]);
-		else
-			conf_error(p, "refresh_pattern: unknown option '%s'",
-			    argv[a]);
+	for (a += 4; a < argc; a++)
+		if (conf_refresh_option(p, rp, argv[a]) == -1)
+			bad = 1;
+	/* immutable: a 200 is fresh for MAX; MAX 0 would mean never. */
+	if (!bad && (rp->flags & 0x0040) && rp->max == 0) {
+		conf_error(p, "refresh_pattern: immutable needs a MAX above 0 "
+		    "(how long a 200 stays fresh)");
 		bad = 1;
 	}
 	if (bad)
@@ -1151,6 +1370,8 @@ conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
 		    rp->pattern, err);
 		goto fail;
 	}
+	rp->icase = (flags & REG_ICASE) != 0;
+	(void)conf_regex_hint(rp->pattern, rp->hint);
 	if ((nr = realloc(c->refresh, (c->nrefresh + 1) * sizeof(*nr))) ==
 	    NULL) {
 		regfree(&rp->re);
@@ -1163,6 +1384,104 @@ conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
 fail:
 	free(rp->pattern);
 	free(rp);
+	return -1;
+}
+
+/*
+ * REPLACEMENT of store_id_rewrite: text, with \0..\9 (the match, its
+ * groups) and \\ (a backslash); a group the regex does not have is an
+ * error.
+ */
+static int
+conf_storeid_check(struct conf_parse *p, const char *repl, size_t nsub)
+{
+	const char *s;
+
+	if (*repl == '\0') {
+		conf_error(p, "store_id_rewrite: empty REPLACEMENT");
+		return -1;
+	}
+	for (s = repl; *s != '\0'; s++) {
+		if (*s != '\\')
+			continue;
+		s++;
+		if (*s == '\\')
+			continue;
+		if (*s < '0' || *s > '9') {
+			conf_error(p, "store_id_rewrite: '\\%c' in "
+			    "REPLACEMENT: only \\0..\\9 and \\\\",
+			    *s != '\0' ? *s : ' ');
+			return -1;
+		}
+		if ((size_t)(*s - '0') > nsub) {
+			conf_error(p, "store_id_rewrite: REPLACEMENT uses \\%c "
+			    "but the regex has %zu group%s", *s, nsub,
+			    nsub == 1 ? "" : "s");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * store_id_rewrite [-i] REGEX REPLACEMENT: squid's store_id without a
+ * helper process.  The regex is POSIX extended, matched against the
+ * whole URL; the lines are tried in file order, the first match wins
+ * (cache/storeid.h).
+ */
+static int
+conf_set_store_id(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	struct conf *c = p->c;
+	struct conf_storeid *e, **ne;
+	char err[256];
+	int a = 1, flags = REG_EXTENDED, rc;
+
+	if (strcmp(argv[a], "-i") == 0) {
+		flags |= REG_ICASE;
+		a++;
+	}
+	if (argc - a != 2) {
+		conf_error(p, "store_id_rewrite takes [-i] REGEX REPLACEMENT");
+		return -1;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL ||
+	    (e->pattern = strdup(argv[a])) == NULL ||
+	    (e->repl = strdup(argv[a + 1])) == NULL) {
+		if (e != NULL)
+			free(e->pattern);
+		free(e);
+		conf_error(p, "out of memory");
+		return -1;
+	}
+	e->file = p->file;
+	e->line = p->line;
+	if ((rc = regcomp(&e->re, e->pattern, flags)) != 0) {
+		regerror(rc, &e->re, err, sizeof(err));
+		conf_error(p, "store_id_rewrite: bad regex '%s': %s",
+		    e->pattern, err);
+		goto fail;
+	}
+	e->icase = (flags & REG_ICASE) != 0;
+	(void)conf_regex_hint(e->pattern, e->hint);
+	if (conf_storeid_check(p, e->repl, e->re.re_nsub) == -1) {
+		regfree(&e->re);
+		goto fail;
+	}
+	if ((ne = realloc(c->store_id, (c->nstore_id + 1) *
+	    sizeof(*ne))) == NULL) {
+		conf_error(p, "out of memory");
+		regfree(&e->re);
+		goto fail;
+	}
+	ne[c->nstore_id++] = e;
+	c->store_id = ne;
+	return 0;
+fail:
+	free(e->pattern);
+	free(e->repl);
+	free(e);
 	return -1;
 }
 
@@ -1868,6 +2187,13 @@ conf_free(struct conf *c)
 		free(c->refresh[i]);
 	}
 	free(c->refresh);
+	for (i = 0; i < c->nstore_id; i++) {
+		regfree(&c->store_id[i]->re);
+		free(c->store_id[i]->pattern);
+		free(c->store_id[i]->repl);
+		free(c->store_id[i]);
+	}
+	free(c->store_id);
 	for (i = 0; i < c->nfiles; i++)
 		free(c->files[i]);
 	free(c->files);

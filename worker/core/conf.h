@@ -22,7 +22,8 @@
  * Caveats:
  *  - `acl`, `http_access` and `cache` lines are stored raw (struct
  *    conf_line) and compiled by the acl module (acl/acl.h); core/ knows
- *    nothing of ACLs.  refresh_pattern regexes are compiled here, at load.
+ *    nothing of ACLs.  refresh_pattern and store_id_rewrite regexes are
+ *    compiled here, at load.
  *  - https_port lines go into the same listen array as http_port, with
  *    kind CONF_LISTEN_HTTPS; TLS option file names are resolved against
  *    the naming file's directory, and the files are read by the master
@@ -97,6 +98,9 @@ struct conf_listen {
 	struct tls_mint		*tls_mint;	/* ssl-bump */
 };
 
+/** The longest literal kept from a regex to test before running it. */
+#define CONF_HINT_MAX	47
+
 /**
  * One refresh_pattern line (squid): heuristic freshness for the URLs its
  * regex matches.  Compiled at load; cache/refresh.h looks them up.
@@ -107,6 +111,25 @@ struct conf_refresh {
 	int64_t		 min;		/* seconds (MIN was in minutes) */
 	int		 percent;	/* of Date - Last-Modified */
 	int64_t		 max;		/* seconds (MAX was in minutes) */
+	unsigned	 flags;		/* REFRESH_* of cache/policy.h */
+	int64_t		 max_stale;	/* max-stale=N, seconds; -1: none */
+	int		 icase;		/* -i */
+	char		 hint[CONF_HINT_MAX + 1];	/* conf_regex_hint() */
+	const char	*file;		/* interned, owned by the conf */
+	int		 line;
+};
+
+/*
+ * One store_id_rewrite line (squid's store_id idea, without a helper):
+ * the cache key of a URL the regex matches is made from REPLACEMENT
+ * instead, with \0..\9 the regex's groups.  cache/storeid.h applies them.
+ */
+struct conf_storeid {
+	regex_t		 re;		/* POSIX extended, with groups */
+	char		*pattern;	/* as written, for logs */
+	char		*repl;		/* REPLACEMENT, checked at load */
+	int		 icase;		/* -i */
+	char		 hint[CONF_HINT_MAX + 1];	/* conf_regex_hint() */
 	const char	*file;		/* interned, owned by the conf */
 	int		 line;
 };
@@ -177,10 +200,19 @@ struct conf {
 	uint64_t		 cache_dir_size;	/* bytes */
 	size_t			 maximum_object_size;	/* bytes */
 	size_t			 minimum_object_size;	/* bytes */
+	int64_t			 quick_abort_min;	/* bytes, -1: always finish */
+	int64_t			 quick_abort_max;	/* bytes, -1: no limit */
+	int			 quick_abort_pct;	/* 0..100 */
+	int64_t			 range_offset_limit;	/* bytes, -1: any */
 	/* refresh_pattern, in file order; each one its own allocation
 	   (a regex_t is not moved once compiled). */
 	struct conf_refresh	**refresh;
 	size_t			 nrefresh;
+	/* store_id_rewrite, in file order; each its own allocation. */
+	struct conf_storeid	**store_id;
+	size_t			 nstore_id;
+	int64_t			 max_stale;	/* ms: stale served on errors */
+	int			 offline_mode;	/* stored if the origin fails */
 	/* Raw `cache allow|deny` lines; compiled by worker/req_cache.c. */
 	struct conf_line	*cache_lines;
 	size_t			 ncache_lines;
@@ -279,6 +311,17 @@ void	conf_print_help(void *fp);
 int	conf_parse_size(const char *num, const char *unit, size_t *out);
 /** @return 0 and the value in milliseconds, or -1. */
 int	conf_parse_time(const char *num, const char *unit, int64_t *out);
+/**
+ * @brief A literal that every string a POSIX extended regex matches must
+ *	contain (the longest run of plain characters outside groups, none
+ *	made optional by ?, * or {}), so that a URL without it is skipped
+ *	without running regexec(3): refresh_pattern and store_id_rewrite
+ *	run on every request.  A regex with a top-level '|' has none.
+ * @param[out] out  the literal, NUL-terminated, at most CONF_HINT_MAX
+ *	bytes (a prefix of a required literal is one too).
+ * @return its length; 0 (nothing to test) for less than 3 bytes.
+ */
+size_t	conf_regex_hint(const char *re, char out[CONF_HINT_MAX + 1]);
 /**
  * @brief Parse "[addr:]port", "[v6addr]:port" or "port" (0.0.0.0).
  *	Addresses are numeric (no DNS); IPv6 needs the brackets; the port

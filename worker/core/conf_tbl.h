@@ -140,9 +140,30 @@ CONF_DIRECTIVE(maximum_object_size, 1, 2, conf_set_size, maximum_object_size,
     "1 GB", "largest response body stored in the cache")
 CONF_DIRECTIVE(minimum_object_size, 1, 2, conf_set_size, minimum_object_size,
     "0", "smallest response body stored in the cache")
+CONF_DIRECTIVE(quick_abort_min, 1, 2, conf_set_ssize, quick_abort_min,
+    "64 MB", "a client leaves a response being stored: finish it when at "
+    "most this much is left (-1: always)")
+CONF_DIRECTIVE(quick_abort_max, 1, 2, conf_set_ssize, quick_abort_max,
+    "1 GB", "... but never when more than this is left")
+CONF_DIRECTIVE(quick_abort_pct, 1, 1, conf_set_pct, quick_abort_pct, "50",
+    "... and in between, when this share (%) has arrived")
+CONF_DIRECTIVE(range_offset_limit, 1, 2, conf_set_ssize, range_offset_limit,
+    "64 MB", "a Range miss starting below this offset fetches the whole "
+    "object for the cache while answering the range (-1: any, 0: never)")
 CONF_DIRECTIVE(refresh_pattern, 4, CONF_ARGS_ANY, conf_set_refresh, refresh, NULL,
-    "[-i] REGEX MIN PERCENT% MAX: heuristic freshness (minutes) for "
-    "matching URLs; first match wins, none: . 0 20% 4320")
+    "[-i] REGEX MIN PERCENT% MAX [options]: heuristic freshness (minutes) "
+    "for matching URLs; first match wins, none: . 0 20% 4320; options: "
+    "override-expire override-lastmod ignore-reload immutable refresh-ims "
+    "max-stale=N reload-into-ims store-stale")
+CONF_DIRECTIVE(store_id_rewrite, 2, 3, conf_set_store_id, store_id, NULL,
+    "[-i] REGEX REPLACEMENT: matching URLs are stored under REPLACEMENT "
+    "(\\1..\\9: the regex's groups); first match wins")
+CONF_DIRECTIVE(max_stale, 1, 2, conf_set_time, max_stale, "1 week",
+    "most staleness of a response served when the origin cannot be "
+    "reached (refresh_pattern max-stale=N overrides)")
+CONF_DIRECTIVE(offline_mode, 1, 1, conf_set_onoff, offline_mode, "off",
+    "on: when the origin cannot be reached or fails, serve what is "
+    "stored however stale (never what must be revalidated)")
 
 /* Access control: stored raw, compiled by acl/ (acl.h). */
 CONF_DIRECTIVE(acl, 2, CONF_ARGS_ANY, conf_set_acl, acl_lines, NULL,
