@@ -14,7 +14,8 @@
  * equal to -b BYTES, else it counts as an error.
  *
  *	tlsload -p PORT [-C host:port] -s SNI -u PATH -b BYTES -c CONNS
- *	    -d SECONDS [-n]		(-n: a new connection per request)
+ *	    -d SECONDS [-n]		(-n: a new connection per request;
+ *					 -s -: no SNI, as for an IP address)
  *
  * The certificate is not verified: the client's CPU goes to the
  * exchange, not to checking chains; tlshit checks the proxy's
@@ -188,7 +189,8 @@ step(struct lc *c)
 		if (c->ssl == NULL) {
 			c->ssl = SSL_new(ctx);
 			SSL_set_fd(c->ssl, c->fd);
-			SSL_set_tlsext_host_name(c->ssl, sni);
+			if (strcmp(sni, "-") != 0)
+				SSL_set_tlsext_host_name(c->ssl, sni);
 			SSL_set_connect_state(c->ssl);
 		}
 		rc = SSL_do_handshake(c->ssl);
@@ -334,7 +336,7 @@ main(int argc, char **argv)
 	    9);
 	reqlen = (size_t)snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: "
 	    "%s\r\nUser-Agent: tlsload\r\n\r\n", path, proxy_auth != NULL ?
-	    proxy_auth : sni);
+	    proxy_auth : strcmp(sni, "-") != 0 ? sni : "127.0.0.1");
 	caplat = 4 << 20;
 	lat = malloc(caplat * sizeof(*lat));
 	ep = epoll_create1(0);

@@ -126,7 +126,7 @@ req_tls_bump_wanted(struct conn *c)
 	rc = tls_bump_check(worker_conf, &ar, &rule);
 	switch (rc) {
 	case TLS_BUMP:
-		log_info("conn %u client %s: CONNECT %s bumped by %s", c->id,
+		log_debug("conn %u client %s: CONNECT %s bumped by %s", c->id,
 		    c->c_peer_text, r->r_url,
 		    acl_rule_where(worker_conf->ssl_bump_acl, rule));
 		return 1;
