@@ -74,7 +74,8 @@ struct acl_req {
 						   did not resolve: dst acls do
 						   not match (squid) */
 	const char		*method;	/* NUL-terminated, as received */
-	const char		*proto;		/* "HTTP", or "NONE" for CONNECT */
+	const char		*proto;		/* "HTTP", "HTTPS" (an https://
+						   URL), "NONE" for CONNECT */
 	unsigned		 port;		/* destination port */
 	const char		*host;		/* acl_host_normalise()d */
 	const char		*url;		/* absolute URL (CONNECT: host:port) */

@@ -152,6 +152,9 @@ main(void)
 	    "origin with the expired certificate (%s)", r.error);
 	client_resp_free(&r);
 	client_free(cl);
+	/* The origin's thread sees the refusal after curl returned. */
+	for (st = 0; st < 250 && origin_tls_failed(bad) < 1; st++)
+		harness_msleep(20);
 	is_int(origin_tls_failed(bad), 1, "the origin counted one failed "
 	    "handshake");
 	is_int(origin_nreq(bad), 0, "and served nothing");

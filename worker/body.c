@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "conn.h"
+#include "io.h"
 #include "log.h"
 #include "sl.h"
 #include "worker.h"
@@ -239,8 +240,9 @@ body_splice_start(struct conn *c, struct body *bd, const struct buf *b)
 {
 	if (bd->sp.open)
 		return 1;
+	/* splice(2) moves raw bytes: both sides plain only (io.h). */
 	if (bd->tee != NULL || bd->sink || bd->decode || bd->done ||
-	    bd->skip > 0 || bd->limit != UINT64_MAX ||
+	    io_any_tls(c) || bd->skip > 0 || bd->limit != UINT64_MAX ||
 	    bd->ready > 0 || buf_len(b) > 0 || !(bd->mode == HTTP_BODY_EOF ||
 	    (bd->mode == HTTP_BODY_LENGTH && bd->left >= BODY_SPLICE_MIN)))
 		return 0;
@@ -263,11 +265,10 @@ body_splice_start(struct conn *c, struct body *bd, const struct buf *b)
  *	(errno).
  */
 static ssize_t
-body_encode_send(struct body *bd, const char *p, size_t avail, int last,
-    int dfd, size_t *wire)
+body_encode_send(struct conn *c, struct body *bd, const char *p, size_t avail,
+    int last, int dfd, size_t *wire)
 {
 	struct iovec iov[4];
-	struct msghdr mh;
 	size_t data = 0, k, rest;
 	ssize_t n;
 	int niov = 0, closes;
@@ -307,10 +308,7 @@ body_encode_send(struct body *bd, const char *p, size_t avail, int last,
 	}
 	if (niov == 0)
 		return 0;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = (size_t)niov;
-	n = sendmsg(dfd, &mh, MSG_NOSIGNAL);
+	n = io_sendmsg(c, dfd, iov, niov);
 	if (n <= 0)
 		return n == 0 ? 0 : -1;
 	*wire = (size_t)n;
@@ -379,7 +377,7 @@ body_relay(struct conn *c, struct body *bd, struct buf *b, int sfd, int dfd,
 			out = (size_t)bd->limit;
 		if (bd->encode && !bd->sink) {
 			/* Chunk framing around the bytes (RFC 9112 §7.1). */
-			n = body_encode_send(bd, b->pos, out, bd->done &&
+			n = body_encode_send(c, bd, b->pos, out, bd->done &&
 			    out == bd->ready, dfd, &wire);
 			if (wire > 0) {
 				*counter += wire;
@@ -399,7 +397,7 @@ body_relay(struct conn *c, struct body *bd, struct buf *b, int sfd, int dfd,
 				bd->blocked = 1;
 		} else if (out > 0) {
 			n = bd->sink ? (ssize_t)out :
-			    send(dfd, b->pos, out, MSG_NOSIGNAL);
+			    io_send(c, dfd, b->pos, out);
 			if (n > 0) {
 				b->pos += n;
 				bd->ready -= (size_t)n;
@@ -426,7 +424,7 @@ body_relay(struct conn *c, struct body *bd, struct buf *b, int sfd, int dfd,
 			if (buf_room(b) == 0)
 				buf_compact(b);
 			if (buf_room(b) > 0) {
-				n = read(sfd, b->last, buf_room(b));
+				n = io_read(c, sfd, b->last, buf_room(b));
 				if (n > 0) {
 					b->last += n;
 					if (body_scan(bd, b) == -1) {

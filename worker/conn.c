@@ -1,6 +1,10 @@
 /*
  * conn.c -- client connections: accept, the worker's list, close.
  * Runs in the workers.
+ *
+ * A connection from an https_port starts in the TLS_ACCEPT step (its
+ * handshake, req_tls.c) instead of RECV_HEAD; its TLS connection and the
+ * upstream's are freed with their sockets here.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -23,9 +27,11 @@
 #include "conn.h"
 #include "dns.h"
 #include "http_hdr.h"
+#include "io.h"
 #include "log.h"
 #include "sl.h"
 #include "stats.h"
+#include "tls.h"
 #include "worker.h"
 
 static struct conn	*conn_list;
@@ -55,7 +61,8 @@ conn_io_cb(struct ev_io *io, uint32_t revents)
 }
 
 int
-conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
+conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen,
+    const struct conf_listen *l)
 {
 	struct conn *c;
 	int one = 1;
@@ -69,15 +76,24 @@ conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
 	c->magic = CONN_MAGIC;
 	c->id = ++conn_next_id;
 	c->u_io.fd = -1;
+	c->c_listen = l;
 	memcpy(&c->c_peer, peer, peerlen < sizeof(c->c_peer) ? peerlen :
 	    sizeof(c->c_peer));
 	sockaddr_ntop(peer, c->c_peer_text, sizeof(c->c_peer_text));
 	c->c_peer_port = sockaddr_port(peer);
 	c->c_accepted_ms = ev_now();
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (l != NULL && l->tls_server != NULL &&
+	    tls_accept(l->tls_server, fd, &c->c_tls) != SL_OK) {
+		log_warnx("out of memory for a TLS connection");
+		close(fd);
+		free(c);
+		return SL_ERROR;
+	}
 	if (ev_io_start(&c->c_io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 	    conn_io_cb, c) == -1) {
 		log_warn("epoll add of client fd %d", fd);
+		tls_free(c->c_tls);
 		close(fd);
 		free(c);
 		return SL_ERROR;
@@ -91,6 +107,9 @@ conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
 	conn_n++;
 	stats_conn_open(conn_n);
 	req_reset(c);
+	/* TLS first: the handshake is bounded by request_timeout too. */
+	if (c->c_tls != NULL)
+		c->r.r_step = REQ_TLS_ACCEPT;
 	req_timer(c, worker_conf->request_timeout);
 	req_run(c);
 	return SL_OK;
@@ -175,6 +194,22 @@ conn_close(struct conn *c)
 	spipe_close(&c->r.r_body.sp);
 	spipe_close(&c->r.r_rbody.sp);
 	fd = c->c_io.fd;
+	/*
+	 * close_notify (RFC 8446 §6.1) only between requests, or after a
+	 * response that went out whole: a close anywhere else may cut a
+	 * response short, and a TLS client must be able to tell (a body
+	 * that ends at the close is whole only with it).
+	 */
+	if (c->c_tls != NULL && ((c->r.r_step == REQ_RECV_HEAD &&
+	    c->r.r_start_ms == 0) || (c->r.r_step == REQ_FINISH &&
+	    c->r.r_code_sfx == NULL)))
+		(void)io_shutdown(c, fd, 0);
+	io_tls_drop(c, fd);
+	if (c->c_bump != NULL) {
+		free(c->c_bump->user);
+		free(c->c_bump);
+		c->c_bump = NULL;
+	}
 	ev_io_stop(&c->c_io);
 	if (fd >= 0)
 		close(fd);
@@ -227,7 +262,6 @@ void
 conn_close_idle(void)
 {
 	struct conn *c, *next;
-	char byte;
 
 	for (c = conn_list; c != NULL; c = next) {
 		next = c->next;
@@ -242,7 +276,7 @@ conn_close_idle(void)
 		 */
 		if (c->c_nreq == 0)
 			continue;
-		if (recv(c->c_io.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+		if (io_pending(c, c->c_io.fd)) {
 			req_run(c);
 			continue;
 		}

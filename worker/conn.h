@@ -14,6 +14,12 @@
  *		whole error page); the head sent upstream is r.r_uhead
  *	arena	request-scoped copies: method, URL, host, path, parsed head
  *
+ * TLS (worker/tls.h, through worker/io.h): c_tls carries the client side
+ * of an https_port connection from its first byte, or of a bumped
+ * CONNECT once the 200 went out; u_tls the upstream side of an https://
+ * request.  Both are freed with their socket.  A bumped connection keeps
+ * what its CONNECT decided in c_bump, for every request inside it.
+ *
  * Caveats:
  *  - struct http_head fields point into cbuf (request) or ubuf
  *    (response): use them only before that buffer is consumed or compacted.
@@ -34,11 +40,26 @@
 
 #define CONN_MAGIC	0x636f6e6eU
 
+struct conf_listen;
+struct tls;
+
+/** A bumped CONNECT (req_tls.c): where the requests inside it go. */
+struct conn_bump {
+	char			 host[256];	/* the CONNECT host */
+	unsigned		 port;
+	char			*user;		/* the CONNECT's proxy user, or
+						   NULL; malloc'd */
+};
+
 struct conn {
 	unsigned		 magic;
 	unsigned		 id;
 	struct ev_io		 c_io;		/* client */
 	struct ev_io		 u_io;		/* upstream, fd -1 when none */
+	struct tls		*c_tls;		/* client TLS, or NULL */
+	struct tls		*u_tls;		/* upstream TLS, or NULL */
+	const struct conf_listen *c_listen;	/* the port it came in on */
+	struct conn_bump	*c_bump;	/* a bumped CONNECT, or NULL */
 	struct ev_timer		 c_timer;
 	struct sockaddr_storage	 c_peer;
 	char			 c_peer_text[SOCKADDR_STRLEN];
@@ -64,10 +85,12 @@ struct conn {
 /** @brief The epoll callback of both sockets of a conn: runs its request. */
 void	conn_io_cb(struct ev_io *io, uint32_t revents);
 /**
- * @brief Take a freshly accepted client socket.
+ * @brief Take a freshly accepted client socket from port @p l (an
+ *	https_port's connection starts with the TLS handshake).
  * @return SL_OK, or SL_ERROR (the fd is closed, logged).
  */
-int	conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen);
+int	conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen,
+	    const struct conf_listen *l);
 /**
  * @brief A request of the worker's own, for the cache: the revalidation
  *	of what @p src was just served stale (stale-while-revalidate).  A

@@ -20,6 +20,7 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "io.h"
 #include "log.h"
 #include "sl.h"
 #include "stats.h"
@@ -200,7 +201,7 @@ req_flush_obuf(struct conn *c)
 		return SL_OK;
 	}
 	while (buf_len(c->obuf) > 0) {
-		n = send(c->c_io.fd, c->obuf->pos, buf_len(c->obuf), MSG_NOSIGNAL);
+		n = io_send(c, c->c_io.fd, c->obuf->pos, buf_len(c->obuf));
 		if (n > 0) {
 			c->obuf->pos += n;
 			c->r.r_bytes_out += (uint64_t)n;

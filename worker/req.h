@@ -105,8 +105,10 @@ struct req {
 	const char		*r_endpoint;	/* the proxy's own page asked
 						   (endpoint.h), or NULL */
 	unsigned		 r_port;
+	int			 r_https;	/* https://: origin over TLS */
 	int			 r_version;	/* 10, 11 */
 	int			 r_connect;	/* CONNECT */
+	int			 r_bump_checked; /* ssl_bump asked (req_tls) */
 	int			 r_is_head;	/* HEAD */
 	int			 r_expect_continue;
 	int			 r_maxfwd;	/* Max-Forwards of OPTIONS/TRACE, or -1 */
@@ -262,6 +264,13 @@ int	req_cache_catchup(struct conn *c);
 
 /* upstream.c */
 /**
+ * @brief The upstream connection is ready for the request (connected,
+ *	and over TLS when the request is https://): the tunnel's 200, or the
+ *	head to send.
+ * @return the next step: TUNNEL, SEND_REQ, or SYNTH with r_err set.
+ */
+enum req_step upstream_ready(struct conn *c);
+/**
  * @brief Let go of the upstream connection: into the pool when the
  *	exchange ended cleanly and the origin allows it, else closed.
  */
@@ -272,6 +281,21 @@ void	upstream_release(struct conn *c);
  *	the caller moves to CONNECT_UP.
  */
 void	upstream_refetch(struct conn *c);
+
+/* req_tls.c */
+/**
+ * @brief A CONNECT on an ssl-bump port: do the ssl_bump rules bump it?
+ *	(squid: first match wins, none matched: splice).  Logged.
+ * @return 1 bump, 0 splice.
+ */
+int	req_tls_bump_wanted(struct conn *c);
+/**
+ * @brief PARSE, inside a bumped connection: the target (origin-form, or
+ *	absolute-form naming the CONNECT's origin) gives the https:// URL
+ *	of the CONNECT host; the Host field must name it too.  Logged.
+ * @return ERRPAGE_COUNT, or the error page.
+ */
+enum errpage_id req_tls_bumped_target(struct conn *c);
 
 /* Steps, in req_steps.h order. */
 #define REQ_STEP_PROTO(name, fn, file, wait)	int fn(struct conn *);

@@ -41,7 +41,8 @@ req_acl_fill(struct conn *c, struct acl_req *ar, const struct sockaddr *dst)
 	ar->src = (const struct sockaddr *)&c->c_peer;
 	ar->dst = dst;
 	ar->method = r->r_method;
-	ar->proto = r->r_connect ? "NONE" : "HTTP";	/* squid's names */
+	/* squid's names; HTTPS for https:// (absolute, or bumped). */
+	ar->proto = r->r_connect ? "NONE" : r->r_https ? "HTTPS" : "HTTP";
 	ar->port = r->r_port;
 	ar->host = r->r_host;
 	ar->url = r->r_url;

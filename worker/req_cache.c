@@ -48,6 +48,7 @@
 #include "conn.h"
 #include "gunzip.h"
 #include "http_hdr.h"
+#include "io.h"
 #include "log.h"
 #include "req_cache.h"
 #include "sl.h"
@@ -591,10 +592,10 @@ req_cache_follow(struct conn *c)
 		if (n64 > REQ_CACHE_SENDFILE_MAX)
 			n64 = REQ_CACHE_SENDFILE_MAX;
 		if (s.p != NULL)
-			n = send(c->c_io.fd, s.p, (size_t)n64, MSG_NOSIGNAL);
+			n = io_send(c, c->c_io.fd, s.p, (size_t)n64);
 		else {
 			off = (off_t)r->r_cache.hit_off;
-			n = sendfile(c->c_io.fd, s.fd, &off, (size_t)n64);
+			n = io_sendfile(c, c->c_io.fd, s.fd, &off, (size_t)n64);
 		}
 		if (n > 0) {
 			r->r_cache.hit_off += (uint64_t)n;
@@ -671,7 +672,7 @@ req_step_hit_send(struct conn *c)
 	}
 	while (r->r_cache.hit_left > 0) {
 		off = (off_t)r->r_cache.hit_off;
-		n = sendfile(c->c_io.fd, r->r_cache.hit_fd, &off,
+		n = io_sendfile(c, c->c_io.fd, r->r_cache.hit_fd, &off,
 		    r->r_cache.hit_left > REQ_CACHE_SENDFILE_MAX ?
 		    REQ_CACHE_SENDFILE_MAX : (size_t)r->r_cache.hit_left);
 		if (n > 0) {

@@ -26,6 +26,7 @@
 #include "endpoint.h"
 #include "host.h"
 #include "http_hdr.h"
+#include "io.h"
 #include "log.h"
 #include "sl.h"
 #include "str.h"
@@ -68,7 +69,7 @@ req_step_recv_head(struct conn *c)
 		 */
 		char first[2048];
 
-		rd = read(c->c_io.fd, first, sizeof(first));
+		rd = io_read(c, c->c_io.fd, first, sizeof(first));
 		if (rd == -1 && (errno == EAGAIN || errno == EINTR))
 			return SL_AGAIN;
 		if (rd <= 0) {
@@ -124,7 +125,7 @@ req_step_recv_head(struct conn *c)
 				c->cbuf = nb;
 			}
 		}
-		rd = read(c->c_io.fd, c->cbuf->last, buf_room(c->cbuf));
+		rd = io_read(c, c->c_io.fd, c->cbuf->last, buf_room(c->cbuf));
 		if (rd > 0) {
 			c->cbuf->last += rd;
 			continue;
@@ -247,7 +248,8 @@ req_make_url(struct conn *c)
 		    v6 ? "]" : "", r->r_port);
 		return 0;
 	}
-	return host_url(r->r_url, n, r->r_host, r->r_port, r->r_path);
+	return host_url_scheme(r->r_url, n, r->r_https, r->r_host, r->r_port,
+	    r->r_path);
 }
 
 /* The target (RFC 9112 §3.2). @return ERRPAGE_COUNT, or the error page. */
@@ -258,7 +260,10 @@ req_parse_target(struct conn *c)
 	struct http_head *h = r->r_head;
 	const char *t = h->target, *a, *e;
 	size_t n = h->target_len;
+	unsigned defport = 80;
 
+	if (c->c_bump != NULL)
+		return req_tls_bumped_target(c);	/* req_tls.c */
 	if (r->r_connect) {
 		/* RFC 9110 §9.3.6: authority-form, host and port required. */
 		if (req_parse_authority(c, t, n, 0, 1) == -1)
@@ -269,19 +274,22 @@ req_parse_target(struct conn *c)
 		return ERRPAGE_COUNT;	/* one of the proxy's own pages */
 	if (n > 0 && (t[0] == '/' || t[0] == '*'))
 		return ERR_INVALID_URL;
-	if (!str_iprefix(t, n, "http://")) {
-		if (memchr(t, ':', n) != NULL && str_iprefix(t, n, "https://"))
-			return ERR_UNSUP_REQ;
+	if (str_iprefix(t, n, "https://")) {
+		/* Sent by some clients: the origin over verified TLS. */
+		r->r_https = 1;
+		defport = 443;
+		a = t + STR_LIT_LEN("https://");
+	} else if (str_iprefix(t, n, "http://"))
+		a = t + STR_LIT_LEN("http://");
+	else
 		return memchr(t, ':', n) ? ERR_UNSUP_REQ :
 		    ERR_INVALID_URL;
-	}
-	a = t + STR_LIT_LEN("http://");
 	for (e = a; e < t + n && *e != '/' && *e != '?'; e++)
 		if (*e == '#')
 			return ERR_INVALID_URL;
 	if (memchr(a, '#', (size_t)(t + n - a)) != NULL)
 		return ERR_INVALID_URL;	/* no fragment on the wire */
-	if (req_parse_authority(c, a, (size_t)(e - a), 80, 0) == -1)
+	if (req_parse_authority(c, a, (size_t)(e - a), defport, 0) == -1)
 		return ERR_INVALID_URL;
 	if (e == t + n)
 		r->r_path = req_strdup(c, "/", 1);

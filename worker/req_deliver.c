@@ -24,6 +24,7 @@
 #include "conn.h"
 #include "dns.h"
 #include "http_hdr.h"
+#include "io.h"
 #include "log.h"
 #include "sl.h"
 #include "stats.h"
@@ -344,7 +345,7 @@ req_step_linger(struct conn *c)
 		return conn_close(c);
 	for (;;) {
 		buf_reset(c->cbuf);
-		n = read(c->c_io.fd, c->cbuf->last, buf_room(c->cbuf));
+		n = io_read(c, c->c_io.fd, c->cbuf->last, buf_room(c->cbuf));
 		if (n > 0) {
 			r->r_lingered += (uint64_t)n;
 			if (r->r_lingered > REQ_LINGER_MAX)
@@ -400,7 +401,7 @@ req_step_finish(struct conn *c)
 		 * FIN and discard input for a while first (nginx's
 		 * lingering close).
 		 */
-		(void)shutdown(c->c_io.fd, SHUT_WR);
+		(void)io_shutdown(c, c->c_io.fd, 0);
 		buf_put(c->ubuf);
 		buf_put(c->obuf);
 		buf_put(c->arena);

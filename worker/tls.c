@@ -56,6 +56,9 @@ static const char tls_sigalgs[] =
     "RSA+SHA256:RSA+SHA384:RSA+SHA512";
 
 static char	tls_sf_path[160] = "userspace copy (TLS not initialised)";
+/* tls_ktls_probe(): the kernel has the tls ULP (else each handshake's two
+   setsockopt calls for it would fail every time). */
+static int	tls_ktls_ok = 1;
 
 int
 tls_ctx_policy(SSL_CTX *ctx, int min_version, int server)
@@ -78,6 +81,12 @@ tls_ctx_policy(SSL_CTX *ctx, int min_version, int server)
 		return -1;
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	/*
+	 * Read what the socket has in one read(2), not a record header and
+	 * then its body: half the reads.  Bytes read ahead stay in OpenSSL,
+	 * which tls_pending() reports (SSL_has_pending()).
+	 */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	/* No 0-RTT: early data can be replayed (RFC 8446 §8). */
 	SSL_CTX_set_max_early_data(ctx, 0);
 	return 0;
@@ -211,6 +220,10 @@ tls_new(SSL_CTX *ctx, int fd, int server)
 		return NULL;
 	}
 	SSL_set_app_data(t->ssl, t);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L && !defined(OPENSSL_NO_KTLS)
+	if (!tls_ktls_ok)
+		SSL_clear_options(t->ssl, SSL_OP_ENABLE_KTLS);
+#endif
 	if (server) {
 		t->flags |= TLS_F_SERVER;
 		SSL_set_accept_state(t->ssl);
@@ -816,6 +829,7 @@ tls_ktls_probe(void)
 		    "(SSL_sendfile) where a connection's cipher allows it");
 		return;
 	}
+	tls_ktls_ok = 0;
 	snprintf(tls_sf_path, sizeof(tls_sf_path), "userspace copy (the "
 	    "kernel has no tls ULP: setsockopt TCP_ULP: %s)", strerror(e));
 #else

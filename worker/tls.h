@@ -52,10 +52,10 @@
  *  - A want is not necessarily the direction of the call: tls_read() may
  *    want writable (a TLS 1.3 KeyUpdate answer) and tls_write() readable.
  *    Arm what tls_want() says, for the operation that returned SL_AGAIN.
- *  - OpenSSL reads the socket one record at a time and decrypts a whole
- *    record even when the caller's buffer takes less: after a tls_read()
- *    that filled the buffer, bytes may wait inside OpenSSL with no epoll
- *    event to come.  Read until SL_AGAIN (or 0); when reading stops early
+ *  - OpenSSL reads ahead (all the socket has, in one read(2)) and
+ *    decrypts a whole record even when the caller's buffer takes less:
+ *    after a tls_read() that filled the buffer, bytes (whole records
+ *    too) may wait inside OpenSSL with no epoll event to come.  Read until SL_AGAIN (or 0); when reading stops early
  *    for backpressure, tls_pending() says whether to call tls_read() again
  *    as soon as there is room, without waiting for an event.
  *  - tls_write() returns as soon as a record went out whole

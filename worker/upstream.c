@@ -11,6 +11,12 @@
  * is sent again once on a fresh connection when that is safe: an
  * idempotent method without a body (RFC 9110 §9.2.2, RFC 9112 §9.3.1).
  *
+ * An https:// request (absolute-form, or inside a bumped connection)
+ * goes over TLS: after the TCP connect, the TLS_CONNECT step (req_tls.c)
+ * makes the handshake and verifies the origin, then upstream_ready()
+ * goes on as for a plain connection.  Pooled TLS connections come back
+ * with their TLS (pool.h), already verified for the same host.
+ *
  * The cache is not called from here: the fields it wants sent (the
  * conditions of a revalidation) come as r_extra, and a final response
  * head goes to the CACHE_RESPONSE step, which decides what the cache
@@ -32,10 +38,12 @@
 #include "conf.h"
 #include "conn.h"
 #include "http_hdr.h"
+#include "io.h"
 #include "log.h"
 #include "pool.h"
 #include "sl.h"
 #include "str.h"
+#include "tls.h"
 #include "upgrade.h"
 #include "worker.h"
 
@@ -50,6 +58,7 @@ upstream_close(struct conn *c)
 
 	if (fd < 0)
 		return;
+	io_tls_drop(c, fd);
 	ev_io_stop(&c->u_io);
 	close(fd);
 }
@@ -62,12 +71,16 @@ upstream_release(struct conn *c)
 
 	if (fd < 0)
 		return;
-	if (r->r_up_reusable && r->r_addrs != NULL && r->r_host != NULL) {
+	/* Bytes OpenSSL still holds were never asked for: not reusable. */
+	if (r->r_up_reusable && r->r_addrs != NULL && r->r_host != NULL &&
+	    (c->u_tls == NULL || !tls_pending(c->u_tls))) {
 		r->r_up_reusable = 0;
 		pool_put(&c->u_io, (struct sockaddr *)&r->r_addrs[r->r_addr_i],
-		    r->r_host, r->r_up_nreq + 1);
+		    r->r_host, c->u_tls, r->r_up_nreq + 1);
+		c->u_tls = NULL;	/* the pool's now */
 		return;
 	}
+	io_tls_drop(c, fd);
 	ev_io_stop(&c->u_io);
 	close(fd);
 }
@@ -178,7 +191,9 @@ upstream_build_request(struct conn *c)
 	if (buf_printf(o, "%s %s HTTP/1.1\r\nHost: %s%s%s", r->r_method,
 	    r->r_path, v6 ? "[" : "", r->r_host, v6 ? "]" : "") == -1)
 		return -1;
-	if (r->r_port != 80 && buf_printf(o, ":%u", r->r_port) == -1)
+	/* RFC 9110 §4.2.1, §4.2.2: the scheme's default port is left out. */
+	if (r->r_port != (r->r_https ? 443u : 80u) &&
+	    buf_printf(o, ":%u", r->r_port) == -1)
 		return -1;
 	if (buf_append(o, "\r\n", 2) == -1)
 		return -1;
@@ -249,7 +264,8 @@ upstream_build_request(struct conn *c)
 }
 
 /*
- * The connection is up: the tunnel, or the request to send.
+ * The TCP connection is up: TLS first for an https:// request on a new
+ * connection, else upstream_ready().
  * @return the next step (SYNTH with r_err set on an error).
  */
 static enum req_step
@@ -268,6 +284,19 @@ upstream_connected(struct conn *c)
 	log_debug("conn %u client %s: %s connection to %s for %s (request %u "
 	    "on it)", c->id, c->c_peer_text, r->r_up_nreq ? "reusing the" :
 	    "new", r->r_peer, r->r_url, r->r_up_nreq + 1);
+	if (r->r_https && c->u_tls == NULL) {
+		/* The handshake is bounded like the connect. */
+		req_timer(c, worker_conf->connect_timeout);
+		return REQ_TLS_CONNECT;
+	}
+	return upstream_ready(c);
+}
+
+enum req_step
+upstream_ready(struct conn *c)
+{
+	struct req *r = &c->r;
+
 	if (r->r_uhead != NULL && buf_len(r->r_uhead) > 0) {
 		/* A retry or a refetch: the head is still in r_uhead. */
 		req_timer(c, worker_conf->read_timeout);
@@ -316,6 +345,10 @@ req_step_connect_up(struct conn *c)
 	size_t i;
 	int fd, err, rc;
 
+	/* A CONNECT on an ssl-bump port: bumped, or a tunnel as ever. */
+	if (r->r_connect && !r->r_bump_checked && c->c_listen != NULL &&
+	    c->c_listen->tls_mint != NULL && req_tls_bump_wanted(c))
+		return REQ_NEXT(c, BUMP);
 	if (r->r_timed_out) {
 		r->r_timed_out = 0;
 		log_info("conn %u client %s: connect to %s timed out", c->id,
@@ -346,9 +379,9 @@ req_step_connect_up(struct conn *c)
 		/* An idle connection to any allowed address will do. */
 		for (i = 0; i < r->r_naddrs; i++) {
 			sa = (struct sockaddr *)&r->r_addrs[i];
-			if (pool_get(sa, r->r_host, &r->r_up_nreq, &c->u_io,
-			    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-			    conn_io_cb, c) == -1)
+			if (pool_get(sa, r->r_host, r->r_https, &c->u_tls,
+			    &r->r_up_nreq, &c->u_io, EPOLLIN | EPOLLOUT |
+			    EPOLLRDHUP | EPOLLET, conn_io_cb, c) == -1)
 				continue;
 			r->r_addr_i = i;
 			r->r_up_events = 0;
@@ -410,7 +443,7 @@ upstream_answered(struct conn *c)
 	for (;;) {
 		if (buf_room(c->ubuf) == 0)
 			return 1;	/* a large head: RECV_RESP_HEAD judges it */
-		n = read(c->u_io.fd, c->ubuf->last, buf_room(c->ubuf));
+		n = io_read(c, c->u_io.fd, c->ubuf->last, buf_room(c->ubuf));
 		if (n > 0) {
 			c->ubuf->last += n;
 			continue;
@@ -525,8 +558,8 @@ req_step_send_req(struct conn *c)
 		return REQ_FAIL(c, ERR_READ_TIMEOUT);
 	}
 	while (buf_len(r->r_uhead) > 0) {
-		n = send(c->u_io.fd, r->r_uhead->pos, buf_len(r->r_uhead),
-		    MSG_NOSIGNAL);
+		n = io_send(c, c->u_io.fd, r->r_uhead->pos,
+		    buf_len(r->r_uhead));
 		if (n > 0) {
 			r->r_uhead->pos += n;
 			continue;
@@ -543,9 +576,9 @@ req_step_send_req(struct conn *c)
 	}
 	while (r->r_expect_continue &&
 	    r->r_continue_sent < (int)STR_LIT_LEN(upstream_continue)) {
-		n = send(c->c_io.fd, upstream_continue + r->r_continue_sent,
-		    STR_LIT_LEN(upstream_continue) - (size_t)r->r_continue_sent,
-		    MSG_NOSIGNAL);
+		n = io_send(c, c->c_io.fd, upstream_continue +
+		    r->r_continue_sent, STR_LIT_LEN(upstream_continue) -
+		    (size_t)r->r_continue_sent);
 		if (n > 0) {
 			r->r_continue_sent += (int)n;
 			r->r_bytes_out += (uint64_t)n;
@@ -841,7 +874,7 @@ req_step_recv_resp_head(struct conn *c)
 				c->ubuf = nb;
 			}
 		}
-		rd = read(c->u_io.fd, c->ubuf->last, buf_room(c->ubuf));
+		rd = io_read(c, c->u_io.fd, c->ubuf->last, buf_room(c->ubuf));
 		if (rd > 0) {
 			c->ubuf->last += rd;
 			continue;

@@ -64,27 +64,6 @@ worker_draining(void)
 
 static void	worker_listen_resume(struct ev_timer *);
 
-/*
- * An https_port connection: TLS is not wired into the request path yet
- * (the follow-up of issue 13), and plain HTTP must never be served on a
- * TLS port, so it is closed at once, with a line in cache.log.
- * @return 1 when @p fd was such a connection (closed), 0 otherwise.
- */
-static int
-worker_https_refuse(const struct conf_listen *l, int fd,
-    const struct sockaddr_storage *ss)
-{
-	char peer[SOCKADDR_STRLEN];
-
-	if (l == NULL || l->kind != CONF_LISTEN_HTTPS)
-		return 0;
-	sockaddr_ntop((const struct sockaddr *)ss, peer, sizeof(peer));
-	log_info("worker %d: https_port %s: connection from %s closed: TLS "
-	    "clients are not served yet", worker_slot, l->text, peer);
-	close(fd);
-	return 1;
-}
-
 static void
 worker_accept(struct ev_io *io, uint32_t revents)
 {
@@ -115,9 +94,8 @@ worker_accept(struct ev_io *io, uint32_t revents)
 			log_warn("worker %d: accept", worker_slot);
 			return;
 		}
-		if (worker_https_refuse(io->data, fd, &ss))
-			continue;
-		conn_accept(fd, (struct sockaddr *)&ss, len);
+		/* io->data is the port's conf_listen (TLS or not). */
+		conn_accept(fd, (struct sockaddr *)&ss, len, io->data);
 	}
 }
 

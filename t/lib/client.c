@@ -26,6 +26,7 @@ struct client {
 	char		 cafile[300];	/* client_tls(): "" none */
 	char		 resolve[300];	/* "host:port:127.0.0.1" or "" */
 	int		 proxy_https;	/* TLS to the proxy */
+	char		 proxy_user[256];	/* "user:password", or "" */
 };
 
 /* Upload state for the read callback. */
@@ -182,6 +183,13 @@ client_do(struct client *c, const struct client_req *q,
 		curl_easy_setopt(e, CURLOPT_PROXY, proxy);
 		/* "" means: no host bypasses the proxy, whatever no_proxy. */
 		curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+		if (c->proxy_user[0] != '\0') {
+			/* curl --proxy-user: Basic, to the proxy only. */
+			curl_easy_setopt(e, CURLOPT_PROXYUSERPWD,
+			    c->proxy_user);
+			curl_easy_setopt(e, CURLOPT_PROXYAUTH,
+			    (long)CURLAUTH_BASIC);
+		}
 	} else {
 		curl_easy_setopt(e, CURLOPT_PROXY, "");
 	}
@@ -263,6 +271,13 @@ client_tls(struct client *c, const char *cafile, const char *host, int port,
 	else
 		c->resolve[0] = '\0';
 	c->proxy_https = proxy_https;
+}
+
+void
+client_proxy_user(struct client *c, const char *userpwd)
+{
+	snprintf(c->proxy_user, sizeof(c->proxy_user), "%s",
+	    userpwd != NULL ? userpwd : "");
 }
 
 long

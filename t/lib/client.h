@@ -86,6 +86,12 @@ void	client_tls(struct client *c, const char *cafile, const char *host,
 	    int port, int proxy_https);
 
 /**
+ * @brief Credentials for the proxy (curl --proxy-user "user:password",
+ *	Basic; sent in CONNECT and in proxied requests), NULL: none.
+ */
+void	client_proxy_user(struct client *c, const char *userpwd);
+
+/**
  * @brief One GET of @p url through the proxy on a fresh connection.
  * @return the status as client_do().
  */

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #endif
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -26,6 +27,9 @@
 
 #define TLSGRADE_MS	5000
 
+/* tlsgrade_via_connect(): "" straight to the port. */
+static char	tlsgrade_target[300];
+
 static int64_t
 tlsgrade_now(void)
 {
@@ -33,6 +37,43 @@ tlsgrade_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+tlsgrade_via_connect(const char *target)
+{
+	snprintf(tlsgrade_target, sizeof(tlsgrade_target), "%s",
+	    target != NULL ? target : "");
+}
+
+/*
+ * The CONNECT and its answer, on the blocking socket @p fd: read byte by
+ * byte up to the empty line, so that nothing of the TLS that follows is
+ * taken.  @return 0 a 2xx came, -1 otherwise.
+ */
+static int
+tlsgrade_connect_head(int fd)
+{
+	struct timeval tv = { TLSGRADE_MS / 1000, 0 };
+	char req[400], head[2048];
+	size_t n = 0;
+	int len;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	len = snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s"
+	    "\r\n\r\n", tlsgrade_target, tlsgrade_target);
+	if (len <= 0 || (size_t)len >= sizeof(req) ||
+	    send(fd, req, (size_t)len, MSG_NOSIGNAL) != len)
+		return -1;
+	while (n < sizeof(head) - 1) {
+		if (recv(fd, head + n, 1, 0) != 1)
+			return -1;
+		n++;
+		head[n] = '\0';
+		if (n >= 4 && memcmp(head + n - 4, "\r\n\r\n", 4) == 0)
+			return strncmp(head, "HTTP/1.1 2", 10) == 0 ? 0 : -1;
+	}
+	return -1;
 }
 
 static int
@@ -48,6 +89,10 @@ tlsgrade_connect(int port)
 	sin.sin_port = htons((uint16_t)port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (tlsgrade_target[0] != '\0' && tlsgrade_connect_head(fd) == -1) {
 		close(fd);
 		return -1;
 	}

@@ -59,6 +59,14 @@ struct tlsgrade_report {
 };
 
 /**
+ * @brief Reach the server through a proxy from now on: each probe first
+ *	sends "CONNECT @p target" to 127.0.0.1:port and waits for its 2xx
+ *	(bounded), then speaks TLS, as a client of a bumping proxy does.
+ * @param[in] target  "host:port", copied; NULL: straight to the port.
+ */
+void	tlsgrade_via_connect(const char *target);
+
+/**
  * @brief Offer the server every version, and for each every suite, one
  *	at a time; record what it accepted.
  * @return 0, or -1 when the server could not be reached.
