@@ -967,14 +967,15 @@ cache_purge(struct cache_req *q, cache_wake_f *done, void *arg)
  * for itself).
  */
 static void
-cache_invalidate_ref(struct cache_req *q, const char *host, unsigned port,
-    const char *path, const struct http_field *f)
+cache_invalidate_ref(struct cache_req *q, int https, const char *host,
+    unsigned port, const char *path, const struct http_field *f)
 {
 	uint8_t key[STORE_KEY_LEN];
 	char url[4096];
 
-	if (uri_same_origin(host, port, path, f->value, f->value_len, url,
-	    sizeof(url)) != 1 || cache_key_stored(url, key) == -1)
+	if (uri_same_origin_scheme(https, host, port, path, f->value,
+	    f->value_len, url, sizeof(url)) != 1 ||
+	    cache_key_stored(url, key) == -1)
 		return;
 	if (wr_delete(key, NULL, NULL) != NULL)
 		q->flags |= Q_PENDING;
@@ -982,15 +983,16 @@ cache_invalidate_ref(struct cache_req *q, const char *host, unsigned port,
 
 /* Host, port and path of the request URL (for uri_same_origin). */
 static int
-cache_url_parts(const char *url, char *host, size_t hostsz, unsigned *port,
-    const char **path)
+cache_url_parts(const char *url, int *https, char *host, size_t hostsz,
+    unsigned *port, const char **path)
 {
 	const char *a, *e, *c;
 	size_t n;
 
-	if (!str_iprefix(url, strlen(url), "http://"))
+	*https = str_iprefix(url, strlen(url), "https://");
+	if (!*https && !str_iprefix(url, strlen(url), "http://"))
 		return -1;
-	a = url + 7;
+	a = url + (*https ? 8 : 7);
 	e = a + strcspn(a, "/?");
 	*path = *e != '\0' ? e : "/";
 	if (*a == '[') {
@@ -1009,7 +1011,7 @@ cache_url_parts(const char *url, char *host, size_t hostsz, unsigned *port,
 		memcpy(host, a, n);
 	}
 	host[n] = '\0';
-	*port = 80;
+	*port = *https ? 443 : 80;
 	if (c != NULL && c < e && *c == ':')
 		*port = (unsigned)strtoul(c + 1, NULL, 10);
 	return 0;
@@ -1117,6 +1119,7 @@ cache_response(struct cache_req *q, const struct http_head *h, int chunked,
 	struct cc rs;
 	struct buf *b;
 	unsigned port;
+	int https;
 	size_t i;
 
 	q->fwd_status = h->status;
@@ -1128,14 +1131,14 @@ cache_response(struct cache_req *q, const struct http_head *h, int chunked,
 	if ((q->flags & Q_INVALIDATE) && h->status < 400) {
 		if (wr_delete(q->key, NULL, NULL) != NULL)
 			q->flags |= Q_PENDING;
-		if (cache_url_parts(q->url, host, sizeof(host), &port,
+		if (cache_url_parts(q->url, &https, host, sizeof(host), &port,
 		    &path) == 0)
 			for (i = 0; i < h->nfields; i++)
 				if (http_field_is(&h->fields[i], "Location") ||
 				    http_field_is(&h->fields[i],
 				    "Content-Location"))
-					cache_invalidate_ref(q, host, port,
-					    path, &h->fields[i]);
+					cache_invalidate_ref(q, https, host,
+					    port, path, &h->fields[i]);
 		return CACHE_OK;
 	}
 	if (!(q->flags & Q_LOOKUP))

@@ -34,6 +34,11 @@ static const struct origin_step steps[] = {
 	{ .expect = "GET /r", .flags = ORIGIN_NO_RESPONSE },
 	{ .expect = "GET /r", .status = 200, .body = "retried" },
 	{ .expect = "GET /ip", .status = 200, .body = "by address" },
+	/* RFC 9111 §4.4 for https:// URLs: a Location invalidates */
+	{ .expect = "POST /up", .status = 201, .body = "created",
+	    .headers = "Location: /v\r\n" },
+	{ .expect = "GET /v", .status = 200, .body = "verified again",
+	    .headers = "Cache-Control: max-age=3600\r\n" },
 };
 
 static const struct origin_step bad_steps[] = {
@@ -79,7 +84,7 @@ main(void)
 	size_t i;
 	int st, n;
 
-	plan(27 + 4 * 5 + 6 * ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(29 + 4 * 5 + 6 * ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	harness_init(&h, 1);
 	if (tlspki_make(&pki, h.dir) == -1)
@@ -175,6 +180,28 @@ main(void)
 	rq = origin_req(o, origin_nreq(o) - 1);
 	ok(rq != NULL && rq->tls && rq->sni == NULL, "... and no SNI "
 	    "(RFC 6066 §3)");
+
+	/* A POST's Location invalidates the https:// URL it names. */
+	{
+		struct raw c;
+		char req[512];
+
+		if (raw_open(&c, h.port[0]) == -1)
+			bail_out("cannot connect to sluice");
+		snprintf(req, sizeof(req), "POST https://%s/up HTTP/1.1\r\n"
+		    "Host: %s\r\nContent-Length: 1\r\n\r\nx", host, host);
+		raw_sends(&c, req);
+		is_int(raw_read_resp(&c, &r, 0, 10000), 201, "POST https://"
+		    "origin.test/up: 201 with Location: /v");
+		raw_resp_free(&r);
+		raw_close(&c);
+	}
+	snprintf(url, sizeof(url), "https://%s/v", host);
+	st = get(&h, url, host, NULL, &r);
+	ok(st == 200 && r.body != NULL && strcmp(r.body, "verified again")
+	    == 0, "the stored https://origin.test/v was invalidated: fetched "
+	    "again (RFC 9111 §4.4)");
+	raw_resp_free(&r);
 
 	/* Bad certificates: 503, the reason logged, nothing stored. */
 	for (i = 0; i < sizeof(bad_leaf) / sizeof(bad_leaf[0]); i++) {
