@@ -65,7 +65,7 @@ conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen,
     const struct conf_listen *l)
 {
 	struct conn *c;
-	int one = 1;
+	int one = 1, lowat = CONN_NOTSENT_LOWAT;
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -83,6 +83,14 @@ conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen,
 	c->c_peer_port = sockaddr_port(peer);
 	c->c_accepted_ms = ev_now();
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/*
+	 * At most CONN_NOTSENT_LOWAT bytes queued unsent: a large body (a
+	 * 1 MiB hit by sendfile) goes out as the client takes it instead of
+	 * as one burst the receiving side pays for, and a slow client pins
+	 * that much kernel memory, not a whole send buffer.
+	 */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat,
+	    sizeof(lowat));
 	if (l != NULL && l->tls_server != NULL &&
 	    tls_accept(l->tls_server, fd, &c->c_tls) != SL_OK) {
 		log_warnx("out of memory for a TLS connection");

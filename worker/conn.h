@@ -39,6 +39,8 @@
 #include "sockaddr.h"
 
 #define CONN_MAGIC	0x636f6e6eU
+/* TCP_NOTSENT_LOWAT of client sockets (conn_accept()). */
+#define CONN_NOTSENT_LOWAT	(16 * 1024)
 
 struct conf_listen;
 struct tls;
