@@ -57,6 +57,8 @@ conn_io_cb(struct ev_io *io, uint32_t revents)
 	CHECK_MAGIC(c, CONN_MAGIC);
 	if (io == &c->u_io)
 		c->r.r_up_events |= revents;
+	else if (revents & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->c_drained = 0;	/* more to read (req_client.c) */
 	req_run(c);
 }
 

@@ -69,6 +69,9 @@ struct conn {
 	int64_t			 c_accepted_ms;
 	unsigned		 c_nreq;	/* requests served on this conn */
 	unsigned		 c_nconn;	/* conns from this client, all workers */
+	int			 c_drained;	/* the last read of the client
+						   socket was short: wait for
+						   EPOLLIN before reading again */
 	int			 c_background;	/* no client: a revalidation the
 						   cache runs on its own
 						   (conn_background()) */
