@@ -169,6 +169,23 @@ conn_background(struct conn *src)
 	c->c_peer_port = src->c_peer_port;
 	c->c_accepted_ms = ev_now();
 	c->cbuf = b;
+	/* Inside a bumped CONNECT: the same origin and proxy user. */
+	if (src->c_bump != NULL) {
+		if ((c->c_bump = malloc(sizeof(*c->c_bump))) == NULL) {
+			buf_put(b);
+			free(c);
+			return -1;
+		}
+		*c->c_bump = *src->c_bump;
+		c->c_bump->user = NULL;
+		if (src->c_bump->user != NULL &&
+		    (c->c_bump->user = strdup(src->c_bump->user)) == NULL) {
+			free(c->c_bump);
+			buf_put(b);
+			free(c);
+			return -1;
+		}
+	}
 	c->next = conn_list;
 	if (conn_list != NULL)
 		conn_list->prev = c;
