@@ -154,7 +154,8 @@ main(void)
 {
 	struct harness h;
 	struct origin *o;
-	char helper[400], *bin, *s, path[320], req[2048], *line, v[256];
+	char helper[400], copy[400], *bin, *s, path[320], req[2048], *line;
+	char v[256];
 	int oport, nreq = 0, n, lines;
 	size_t len;
 
@@ -174,7 +175,10 @@ main(void)
 	o = origin_start(steps, 1);
 	oport = origin_port(o);
 	harness_init(&h, 1);
-	harness_set(&h, "HELPER", "%s", helper);
+	/* From the temp dir: the workers' user may not reach the build. */
+	if (harness_copy_program(&h, helper, copy) == -1)
+		bail_out("cannot copy the auth helper");
+	harness_set(&h, "HELPER", "%s", copy);
 	harness_conf(&h,
 	    "auth_param basic program %HELPER% alice:pw \"" USER_BLANK ":pw\" "
 	    USER_QUOTE ":pw\n"
