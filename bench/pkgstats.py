@@ -8,7 +8,8 @@
         distinct URLs answered 200, how many of them were answered 200
         more than once, and the most 200 answers one URL got.
     pkgstats.py fetches < NGINX_LOG_SLICE
-        "URL COUNT" for every URL answered 200 more than once.
+        "URL COUNT BYTES" for every URL answered 200: how many times,
+        and the largest body sent.
     pkgstats.py codes squid|acng < PROXY_LOG_SLICE
         the proxy's own account of one phase: squid's native format
         (sluice and squid) gives "CODE/STATUS:COUNT" for each result code;
@@ -33,8 +34,8 @@
     pkgstats.py codes-table RECORDS
         each proxy's result codes per layout and phase.
     pkgstats.py multi MULTI RUNS
-        the files the origin sent more than once with many clients at
-        once ("RUN PROXY LAYOUT: URL COUNT" lines), by kind of file.
+        origin fetches per file with many clients at once ("RUN PROXY
+        LAYOUT: URL COUNT BYTES" lines), by kind and size of file.
 """
 
 import collections
@@ -62,13 +63,14 @@ def origin(lines):
 
 def fetches(lines):
     fetched = collections.Counter()
+    size = {}
     for line in lines:
         f = line.split()
         if len(f) >= 5 and f[1] == "GET" and f[3] == "200":
             fetched[f[2]] += 1
+            size[f[2]] = max(size.get(f[2], 0), int(f[4]))
     for url, n in sorted(fetched.items()):
-        if n > 1:
-            print(url, n)
+        print(url, n, size[url])
 
 
 def codes(kind, lines):
@@ -356,34 +358,55 @@ def asks_table(path):
         print("| %s | %s | %s | %s | %d |" % (layout, k, cc, pragma, n))
 
 
+KINDS = ("InRelease/Release", "by-hash index", ".deb < 1 MB",
+         ".deb 1-16 MB", ".deb >= 16 MB")
+
+
+def band_of(k, nbytes):
+    """.deb files by size: small ones are over before another client
+    asks, large ones are asked for while they are still arriving."""
+    if k != ".deb":
+        return k
+    if nbytes < 1e6:
+        return ".deb < 1 MB"
+    if nbytes < 16e6:
+        return ".deb 1-16 MB"
+    return ".deb >= 16 MB"
+
+
 def multi(path, nruns):
-    """URLs the origin sent more than once with many clients at once: per
-    proxy, layout and kind of file, the count per run and the most
-    fetches of one URL."""
+    """origin fetches per file with many clients at once ("RUN PROXY
+    LAYOUT: URL COUNT BYTES" lines, every URL answered 200): per proxy,
+    layout and kind of file, the files, how many were sent more than
+    once, the fetches per file and the most fetches of one file."""
     per = collections.OrderedDict()
     with open(path) as f:
         for line in f:
             head, _, rest = line.rstrip("\n").partition(": ")
             run, proxy, layout = head.split(" ", 2)
-            url, n = rest.rsplit(" ", 1)
-            d = per.setdefault((proxy, layout, kind(url)), {})
-            cnt, mx = d.get(run, (0, 0))
-            d[run] = (cnt + 1, max(mx, int(n)))
+            url, n, nbytes = rest.rsplit(" ", 2)
+            k = band_of(kind(url), int(nbytes))
+            d = per.setdefault((proxy, layout, k), {})
+            d.setdefault(run, []).append(int(n))
     if not per:
-        print("None: every file was sent once in every run.")
+        print("No phase with many clients.")
         return
-    print("| proxy | layout | kind of file | files sent >1 time, per run | "
-          "most sends of one file |")
-    print("|---|---|---|---|---|")
+    print("| proxy | layout | kind of file | files | sent more than once | "
+          "fetches per file | most fetches of one file |")
+    print("|---|---|---|---|---|---|---|")
     for proxy in PROXIES:
-        for (p, layout, k), d in per.items():
+        for (p, layout, k), d in sorted(per.items(), key=lambda kv: (
+                LAYOUTS.index(kv[0][1]) if kv[0][1] in LAYOUTS else 9,
+                KINDS.index(kv[0][2]) if kv[0][2] in KINDS else 99)):
             if p != proxy:
                 continue
-            counts = [d.get(str(run), (0, 0))[0]
-                      for run in range(1, nruns + 1)]
-            print("| %s | %s | %s | %s | %d |" % (
-                NAMES[proxy], layout, k, mmm(counts, "%d"),
-                max(mx for _, mx in d.values())))
+            runs = [d[r] for r in sorted(d)]
+            print("| %s | %s | %s | %s | %s | %s | %s |" % (
+                NAMES[proxy], layout, k,
+                mmm([len(v) for v in runs], "%d"),
+                mmm([sum(1 for n in v if n > 1) for v in runs], "%d"),
+                mmm([sum(v) / len(v) for v in runs], "%.2f"),
+                mmm([max(v) for v in runs], "%d")))
 
 
 def main():
