@@ -39,6 +39,7 @@
 """
 
 import collections
+import os
 import re
 import statistics
 import sys
@@ -113,7 +114,9 @@ FIELDS = ("run proxy layout phase clients ok wall client_bytes origin_bytes "
           "origin_reqs files multi maxf codes").split()
 PROXIES = ("direct", "sluice", "squid", "acng")
 LAYOUTS = ("apt update", "apt install", "pip download", "npm install")
-NAMES = {"direct": "direct (no proxy)", "sluice": "sluice (shipped config)",
+NAMES = {"direct": "direct (no proxy)",
+         "sluice": os.environ.get("PKG_SLUICE_LABEL",
+                                  "sluice (shipped config)"),
          "squid": "squid (tuned)", "acng": "apt-cacher-ng (defaults)"}
 
 
