@@ -21,6 +21,15 @@ liblmdb-dev libc-ares-dev libcurl4-openssl-dev curl"
 # shipped snippet, groff checks the man pages.  (systemd-analyze, from
 # the systemd package, is used when present; its test says so otherwise.)
 PKGS="$PKGS logrotate groff-base"
+# Log analysers the suite reads sluice's logs with (t/log-analysers).
+PKGS="$PKGS calamaris goaccess"
+# t/pac-node runs the PAC file sluice serves in a JavaScript engine, and
+# t/metrics-serve parses /status with it: any node on PATH will do,
+# Debian's nodejs otherwise.
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+# t/pac-chromium loads pages in a real browser configured only with the
+# PAC URL: Chromium, installed only when the tests are to run.
+[ "${1:-}" = check ] && PKGS="$PKGS chromium"
 
 missing=""
 for p in $PKGS; do
@@ -73,6 +82,34 @@ if [ ! -x /usr/lib/squid/basic_ncsa_auth ] && [ ! -x "$NCSA" ]; then
 	else
 		echo "setup.sh: could not take basic_ncsa_auth out of Debian's" \
 		    "squid package: t/auth-ncsa will skip" >&2
+	fi
+fi
+
+# t/metrics-serve checks /metrics with promtool and t/metrics-prometheus
+# lets a real Prometheus scrape sluice.  Both binaries are taken out of
+# Debian's prometheus package into t/prometheus/, as basic_ncsa_auth is:
+# installing the package would start a Prometheus server (port 9090) as
+# a service.  Without them those checks skip and say why.
+PROM=t/prometheus
+fetch_prometheus() {
+	tmp=$(mktemp -d) || return 1
+	(cd "$tmp" && apt-get download -qq prometheus) >/dev/null 2>&1 &&
+	    dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb |
+	    tar -xf - -C "$tmp" ./usr/bin/promtool ./usr/bin/prometheus &&
+	    mkdir -p "$PROM" &&
+	    cp "$tmp/usr/bin/promtool" "$tmp/usr/bin/prometheus" "$PROM"/ &&
+	    chmod 0755 "$PROM/promtool" "$PROM/prometheus"
+	rc=$?
+	rm -rf "$tmp"
+	[ "$rc" -eq 0 ] || return 1
+	"$PROM/promtool" --version >/dev/null 2>&1
+}
+if [ ! -x "$PROM/promtool" ] || [ ! -x "$PROM/prometheus" ]; then
+	if fetch_prometheus; then
+		echo "setup.sh: promtool and prometheus are in $PROM/"
+	else
+		echo "setup.sh: could not take promtool and prometheus out of" \
+		    "Debian's prometheus package: their checks will skip" >&2
 	fi
 fi
 

@@ -56,12 +56,25 @@ enum acl_type {
 	ACL_TYPE_TIME,
 	ACL_TYPE_PROXY_AUTH,
 	ACL_TYPE_MAXCONN,
+	ACL_TYPE_PROXY_ENDPOINT,
 	ACL_TYPE_BROKEN		/* refused type: only to quiet later errors */
 };
 
 static const char *const acl_type_names[] = { "src", "dst", "port",
     "method", "dstdomain", "dstdom_regex", "url_regex", "urlpath_regex",
-    "proto", "time", "proxy_auth", "maxconn", "(unsupported)" };
+    "proto", "time", "proxy_auth", "maxconn", "proxy_endpoint",
+    "(unsupported)" };
+
+/* The proxy's own pages (origin form on http_port), see acl_endpoint(). */
+static const char *const acl_endpoints[] = { "/proxy.pac", "/wpad.dat",
+    "/no_proxy", "/metrics", "/status", NULL };
+
+const char *
+acl_endpoint(size_t i)
+{
+	return i < sizeof(acl_endpoints) / sizeof(acl_endpoints[0]) ?
+	    acl_endpoints[i] : NULL;
+}
 
 const char *
 acl_type_name(size_t i)
@@ -654,6 +667,13 @@ acl_value_add(struct acl_compile *x, struct acl *a, const char *v)
 		a->maxconn = (unsigned)n;
 		a->required = 1;	/* set: a value was given */
 		return 0;
+	case ACL_TYPE_PROXY_ENDPOINT:
+		for (n = 0; acl_endpoints[n] != NULL; n++)
+			if (strcmp(v, acl_endpoints[n]) == 0)
+				return acl_word_add(x, a, v);
+		acl_error(x, "unknown proxy_endpoint '%s' (/proxy.pac, "
+		    "/wpad.dat, /no_proxy, /metrics, /status)", v);
+		return -1;
 	default:
 		return 0;
 	}
@@ -897,6 +917,12 @@ acl_predefined_add(struct acl_compile *x)
 		    NULL },
 		{ "acl", "to_self", "dst", "127.0.0.0/8", "0.0.0.0/32",
 		    "::1/128", "::/128", NULL },
+		/* squid's name for its own management pages. */
+		{ "acl", "manager", "proxy_endpoint", "/metrics", "/status",
+		    NULL },
+		/* The proxy auto-config files and the no_proxy value. */
+		{ "acl", "pac", "proxy_endpoint", "/proxy.pac", "/wpad.dat",
+		    "/no_proxy", NULL },
 	};
 	static const unsigned char quoted[8];
 	struct conf_line l;
@@ -1275,6 +1301,8 @@ acl_match(const struct acl *a, const struct acl_req *r)
 	case ACL_TYPE_MAXCONN:
 		/* squid: matches once the client has more than N open. */
 		return r->nconn > a->maxconn;
+	case ACL_TYPE_PROXY_ENDPOINT:
+		return acl_word_match(a, r->endpoint, 0);
 	default:
 		return 0;
 	}
@@ -1335,6 +1363,50 @@ acl_set_has_method(const struct acl_set *s, const char *method)
 		if (s->acls[i].type == ACL_TYPE_METHOD &&
 		    acl_word_match(&s->acls[i], method, 0))
 			return 1;
+	return 0;
+}
+
+int
+acl_values(const struct acl_set *s, const char *name, acl_value_f *cb,
+    void *arg, const char **type)
+{
+	const struct acl *a;
+	struct acl_value v;
+	size_t i;
+	int rc;
+
+	if (s == NULL || (a = acl_find(s, name)) == NULL)
+		return ACL_VALUES_NONE;
+	*type = acl_type_names[a->type];
+	if (a->type != ACL_TYPE_DSTDOMAIN && a->type != ACL_TYPE_DST)
+		return ACL_VALUES_TYPE;
+	memset(&v, 0, sizeof(v));
+	for (i = 0; i < a->domcap; i++) {
+		if (a->doms[i].name == NULL)
+			continue;
+		v.domain = a->doms[i].name;
+		v.sub = a->doms[i].sub;
+		if ((rc = cb(arg, &v)) != 0)
+			return rc;
+	}
+	v.domain = NULL;
+	v.sub = 0;
+	v.family = AF_INET;
+	for (i = 0; i < a->nv4; i++) {
+		uint32_t lo = htonl(a->v4[i].lo), hi = htonl(a->v4[i].hi);
+
+		memcpy(v.lo, &lo, 4);
+		memcpy(v.hi, &hi, 4);
+		if ((rc = cb(arg, &v)) != 0)
+			return rc;
+	}
+	v.family = AF_INET6;
+	for (i = 0; i < a->nv6; i++) {
+		memcpy(v.lo, a->v6[i].lo, 16);
+		memcpy(v.hi, a->v6[i].hi, 16);
+		if ((rc = cb(arg, &v)) != 0)
+			return rc;
+	}
 	return 0;
 }
 

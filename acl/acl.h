@@ -22,7 +22,10 @@
  * time (squid: day letters SMTWHFA or D for weekdays, and/or
  * hh:mm-hh:mm, local time), proxy_auth (user names, or REQUIRED for any
  * authenticated user), maxconn N (the client has more than N
- * connections open, counted across workers by clientdb.h).
+ * connections open, counted across workers by clientdb.h),
+ * proxy_endpoint (the proxy's own pages, asked in origin form on an
+ * http_port: /proxy.pac, /wpad.dat, /no_proxy, /metrics, /status; a
+ * proxied request never matches).
  * Other squid types are refused with "file:line: acl type 'X' is not
  * supported yet"; unknown ones with "unknown acl type 'X'".
  *
@@ -36,7 +39,9 @@
  * ::1), `CONNECT` (method CONNECT), `to_localhost` (dst 127.0.0.0/8
  * 0.0.0.0/32 ::1 ::), `to_linklocal` (dst 169.254.0.0/16 fe80::/10); and
  * sluice's `to_self` (to_localhost plus every address of this host's
- * interfaces, read when the config is compiled).  Redefining one with the same type
+ * interfaces, read when the config is compiled), `manager` (squid's name
+ * for its own management pages: proxy_endpoint /metrics /status) and
+ * `pac` (proxy_endpoint /proxy.pac /wpad.dat /no_proxy).  Redefining one with the same type
  * adds values; with another type is an error.
  *
  * Caveats:
@@ -69,7 +74,8 @@ struct acl_req {
 						   did not resolve: dst acls do
 						   not match (squid) */
 	const char		*method;	/* NUL-terminated, as received */
-	const char		*proto;		/* "HTTP", or "NONE" for CONNECT */
+	const char		*proto;		/* "HTTP", "HTTPS" (an https://
+						   URL), "NONE" for CONNECT */
 	unsigned		 port;		/* destination port */
 	const char		*host;		/* acl_host_normalise()d */
 	const char		*url;		/* absolute URL (CONNECT: host:port) */
@@ -78,7 +84,27 @@ struct acl_req {
 	time_t			 now;		/* for time acls (local time) */
 	unsigned		 nconn;		/* the client's open connections,
 						   all workers (maxconn) */
+	const char		*endpoint;	/* the proxy's own endpoint asked
+						   in origin form ("/metrics"),
+						   or NULL: a proxied request */
 };
+
+/** One value of a dstdomain or dst acl, for acl_values(). */
+struct acl_value {
+	int			 family;	/* 0: a domain; AF_INET, AF_INET6 */
+	const char		*domain;	/* family 0: normalised, no dots
+						   at either end */
+	int			 sub;		/* family 0: subdomains too */
+	unsigned char		 lo[16];	/* addresses: the first and the */
+	unsigned char		 hi[16];	/* last of a range, network order
+						   (4 bytes for AF_INET) */
+};
+
+/** Called by acl_values() for each value; nonzero stops the walk. */
+typedef int acl_value_f(void *arg, const struct acl_value *v);
+
+#define ACL_VALUES_NONE		(-1)	/* no acl of that name */
+#define ACL_VALUES_TYPE		(-2)	/* neither dstdomain nor dst */
 
 enum acl_verdict {
 	ACL_DENY = 0,
@@ -126,6 +152,22 @@ int	acl_set_has_maxconn(const struct acl_set *s);
  *	`sluice -h`: iterate from 0 until NULL.
  */
 const char *acl_type_name(size_t i);
+/**
+ * @brief The proxy's own endpoints (the values of proxy_endpoint acls,
+ *	the origin-form paths the worker answers): iterate from 0 until
+ *	NULL.
+ */
+const char *acl_endpoint(size_t i);
+/**
+ * @brief Walk the values of acl @p name of @p s, when it is a dstdomain
+ *	(domains) or dst acl (address ranges, merged and sorted), for what
+ *	is generated from the same lists (the PAC file, no_proxy).
+ * @param[out] type  the acl's type name (also on ACL_VALUES_TYPE).
+ * @return 0, the first nonzero return of @p cb, ACL_VALUES_NONE or
+ *	ACL_VALUES_TYPE.
+ */
+int	acl_values(const struct acl_set *s, const char *name, acl_value_f *cb,
+	    void *arg, const char **type);
 /**
  * @brief "file:line" of rule @p rule (1-based), for the logs.
  * @return a string owned by @p s, or "(no rule)" for 0 or out of range.

@@ -7,13 +7,14 @@
  * It decides with the pure modules (policy.c for RFC 9111 freshness and
  * storability, cond.c for conditionals, merges and the stored head,
  * vary.c for secondary keys, range.c for Range, uri.c for invalidation,
- * refresh.c for heuristics), reads the store inline (store.c) and writes
- * through the writer thread (writer.c); collapsed forwarding is
- * collapse.c.
+ * refresh.c for refresh_pattern, storeid.c for store_id_rewrite), reads
+ * the store inline (store.c) and writes through the writer thread
+ * (writer.c); collapsed forwarding is collapse.c.
  *
  * The key (RFC 9111 §2): SHA-256 of "GET " and the normalised absolute
- * URL (HEAD is answered from GET responses, §4.3.5); the variant's
- * secondary key comes from Vary (§4.1).  struct cache_req lives in the
+ * URL, or of its store ID when a store_id_rewrite line gives one (HEAD
+ * is answered from GET responses, §4.3.5); the variant's secondary key
+ * comes from Vary (§4.1).  struct cache_req lives in the
  * request's arena (bump-allocated in a struct buf, never freed alone).
  */
 #ifdef HAVE_CONFIG_H
@@ -46,10 +47,12 @@
 #include "http_parse.h"
 #include "log.h"
 #include "policy.h"
+#include "shared.h"
 #include "range.h"
 #include "refresh.h"
 #include "sl.h"
 #include "store.h"
+#include "storeid.h"
 #include "str.h"
 #include "uri.h"
 #include "vary.h"
@@ -62,6 +65,11 @@
 #define Q_INVALIDATE	0x0008	/* unsafe method (§4.4) */
 #define Q_PENDING	0x0010	/* writes the client should wait for */
 #define Q_PURGED	0x0040	/* the PURGE's delete is done */
+#define Q_BACKGROUND	0x0080	/* a stale-while-revalidate refresh */
+#define Q_CLAIMED	0x0100	/* holds the URL's revalidation */
+
+/* How long a revalidation claim lasts if its holder never gives it back. */
+#define CACHE_SWR_CLAIM_MS	(120 * 1000)
 
 struct cache_req {
 	struct buf		*arena;
@@ -77,7 +85,9 @@ struct cache_req {
 	size_t			 skeylen;
 	char			*reval_etag;	/* validators sent upstream */
 	char			*reval_lm;
-	int			 stale_ok;	/* §4.2.4 */
+	int			 stale_ok;	/* COND_STALE_* (cond.h) */
+	struct refresh		 rp;		/* the URL's refresh_pattern */
+	int			 rp_set;	/* rp was looked up */
 	const char		*fwd;		/* Cache-Status fwd=, or NULL */
 	int			 fwd_status;
 	const char		*code;		/* squid's, when the cache changes it */
@@ -100,6 +110,10 @@ struct cache_req {
 	int			 have_robj;
 	int			 purged;
 	struct cf_member	 cf;
+	/* A Range miss fetched whole (range_offset_limit): the client's. */
+	char			*range;		/* its Range value, or NULL */
+	char			*if_range;	/* its If-Range value, or NULL */
+	int			 ae_gzip;	/* the client takes gzip */
 };
 
 /* The one hit being served in this worker. */
@@ -111,6 +125,7 @@ struct cache_hit_int {
 	int64_t			 age;
 	int64_t			 ttl;
 	int			 nm;	/* 304 to the client's condition */
+	int			 gunzip;	/* the gzip variant, inflated */
 	struct range		 rg;
 	uint64_t		 body_len;
 	char			 cs[160];	/* Cache-Status parameters */
@@ -207,6 +222,20 @@ cache_key(const char *url, uint8_t key[STORE_KEY_LEN])
 }
 
 /*
+ * The key the cache stores @p url under: its store ID's when a
+ * store_id_rewrite line gives one (storeid.h), else its own.
+ */
+static int
+cache_key_stored(const char *url, uint8_t key[STORE_KEY_LEN])
+{
+	char id[STOREID_MAX + 1];
+
+	if (storeid_rewrite(cache_conf, url, id, sizeof(id), NULL) == 1)
+		return cache_key(id, key);
+	return cache_key(url, key);
+}
+
+/*
  * Parse stored head bytes (they lack the empty line) into @p h, which
  * then points into one buffer of this worker: valid until the next call.
  * The buffer grows to the largest head seen and is kept (no allocation
@@ -231,25 +260,24 @@ cache_parse(const void *bytes, size_t len, struct http_head *h)
 }
 
 /*
- * Lifetime and current age of a stored head (RFC 9111 §4.2.1, §4.2.3);
- * a heuristic lifetime from the refresh_pattern of @p url (§4.2.2).
+ * Lifetime and current age of a stored head (RFC 9111 §4.2.1, §4.2.3),
+ * under the refresh_pattern line of the request's URL (§4.2.2 and the
+ * line's options: policy_lifetime()), looked up once per request.
  */
 static void
-cache_times(const struct http_head *h, const struct store_meta *m,
-    const char *url, int64_t now, int64_t *life, int64_t *age)
+cache_times(struct cache_req *q, const struct http_head *h,
+    const struct store_meta *m, int64_t now, int64_t *life, int64_t *age)
 {
-	struct refresh rp;
 	struct cc rs;
 	int64_t ageval = policy_age_field(h);
 	int heur;
 
 	policy_cc(h, 0, &rs);
-	/* The refresh_pattern regexes only when the heuristic is needed. */
-	*life = policy_lifetime(h, &rs, m->response_time, NULL, &heur);
-	if (heur) {
-		(void)refresh_for(cache_conf, url, &rp);
-		*life = policy_lifetime(h, &rs, m->response_time, &rp, &heur);
+	if (!q->rp_set) {
+		(void)refresh_for(cache_conf, q->url, &q->rp);
+		q->rp_set = 1;
 	}
+	*life = policy_lifetime(h, &rs, m->response_time, &q->rp, &heur);
 	*age = policy_age(m->date > 0 ? m->date : -1, ageval, m->request_time,
 	    m->response_time, now);
 }
@@ -333,10 +361,10 @@ cache_req_new(struct buf *arena, const char *method, const char *url,
 	q->url = url != NULL ? url : cache_no_url;
 	q->request_time = request_time;
 	q->rq.max_age = q->rq.s_maxage = q->rq.max_stale =
-	    q->rq.min_fresh = -1;
+	    q->rq.min_fresh = q->rq.stale_if_error = -1;
 	if (is_head)
 		q->flags |= Q_HEAD;
-	if (cache_store == NULL || cache_key(q->url, q->key) == -1) {
+	if (cache_store == NULL || cache_key_stored(q->url, q->key) == -1) {
 		q->fwd = "bypass";
 		return q;
 	}
@@ -369,7 +397,17 @@ cache_req_new(struct buf *arena, const char *method, const char *url,
 		return q;
 	}
 	q->rqflen = n;
+	q->ae_gzip = vary_request_gzip(rq);
 	return q;
+}
+
+const char *
+cache_accept_encoding(const struct cache_req *q)
+{
+	if (q == NULL || q->rqf == NULL || cache_store == NULL ||
+	    (q->fwd != NULL && strcmp(q->fwd, "bypass") == 0))
+		return NULL;
+	return q->ae_gzip ? "gzip" : "identity";
 }
 
 void
@@ -381,10 +419,30 @@ cache_req_bypass(struct cache_req *q)
 }
 
 void
+cache_req_background(struct cache_req *q)
+{
+	if (q != NULL)
+		q->flags |= Q_BACKGROUND | Q_CLAIMED;
+}
+
+void
+cache_swr_abandon(struct cache_req *q)
+{
+	if (q != NULL && (q->flags & Q_CLAIMED)) {
+		shf_unclaim(q->key);
+		q->flags &= ~(unsigned)Q_CLAIMED;
+	}
+}
+
+void
 cache_req_end(struct cache_req *q)
 {
 	if (q == NULL)
 		return;
+	/* A background revalidation ends: the next may start. */
+	if ((q->flags & (Q_BACKGROUND | Q_CLAIMED)) ==
+	    (Q_BACKGROUND | Q_CLAIMED))
+		cache_swr_abandon(q);
 	if (q->obj != NULL) {
 		cf_settle(&q->cf, CF_FAILED);
 		wr_abort(q->obj);
@@ -452,7 +510,9 @@ cache_hit_fill(struct cache_req *q, int64_t age, int64_t life,
 	/* RFC 9211 parameters; squid's codes for the log. */
 	switch (kind) {
 	case HIT_FRESH:
-		snprintf(hi->cs, sizeof(hi->cs), "hit; ttl=%lld", ttl);
+		snprintf(hi->cs, sizeof(hi->cs), "hit; ttl=%lld%s%s", ttl,
+		    detail != NULL ? "; detail=" : "", detail != NULL ?
+		    detail : "");
 		break;
 	case HIT_COLLAPSED:
 		snprintf(hi->cs, sizeof(hi->cs), "fwd=miss; fwd-status=%d; "
@@ -480,6 +540,8 @@ cache_hit_fill(struct cache_req *q, int64_t age, int64_t life,
 	h->body = hi->have_o && hi->o.body != NULL ? hi->o.body + h->off :
 	    NULL;
 	h->follow = 0;
+	h->gunzip = hi->gunzip;
+	h->revalidate = 0;
 	return h;
 }
 
@@ -511,6 +573,24 @@ cache_hit_head(const struct cache_hit *pub, struct buf *b)
 		    (hi->nm && !cond_304_field(f)) ||
 		    ((part || unsat) && http_field_is(f, "Content-Range")))
 			continue;
+		/*
+		 * Inflated: another representation (RFC 9110 §8.4): no
+		 * coding, no ranges of it, and its ETag weak (§8.8.3: the
+		 * bytes differ from the stored ones').
+		 */
+		if (hi->gunzip) {
+			if (http_field_is(f, "Content-Encoding") ||
+			    http_field_is(f, "Accept-Ranges"))
+				continue;
+			if (http_field_is(f, "ETag") && !(f->value_len > 2 &&
+			    f->value[0] == 'W' && f->value[1] == '/')) {
+				if (buf_printf(b, "%.*s: W/%.*s\r\n",
+				    (int)f->name_len, f->name,
+				    (int)f->value_len, f->value) == -1)
+					return -1;
+				continue;
+			}
+		}
 		if (http_hdr_copy(b, f) == -1)
 			return -1;
 	}
@@ -518,7 +598,7 @@ cache_hit_head(const struct cache_hit *pub, struct buf *b)
 	 * The length is the store's (a chunked original was stored whole);
 	 * never on a 204 or 304 (RFC 9110 §8.6).
 	 */
-	if (!hi->nm && !part && !unsat && h->status != 204 &&
+	if (!hi->nm && !part && !unsat && !hi->gunzip && h->status != 204 &&
 	    h->status != 304 && buf_printf(b, "Content-Length: %llu\r\n",
 	    (unsigned long long)hi->body_len) == -1)
 		return -1;
@@ -537,6 +617,12 @@ cache_hit_head(const struct cache_hit *pub, struct buf *b)
 	    "Content-Length: 0\r\n", (unsigned long long)hi->body_len) == -1)
 		return -1;
 	return 0;
+}
+
+const struct http_head *
+cache_hit_fields(const struct cache_hit *pub)
+{
+	return &((const struct cache_hit_int *)pub)->h;
 }
 
 int
@@ -567,10 +653,90 @@ cache_hit_begin(const void *head, size_t headlen)
 	cache_hit_release();
 	memset(&cache_hit.rg, 0, sizeof(cache_hit.rg));
 	cache_hit.nm = 0;
+	cache_hit.gunzip = 0;
 	return cache_parse(head, headlen, &cache_hit.h);
 }
 
 /* ------------------------------------------------------------- lookup */
+
+/* Is @p name one of the names of Vary spec @p spec? */
+static int
+cache_spec_has(const char *spec, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = spec; p != NULL && *p != '\0'; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The content coding of stored head @p h: 0 none (or identity), 1 gzip
+ * alone, -1 anything else.
+ */
+static int
+cache_coding(const struct http_head *h)
+{
+	const struct http_field *f;
+	const char *p, *e, *end;
+	size_t i;
+	int gzip = 0;
+
+	for (i = 0; i < h->nfields; i++) {
+		f = &h->fields[i];
+		if (!http_field_is(f, "Content-Encoding"))
+			continue;
+		for (p = f->value, end = f->value + f->value_len; p < end;
+		    p = e + 1) {
+			if ((e = memchr(p, ',', (size_t)(end - p))) == NULL)
+				e = end;
+			while (p < e && (*p == ' ' || *p == '\t'))
+				p++;
+			while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			if (e == p || str_ieq(p, (size_t)(e - p), "identity"))
+				continue;
+			if (gzip || (!str_ieq(p, (size_t)(e - p), "gzip") &&
+			    !str_ieq(p, (size_t)(e - p), "x-gzip")))
+				return -1;
+			gzip = 1;
+			if (e == end)
+				break;
+		}
+	}
+	return gzip;
+}
+
+/*
+ * A client that does not take gzip missed its variant: key the gzip
+ * variant instead (served inflated).  @return 1 keyed, 0 not the case.
+ */
+static int
+cache_gzip_key(struct cache_req *q)
+{
+	struct buf *a = q->arena;
+	size_t room = buf_room(a), n;
+	char *k;
+
+	if (q->vspec == NULL || q->ae_gzip || q->rqf == NULL ||
+	    !cache_spec_has(q->vspec, "accept-encoding") || room < 64 ||
+	    (k = buf_alloc(a, room - 8)) == NULL)
+		return 0;
+	if ((n = vary_key_ae(q->vspec, q->rqf, q->rqflen, "gzip", k,
+	    room - 8)) == (size_t)-1) {
+		a->last = k;
+		return 0;
+	}
+	a->last = k + ((n + 1 + 7) & ~(size_t)7);
+	q->skey = k;
+	q->skeylen = n;
+	return 1;
+}
 
 /*
  * RFC 9111 §4.1: the URL's stored Vary spec, and the variant's key
@@ -612,10 +778,12 @@ cache_lookup(struct cache_req *q, const struct http_head *rq, int64_t now,
 {
 	struct cache_hit_int *hi = &cache_hit;
 	struct store_obj o;
-	struct cc rs;
+	struct cc rs, eff;
 	int64_t life, age;
 	enum policy_use use;
-	int rc;
+	char *id_skey = NULL;
+	size_t id_skeylen = 0;
+	int rc, gz = 0;
 
 	*hit = NULL;
 	if (q->fwd != NULL && strcmp(q->fwd, "bypass") == 0)
@@ -633,8 +801,16 @@ cache_lookup(struct cache_req *q, const struct http_head *rq, int64_t now,
 	}
 	rc = cache_get(q, now, &o);
 	if (rc != 1) {
-		q->fwd = q->vspec != NULL ? "vary-miss" : "uri-miss";
-		goto miss;
+		id_skey = q->skey;
+		id_skeylen = q->skeylen;
+		if (cache_gzip_key(q) && cache_get(q, now, &o) == 1)
+			gz = 1;
+		else {
+			q->skey = id_skey;
+			q->skeylen = id_skeylen;
+			q->fwd = q->vspec != NULL ? "vary-miss" : "uri-miss";
+			goto miss;
+		}
 	}
 	if (cache_hit_begin(o.head, o.headlen) == -1) {
 		log_warnx("cache %s: the stored head of %s does not parse",
@@ -647,8 +823,45 @@ cache_lookup(struct cache_req *q, const struct http_head *rq, int64_t now,
 	hi->have_o = 1;
 	hi->body_len = o.body_len;
 	policy_cc(&hi->h, 0, &rs);
-	cache_times(&hi->h, &o.meta, q->url, now, &life, &age);
-	use = policy_use(&q->rq, &rs, life, age);
+	cache_times(q, &hi->h, &o.meta, now, &life, &age);
+	/* RFC 9111 §4.2, §5.2, and the refresh_pattern options. */
+	use = refresh_use(&q->rq, &rs, &q->rp, hi->h.status,
+	    http_hdr_has(rq, "If-Modified-Since"), life, age, &eff);
+	if (gz && (hi->h.status != 200 || cache_coding(&hi->h) != 1 ||
+	    (use != USE_FRESH && use != USE_STALE_OK))) {
+		/* Only a usable gzip 200 serves it; else its own variant. */
+		cache_hit_release();
+		q->skey = id_skey;
+		q->skeylen = id_skeylen;
+		q->fwd = "vary-miss";
+		goto miss;
+	}
+	if (gz) {
+		/* RFC 9110 §13.2.2 against the stored validators. */
+		hi->gunzip = 1;
+		hi->nm = cond_not_modified(rq, &hi->h);
+		*hit = cache_hit_fill(q, age, life, HIT_FRESH, "gunzip");
+		return CACHE_FRESH;
+	}
+	/*
+	 * RFC 5861 §3: stale within its stale-while-revalidate window:
+	 * answered now, revalidated in the background, once per URL (the
+	 * claim, across workers); without room for the claim, first.
+	 */
+	if (use != USE_FRESH && use != USE_STALE_OK &&
+	    !(q->flags & Q_BACKGROUND) && policy_swr(&q->rq, &rs, life, age) &&
+	    (rc = shf_claim(q->key, now * 1000, CACHE_SWR_CLAIM_MS)) >= 0) {
+		hi->nm = cond_not_modified(rq, &hi->h);
+		if (!hi->nm && !(q->flags & Q_HEAD))
+			(void)range_select(rq, &hi->h, o.body_len, &hi->rg);
+		*hit = cache_hit_fill(q, age, life, HIT_FRESH,
+		    "stale-while-revalidate");
+		if (rc == 1) {
+			q->flags |= Q_CLAIMED;
+			hi->pub.revalidate = 1;
+		}
+		return CACHE_FRESH;
+	}
 	if (use == USE_FRESH || use == USE_STALE_OK) {
 		/* RFC 9110 §13.2.2: a 304 first; HEAD gets the 200's head. */
 		hi->nm = cond_not_modified(rq, &hi->h);
@@ -657,8 +870,12 @@ cache_lookup(struct cache_req *q, const struct http_head *rq, int64_t now,
 		*hit = cache_hit_fill(q, age, life, HIT_FRESH, NULL);
 		return CACHE_FRESH;
 	}
-	q->fwd = q->rq.flags & CC_NO_CACHE ? "request" : "stale";
-	q->stale_ok = cond_stale_if_error(&q->rq, &rs, life, age);
+	/* RFC 9211 fwd: the request made it go (a fresh entry), or age. */
+	q->fwd = life > age || (eff.flags & CC_NO_CACHE) ? "request" :
+	    "stale";
+	q->stale_ok = cond_stale_if_error(&eff, &rs, life, age,
+	    q->rp.max_stale >= 0 ? q->rp.max_stale :
+	    cache_conf->max_stale / 1000, cache_conf->offline_mode);
 	cache_validators(q, rq, &hi->h);
 	cache_hit_release();
 	return CACHE_STALE;
@@ -684,7 +901,17 @@ cache_cond_fields(const struct cache_req *q, struct buf *o)
 int
 cache_stale_allowed(const struct cache_req *q)
 {
-	return q != NULL && q->stale_ok && cache_store != NULL;
+	return q != NULL && q->stale_ok != COND_STALE_NO && cache_store != NULL;
+}
+
+int
+cache_stale_status(const struct cache_req *q, int status)
+{
+	/* RFC 5861 §4: "an error is any situation that would result in a
+	   500, 502, 503, or 504 HTTP response status code". */
+	return q != NULL && q->stale_ok == COND_STALE_ERRORS &&
+	    cache_store != NULL && (status == 500 || status == 502 ||
+	    status == 503 || status == 504);
 }
 
 int
@@ -705,7 +932,7 @@ cache_stale(struct cache_req *q, const char *why, int64_t now,
 	hi->o = o;
 	hi->have_o = 1;
 	hi->body_len = o.body_len;
-	cache_times(&hi->h, &o.meta, q->url, now, &life, &age);
+	cache_times(q, &hi->h, &o.meta, now, &life, &age);
 	*hit = cache_hit_fill(q, age, life, HIT_STALE_ERROR, why);
 	return CACHE_FRESH;
 }
@@ -740,14 +967,15 @@ cache_purge(struct cache_req *q, cache_wake_f *done, void *arg)
  * for itself).
  */
 static void
-cache_invalidate_ref(struct cache_req *q, const char *host, unsigned port,
-    const char *path, const struct http_field *f)
+cache_invalidate_ref(struct cache_req *q, int https, const char *host,
+    unsigned port, const char *path, const struct http_field *f)
 {
 	uint8_t key[STORE_KEY_LEN];
 	char url[4096];
 
-	if (uri_same_origin(host, port, path, f->value, f->value_len, url,
-	    sizeof(url)) != 1 || cache_key(url, key) == -1)
+	if (uri_same_origin_scheme(https, host, port, path, f->value,
+	    f->value_len, url, sizeof(url)) != 1 ||
+	    cache_key_stored(url, key) == -1)
 		return;
 	if (wr_delete(key, NULL, NULL) != NULL)
 		q->flags |= Q_PENDING;
@@ -755,15 +983,16 @@ cache_invalidate_ref(struct cache_req *q, const char *host, unsigned port,
 
 /* Host, port and path of the request URL (for uri_same_origin). */
 static int
-cache_url_parts(const char *url, char *host, size_t hostsz, unsigned *port,
-    const char **path)
+cache_url_parts(const char *url, int *https, char *host, size_t hostsz,
+    unsigned *port, const char **path)
 {
 	const char *a, *e, *c;
 	size_t n;
 
-	if (!str_iprefix(url, strlen(url), "http://"))
+	*https = str_iprefix(url, strlen(url), "https://");
+	if (!*https && !str_iprefix(url, strlen(url), "http://"))
 		return -1;
-	a = url + 7;
+	a = url + (*https ? 8 : 7);
 	e = a + strcspn(a, "/?");
 	*path = *e != '\0' ? e : "/";
 	if (*a == '[') {
@@ -782,7 +1011,7 @@ cache_url_parts(const char *url, char *host, size_t hostsz, unsigned *port,
 		memcpy(host, a, n);
 	}
 	host[n] = '\0';
-	*port = 80;
+	*port = *https ? 443 : 80;
 	if (c != NULL && c < e && *c == ':')
 		*port = (unsigned)strtoul(c + 1, NULL, 10);
 	return 0;
@@ -852,23 +1081,27 @@ out:
 static int
 cache_vary_store(struct cache_req *q, const struct http_head *h)
 {
-	char spec[STORE_VARY_MAX + 1], cur[STORE_VARY_MAX + 1];
-	size_t n;
+	char spec[STORE_VARY_MAX + 1];
 
 	if (vary_spec(h, spec, sizeof(spec)) != VARY_OK)
 		return -1;	/* Vary: *, or too large */
-	/* What is stored now: another request may have changed it. */
-	if (store_vary_get(cache_store, q->key, cur, sizeof(cur) - 1,
-	    &n) == 1)
-		cur[n] = '\0';
-	else
-		cur[0] = '\0';
-	if (strcmp(spec, cur) != 0) {
-		/* The URL varies otherwise now: its variants are unreachable. */
-		(void)wr_delete(q->key, NULL, NULL);
-		if (spec[0] != '\0')
-			wr_vary_put(q->key, spec, strlen(spec));
+	/*
+	 * Keyed gzip or identity (vary.h): only a response in that coding
+	 * may be stored under the key, whatever an origin sent unasked.
+	 */
+	if (cache_spec_has(spec, "accept-encoding")) {
+		int coding = cache_coding(h);
+
+		if (coding == -1 || (coding == 1 && !q->ae_gzip))
+			return -1;
 	}
+	/*
+	 * The writer compares it with what is stored when its turn comes,
+	 * in order with the commits queued before (another request may have
+	 * changed it meanwhile): a spec other than the stored one replaces
+	 * it, and the variants of the old one, unreachable now, go.
+	 */
+	wr_vary_set(q->key, spec, strlen(spec));
 	if ((q->vspec_new = cache_strdup(q, spec, strlen(spec))) == NULL)
 		return -1;
 	/* The variant's key under the spec it is stored with. */
@@ -886,6 +1119,7 @@ cache_response(struct cache_req *q, const struct http_head *h, int chunked,
 	struct cc rs;
 	struct buf *b;
 	unsigned port;
+	int https;
 	size_t i;
 
 	q->fwd_status = h->status;
@@ -897,14 +1131,14 @@ cache_response(struct cache_req *q, const struct http_head *h, int chunked,
 	if ((q->flags & Q_INVALIDATE) && h->status < 400) {
 		if (wr_delete(q->key, NULL, NULL) != NULL)
 			q->flags |= Q_PENDING;
-		if (cache_url_parts(q->url, host, sizeof(host), &port,
+		if (cache_url_parts(q->url, &https, host, sizeof(host), &port,
 		    &path) == 0)
 			for (i = 0; i < h->nfields; i++)
 				if (http_field_is(&h->fields[i], "Location") ||
 				    http_field_is(&h->fields[i],
 				    "Content-Location"))
-					cache_invalidate_ref(q, host, port,
-					    path, &h->fields[i]);
+					cache_invalidate_ref(q, https, host,
+					    port, path, &h->fields[i]);
 		return CACHE_OK;
 	}
 	if (!(q->flags & Q_LOOKUP))
@@ -980,6 +1214,19 @@ int
 cache_storing(const struct cache_req *q)
 {
 	return q != NULL && q->obj != NULL;
+}
+
+int
+cache_keep_fetching(const struct cache_req *q, uint64_t got, uint64_t total)
+{
+	const struct conf *c = cache_conf;
+
+	if (!cache_storing(q))
+		return 0;
+	if (cf_followers(&q->cf) > 0)
+		return 1;	/* others wait for it */
+	return policy_quick_abort(c->quick_abort_min, c->quick_abort_max,
+	    c->quick_abort_pct, got, total);
 }
 
 /* Stop storing this response (the writer drops it). */
@@ -1163,7 +1410,7 @@ cache_revalidated(struct cache_req *q, const struct http_head *nh,
 	hi->have_o = 1;
 	q->have_robj = 0;
 	hi->body_len = hi->o.body_len;
-	cache_times(&hi->h, &q->merged_meta, q->url, now, &life, &age);
+	cache_times(q, &hi->h, &q->merged_meta, now, &life, &age);
 	*hit = cache_hit_fill(q, age, life, HIT_REVALIDATED, NULL);
 	return CACHE_FRESH;
 gone:
@@ -1177,23 +1424,90 @@ gone:
 	return CACHE_MISS;
 }
 
+/* -------------------------------------------------- Range of a miss */
+
+int
+cache_range_whole(struct cache_req *q, const struct http_head *rq)
+{
+	const struct http_field *rf = http_hdr_find(rq, "Range"),
+	    *ir = http_hdr_find(rq, "If-Range");
+	int64_t limit = cache_conf->range_offset_limit;
+	struct range rg;
+
+	if (rf == NULL || !(q->flags & Q_LOOKUP) || (q->flags & Q_HEAD) ||
+	    limit == 0 || cond_client_validating(rq) ||
+	    !store_storing(cache_store))
+		return 0;
+	/*
+	 * squid's range_offset_limit: a range that starts below it is worth
+	 * the whole object.  Its start, against an unknown length: parse
+	 * against the largest length (a suffix range starts at the end).
+	 */
+	if (range_parse(rf->value, rf->value_len, UINT64_MAX - 1, &rg) !=
+	    RANGE_OK || (limit > 0 && rg.first >= (uint64_t)limit))
+		return 0;
+	if ((q->range = cache_strdup(q, rf->value, rf->value_len)) == NULL)
+		return 0;
+	if (ir != NULL && (q->if_range = cache_strdup(q, ir->value,
+	    ir->value_len)) == NULL) {
+		q->range = NULL;
+		return 0;
+	}
+	return 1;
+}
+
+int
+cache_range_answer(const struct cache_req *q, const struct http_head *h,
+    uint64_t total, uint64_t *first, uint64_t *last)
+{
+	const struct http_field *et, *lm;
+	struct range rg;
+
+	if (q == NULL || q->range == NULL || h->status != 200 ||
+	    total == UINT64_MAX)
+		return RANGE_NONE;
+	/* RFC 9110 §13.1.5: If-Range against the response's validators. */
+	if (q->if_range != NULL) {
+		et = http_hdr_find(h, "ETag");
+		lm = http_hdr_find(h, "Last-Modified");
+		if (!range_if_range(q->if_range, strlen(q->if_range),
+		    et ? et->value : NULL, et ? et->value_len : 0,
+		    lm ? lm->value : NULL, lm ? lm->value_len : 0))
+			return RANGE_NONE;
+	}
+	(void)range_parse(q->range, strlen(q->range), total, &rg);
+	*first = rg.first;
+	*last = rg.last;
+	return rg.rc;
+}
+
 /* ------------------------------------------------ collapsed forwarding */
 
 int
 cache_cf_join(struct cache_req *q, const struct http_head *rq,
     cache_wake_f *wake, void *arg)
 {
+	int rc;
+
 	if (cache_store == NULL || !(q->flags & Q_LOOKUP) ||
 	    (q->flags & Q_HEAD))
 		return CACHE_OK;
-	/* Only plain GETs take part: conditions and Range are the client's. */
-	if (cond_client_conditional(rq))
+	/*
+	 * GETs without validator conditions take part; a Range is answered
+	 * from the arriving response (cache_cf_poll()).
+	 */
+	if (cond_client_validating(rq))
 		return CACHE_OK;
-	return cf_join(&q->cf, q->key, 1, wake, arg);
+	rc = cf_join(&q->cf, q->key, 1, wake, arg);
+	if (rc == CACHE_CF_FOLLOWER && cf_remote(&q->cf))
+		log_debug("cache: %s: follows the fetch of another worker",
+		    q->url);
+	return rc;
 }
 
 int
-cache_cf_poll(struct cache_req *q, int64_t now, const struct cache_hit **hit)
+cache_cf_poll(struct cache_req *q, const struct http_head *rq, int64_t now,
+    const struct cache_hit **hit)
 {
 	struct cache_hit_int *hi = &cache_hit;
 	const char *head, *spec, *skey;
@@ -1224,7 +1538,10 @@ cache_cf_poll(struct cache_req *q, int64_t now, const struct cache_hit **hit)
 	if (cache_hit_begin(head, headlen) == -1)
 		goto origin;
 	hi->body_len = total;
-	cache_times(&hi->h, &meta, q->url, now, &life, &age);
+	/* RFC 9110 §14: a Range of the arriving body, as far as it goes. */
+	if (rq != NULL && http_hdr_has(rq, "Range"))
+		(void)range_select(rq, &hi->h, total, &hi->rg);
+	cache_times(q, &hi->h, &meta, now, &life, &age);
 	*hit = cache_hit_fill(q, age, life, HIT_COLLAPSED, NULL);
 	((struct cache_hit *)*hit)->follow = !(*hit)->head_only;
 	if ((*hit)->head_only)
@@ -1240,6 +1557,15 @@ int
 cache_cf_body(struct cache_req *q, uint64_t off, struct cache_slice *s)
 {
 	return cf_read(&q->cf, off, s);
+}
+
+int
+cache_cf_lead_lag(struct cache_req *q, cache_wake_f *wake, void *arg)
+{
+	if (q == NULL || q->obj == NULL || !cf_shared(&q->cf))
+		return 0;
+	cf_watch(&q->cf, wake, arg);
+	return 1;
 }
 
 unsigned

@@ -24,7 +24,8 @@
  *	BODY	cache_body() on every body byte received (the tee), then
  *		cache_body_end(): the commit, completed on the loop.
  *	ERROR	cache_stale() when the origin cannot be reached and
- *		cache_stale_allowed().
+ *		cache_stale_allowed(), or answered an error and
+ *		cache_stale_status().
  *
  * Answers from the store (hits, revalidated, stale, collapsed) come as a
  * const struct cache_hit: the status and log code to use, the head to
@@ -94,6 +95,18 @@ struct cache_hit {
 	uint64_t	 off;		/* file body: the slice's offset */
 	uint64_t	 len;		/* bytes of body to send */
 	int		 follow;	/* a collapsed fetch: cache_cf_body() */
+	/*
+	 * The stored body is the gzip variant of a client that does not
+	 * take gzip: inflate it on the way (gunzip.h), its length unknown
+	 * (chunked, or to the close); @c len is the stored, gzip, length.
+	 */
+	int		 gunzip;
+	/*
+	 * Served stale under stale-while-revalidate (RFC 5861 §3) and this
+	 * request holds the URL's revalidation: start it in the background
+	 * (cache_req_background()), or give it back (cache_swr_abandon()).
+	 */
+	int		 revalidate;
 };
 
 /** A slice of a followed body (collapsed forwarding). */
@@ -144,6 +157,22 @@ struct cache_req *cache_req_new(struct buf *arena, const char *method,
 /** @brief Leave the cache out both ways (squid's `cache deny`): bypass. */
 void	cache_req_bypass(struct cache_req *q);
 /**
+ * @brief This request is the background revalidation of a response
+ *	served stale (stale-while-revalidate): never served stale itself;
+ *	its end gives the URL's revalidation back.  Before cache_lookup().
+ */
+void	cache_req_background(struct cache_req *q);
+/** @brief The revalidation a hit's request holds will not run: give it back. */
+void	cache_swr_abandon(struct cache_req *q);
+/**
+ * @brief The Accept-Encoding to ask the origin with: "gzip" when the
+ *	client takes gzip, else "identity", for a request whose response
+ *	may be stored (the Vary key's value, vary.h: one stored copy for
+ *	every gzip client, and never another coding under its key); NULL:
+ *	forward the client's as it is.
+ */
+const char *cache_accept_encoding(const struct cache_req *q);
+/**
  * @brief The request is over: a store not committed is dropped, a
  *	collapsed fetch is left (settled for its followers if it led it).
  */
@@ -175,6 +204,8 @@ int	cache_cond_fields(const struct cache_req *q, struct buf *o);
  * @return 0, or -1 when @p b is too small.
  */
 int	cache_hit_head(const struct cache_hit *hit, struct buf *b);
+/** @brief The stored head of @p hit, parsed (valid until cache_hit_release()). */
+const struct http_head *cache_hit_fields(const struct cache_hit *hit);
 /** @brief Take the body file of the current hit (the caller closes it), or -1. */
 int	cache_hit_take_fd(const struct cache_hit *hit);
 /** @brief Done with the current hit. */
@@ -233,6 +264,14 @@ int	cache_body_end(struct cache_req *q, int complete, cache_wake_f *done,
 	    void *arg);
 /** @brief 1 while the response of @p q is being stored. */
 int	cache_storing(const struct cache_req *q);
+/**
+ * @brief The client of a response being stored went away after @p got
+ *	of @p total body bytes (UINT64_MAX: unknown): go on for the cache?
+ *	Yes when other requests follow the fetch, or when squid's
+ *	quick_abort_min / max / pct say it is worth it.
+ */
+int	cache_keep_fetching(const struct cache_req *q, uint64_t got,
+	    uint64_t total);
 
 /**
  * @brief A 304 @p h answered the condition of a stale entry: merge it into
@@ -248,8 +287,19 @@ int	cache_storing(const struct cache_req *q);
 int	cache_revalidated(struct cache_req *q, const struct http_head *h,
 	    int64_t now, const struct cache_hit **hit, cache_wake_f *wake,
 	    void *arg);
-/** @brief May a stale response be served if the origin cannot be reached (§4.2.4)? */
+/**
+ * @brief May the stored response be served if the origin cannot be
+ *	reached (RFC 9111 §4.2.4, RFC 5861 §4, offline_mode: cond.h's
+ *	cond_stale_if_error())?
+ */
 int	cache_stale_allowed(const struct cache_req *q);
+/**
+ * @brief May the stored response stand in for the origin's own answer
+ *	of @p status (500, 502, 503, 504: RFC 5861 §4), because it or the
+ *	request carries stale-if-error, or offline_mode is on?  Then the
+ *	caller drops that answer and calls cache_stale().
+ */
+int	cache_stale_status(const struct cache_req *q, int status);
 /**
  * @brief The origin could not be reached (@p why: the error's name): the
  *	stale stored response, if it is still there and allowed.
@@ -259,9 +309,26 @@ int	cache_stale(struct cache_req *q, const char *why, int64_t now,
 	    const struct cache_hit **hit);
 
 /**
- * @brief Collapsed forwarding: after a miss of a plain GET (no conditions,
- *	no Range), follow a fetch of the same URL under way in this worker,
- *	or lead one.
+ * @brief A miss with a Range: fetch the whole object for the cache while
+ *	answering the range (squid's range_offset_limit: a range starting
+ *	below it; -1 any)?  The Range and If-Range are remembered; the
+ *	caller sends the request without them.
+ * @return 1 fetch it whole, 0 forward the Range as it is.
+ */
+int	cache_range_whole(struct cache_req *q, const struct http_head *rq);
+/**
+ * @brief The origin answered a whole-object fetch (@p h, @p total body
+ *	bytes, UINT64_MAX unknown): which slice does the client get?
+ * @return 1 a 206 of [@p first, @p last], 2 a 416, 0 the whole 200 (a
+ *	Range that cannot be cut, a false If-Range, not a 200).
+ */
+int	cache_range_answer(const struct cache_req *q, const struct http_head *h,
+	    uint64_t total, uint64_t *first, uint64_t *last);
+
+/**
+ * @brief Collapsed forwarding: after a miss of a GET without validator
+ *	conditions (a Range is fine), follow a fetch of the same URL under
+ *	way in this or another worker, or lead one.
  * @param[in] wake  called (with @p arg) from the loop when a follower
  *	has something new: run cache_cf_poll() / cache_cf_body() again.
  * @return CACHE_CF_FOLLOWER, CACHE_CF_LEADER, or CACHE_OK (neither).
@@ -269,13 +336,15 @@ int	cache_stale(struct cache_req *q, const char *why, int64_t now,
 int	cache_cf_join(struct cache_req *q, const struct http_head *rq,
 	    cache_wake_f *wake, void *arg);
 /**
- * @brief A follower: has the leader's response arrived?
+ * @brief A follower: has the leader's response arrived?  A Range in
+ *	@p rq (the request, still parsed) is answered from it: a 206 whose
+ *	slice is sent as its bytes arrive, or a 416.
  * @return CACHE_AGAIN (wait for the callback), CACHE_FRESH (@p hit, with
  *	hit->follow set: its body grows, read it with cache_cf_body()), or
  *	CACHE_MISS (nothing to follow: ask the origin yourself).
  */
-int	cache_cf_poll(struct cache_req *q, int64_t now,
-	    const struct cache_hit **hit);
+int	cache_cf_poll(struct cache_req *q, const struct http_head *rq,
+	    int64_t now, const struct cache_hit **hit);
 /**
  * @brief A follower: what of the body is there at offset @p off.
  * @return CACHE_OK (@p s filled, s->n > 0), CACHE_AGAIN (nothing new
@@ -283,6 +352,14 @@ int	cache_cf_poll(struct cache_req *q, int64_t now,
  *	CACHE_EBROKEN (the fetch broke off: never complete the response).
  */
 int	cache_cf_body(struct cache_req *q, uint64_t off, struct cache_slice *s);
+/**
+ * @brief A leader others follow whose own client is slower than the
+ *	origin: may the fetch go on into the store without waiting for that
+ *	client, which then reads it back with cache_cf_body() like a
+ *	follower (woken by @p wake(@p arg))?
+ * @return 1 yes (being stored and followed), 0 no.
+ */
+int	cache_cf_lead_lag(struct cache_req *q, cache_wake_f *wake, void *arg);
 /** @brief A leader: how many requests follow its fetch. */
 unsigned cache_cf_followers(const struct cache_req *q);
 /** @brief Stop following (then ask the origin: fwd=miss) or leading; cache_req_end() does it too. */

@@ -81,6 +81,15 @@ void	cf_publish(struct cf_member *m, const void *head, size_t headlen,
 void	cf_body(struct cf_member *m, const char *p, size_t n);
 /** @brief The leader's part ends (CF_DONE, CF_FAILED or CF_NOT_SHARED). */
 void	cf_settle(struct cf_member *m, enum cf_state st);
+/**
+ * @brief The leader reads its own fetch back (its client lags behind the
+ *	origin): @p wake(@p arg) as followers are woken; NULL stops it.
+ */
+void	cf_watch(struct cf_member *m, cache_wake_f *wake, void *arg);
+/** @brief Do others (in this worker or another) follow the leader @p m's fetch? */
+int	cf_shared(const struct cf_member *m);
+/** @brief Does @p m follow another worker's fetch? */
+int	cf_remote(const struct cf_member *m);
 /** @brief Followers of the leader @p m. */
 unsigned cf_followers(const struct cf_member *m);
 

@@ -88,6 +88,15 @@ cond_client_conditional(const struct http_head *rq)
 }
 
 int
+cond_client_validating(const struct http_head *rq)
+{
+	return http_hdr_has(rq, "If-None-Match") ||
+	    http_hdr_has(rq, "If-Modified-Since") ||
+	    http_hdr_has(rq, "If-Match") ||
+	    http_hdr_has(rq, "If-Unmodified-Since");
+}
+
+int
 cond_304_field(const struct http_field *f)
 {
 	static const char *const keep[] = { "ETag", "Cache-Control",
@@ -220,10 +229,27 @@ cond_304_matches(const struct http_head *h, const struct http_head *nh,
 
 int
 cond_stale_if_error(const struct cc *rq, const struct cc *rs, int64_t life,
-    int64_t age)
+    int64_t age, int64_t limit, int offline)
 {
-	return age >= life && !(rs->flags & (CC_MUST_REVALIDATE |
-	    CC_PROXY_REVALIDATE | CC_NO_CACHE | CC_NO_CACHE_FIELDS)) &&
-	    rs->s_maxage < 0 && !(rq->flags & CC_NO_CACHE) &&
-	    rq->max_age < 0 && rq->min_fresh < 0;
+	int64_t stale = age > life ? age - life : 0;
+
+	/* §4.2.4: the origin's explicit demands bind, offline or not. */
+	if (policy_demands(rs))
+		return COND_STALE_NO;
+	/* offline_mode: the operator prefers any stored answer to none. */
+	if (offline)
+		return COND_STALE_ERRORS;
+	/* RFC 5861 §4: the client's own permission, for this request. */
+	if (rq->stale_if_error >= 0)
+		return stale <= rq->stale_if_error ? COND_STALE_ERRORS :
+		    COND_STALE_NO;
+	/* §5.2.1.1, §5.2.1.3, §5.2.1.4: the client wants it fresh. */
+	if ((rq->flags & CC_NO_CACHE) || rq->max_age >= 0 ||
+	    rq->min_fresh >= 0)
+		return COND_STALE_NO;
+	/* RFC 5861 §4: the origin's permission, and its upper limit. */
+	if (rs->stale_if_error >= 0)
+		return stale <= rs->stale_if_error ? COND_STALE_ERRORS :
+		    COND_STALE_NO;
+	return stale <= limit ? COND_STALE_UNREACHABLE : COND_STALE_NO;
 }

@@ -3,7 +3,8 @@
  * functions: conditional requests evaluated against it, the head that
  * is stored, what a 304 (or a 200 to HEAD) may change in it, whether a
  * 304 is about it at all, and whether it may be served stale when the
- * origin cannot be reached.
+ * origin cannot be reached or fails (RFC 9111 §4.2.4, RFC 5861 §4,
+ * offline_mode).
  *
  * Internal to cache/ (cache.c calls these; the worker never does).  No
  * I/O, no clock, no allocation: heads in, verdicts or bytes out.  Each
@@ -49,6 +50,14 @@ int	cond_not_modified(const struct http_head *rq, const struct http_head *h);
  *	§4.3.1: then the exchange is the client's, the cache adds none)?
  */
 int	cond_client_conditional(const struct http_head *rq);
+
+/**
+ * @brief Does a request carry a validator condition of its own
+ *	(If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since)?
+ *	A Range (and its If-Range) alone is not one: such a request can be
+ *	answered from a stored or arriving response (RFC 9110 §13.2.2).
+ */
+int	cond_client_validating(const struct http_head *rq);
 
 /** @brief Is @p f one of the fields a 304 carries (RFC 9110 §15.4.5)? */
 int	cond_304_field(const struct http_field *f);
@@ -106,15 +115,36 @@ int	cond_merge(struct buf *b, const struct http_head *h,
 int	cond_304_matches(const struct http_head *h, const struct http_head *nh,
 	    const char *sent_etag, const char *sent_lm);
 
+/* cond_stale_if_error(): when a stored response may stand in for the origin. */
+#define COND_STALE_NO		0
+#define COND_STALE_UNREACHABLE	1	/* the origin cannot be reached */
+#define COND_STALE_ERRORS	2	/* ... or answers 500, 502, 503, 504 */
+
 /**
- * @brief May a stale stored response be served when the origin cannot be
- *	reached (RFC 9111 §4.2.4)?  Not under must-revalidate,
- *	proxy-revalidate (§5.2.2.2, §5.2.2.8), s-maxage (§5.2.2.10), an
- *	unqualified or qualified no-cache (§5.2.2.4), nor when the client
- *	asked for freshness (no-cache, max-age, min-fresh: §5.2.1).  A fresh
- *	response (@p age < @p life) is not "stale on error": 0.
+ * @brief May the stored response (directives @p rs, @p life and @p age in
+ *	seconds) answer a request (directives @p rq, as refresh_use() left
+ *	them) whose forwarding failed?  In order:
+ *	 - never under no-cache, must-revalidate, proxy-revalidate or
+ *	   s-maxage (RFC 9111 §4.2.4: "prohibited by an explicit in-protocol
+ *	   directive", §5.2.2.2, §5.2.2.4, §5.2.2.8, §5.2.2.10), whatever
+ *	   else says, offline_mode included: revalidation is how an origin
+ *	   re-checks each client of an access-controlled response (§3.5);
+ *	 - @p offline (offline_mode on): however stale, whatever the client
+ *	   asked, on any error (COND_STALE_ERRORS);
+ *	 - the request's stale-if-error=N (RFC 5861 §4, its own scope):
+ *	   up to N seconds stale, on any error;
+ *	 - not when the client asked for freshness: no-cache, max-age,
+ *	   min-fresh (§5.2.1.1, §5.2.1.3, §5.2.1.4);
+ *	 - the response's stale-if-error=N (RFC 5861 §4): up to N seconds
+ *	   stale, on any error (500, 502, 503 and 504 included);
+ *	 - otherwise up to @p limit seconds stale (refresh_pattern
+ *	   max-stale=N, else the max_stale directive), only when the origin
+ *	   cannot be reached (§4.2.4: "disconnected").
+ *	Staleness is age - life, 0 for a response still fresh (one a
+ *	client's refresh-ims sent to the origin).
+ * @return COND_STALE_NO, COND_STALE_UNREACHABLE or COND_STALE_ERRORS.
  */
 int	cond_stale_if_error(const struct cc *rq, const struct cc *rs,
-	    int64_t life, int64_t age);
+	    int64_t life, int64_t age, int64_t limit, int offline);
 
 #endif

@@ -10,7 +10,11 @@
  * (mdb_reader_check), flushes the environment, and when the total is
  * above 95% of the cache_dir size evicts least-recently-used entries down
  * to 90% (short write txns of MANAGER_BATCH entries).  Orphans are
- * looked for again every MANAGER_CLEAN_SECS.
+ * looked for again every MANAGER_CLEAN_SECS.  Every cache_summary_period
+ * (and when it exits) it writes one line of the cache's numbers to
+ * cache_log: the store's objects and size, hits, misses and bytes served
+ * from the cache since the start, the MANAGER_SUMMARY_HOSTS busiest hosts
+ * (from the shared counters, metrics.h).
  *
  * Signals: SIGTERM/SIGINT exit 0 (store closed first); the manager exits
  * too when the master dies (PR_SET_PDEATHSIG).  A store that cannot be
@@ -20,9 +24,13 @@
 #ifndef SLUICE_CACHE_MANAGER_H
 #define SLUICE_CACHE_MANAGER_H
 
+#include <sys/types.h>
+
 #include "conf.h"
 
 #define MANAGER_TICK_MS	1000
+/* Hosts named in the cache_log summary (cache_summary_period). */
+#define MANAGER_SUMMARY_HOSTS	10
 #define MANAGER_GRACE		60	/* s: an unnamed body may be in commit */
 #define MANAGER_CLEAN_SECS	3600
 #define MANAGER_BATCH		64
@@ -46,6 +54,12 @@ void	cache_manager_main(const struct conf *c) __attribute__((noreturn));
  * @return 0 (also when no cache_dir is set), or -1 after logging why.
  */
 int	cache_manager_prepare(const struct conf *c);
+
+/**
+ * @brief In the master, when a child died: the fetches it led and shared
+ *	with other workers end (their followers stop waiting).
+ */
+void	cache_manager_reaped(pid_t pid);
 
 /**
  * @brief One maintenance pass (reader check, sync, eviction) on @p s,

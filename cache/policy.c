@@ -15,6 +15,9 @@
 #include "policy.h"
 #include "str.h"
 
+/* struct cc.stale_if_error while policy_cc() runs: bad or repeated. */
+#define POLICY_SIE_BAD	(-2)
+
 static int
 policy_is(const struct http_field *f, const char *name)
 {
@@ -97,12 +100,35 @@ policy_cc_one(struct cc *cc, const char *d, size_t n, int is_request)
 		policy_cc_delta(cc, &cc->s_maxage, v, vn, eq != NULL);
 	else if (str_ieq(d, nn, "min-fresh"))
 		policy_cc_delta(cc, &cc->min_fresh, v, vn, eq != NULL);
-	else if (str_ieq(d, nn, "max-stale")) {
+	else if (str_ieq(d, nn, "stale-while-revalidate") && !is_request) {
+		/* RFC 5861 §3: delta-seconds; anything else is ignored. */
+		int64_t s = 0;
+		size_t k;
+
+		for (k = 0; v != NULL && k < vn && v[k] >= '0' && v[k] <= '9' &&
+		    s < CC_DELTA_MAX; k++)
+			s = s * 10 + (v[k] - '0');
+		if (v != NULL && k == vn && vn > 0)
+			cc->swr = s;
+	} else if (str_ieq(d, nn, "max-stale")) {
 		/* §5.2.1.2: without a value, any staleness is accepted. */
 		if (eq == NULL)
 			cc->flags |= CC_MAX_STALE_ANY;
 		else
 			policy_cc_delta(cc, &cc->max_stale, v, vn, 1);
+	} else if (str_ieq(d, nn, "immutable"))
+		cc->flags |= CC_IMMUTABLE;	/* RFC 8246 §2 */
+	else if (str_ieq(d, nn, "stale-if-error")) {
+		/*
+		 * RFC 5861 §4: stale-if-error=delta-seconds.  Not a freshness
+		 * directive: a bad or repeated one does not spoil freshness,
+		 * it only gives no permission (POLICY_SIE_BAD until the end
+		 * of policy_cc(), then absent).
+		 */
+		int64_t sie = eq != NULL ? policy_delta(v, vn) : -1;
+
+		cc->stale_if_error = sie < 0 || cc->stale_if_error != -1 ?
+		    POLICY_SIE_BAD : sie;
 	}
 	/* §5.2.3: unknown extensions are ignored. */
 }
@@ -156,7 +182,9 @@ policy_cc(const struct http_head *h, int is_request, struct cc *cc)
 	int seen = 0, pragma = 0;
 
 	memset(cc, 0, sizeof(*cc));
-	cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh = -1;
+	cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh =
+	    cc->stale_if_error = -1;
+	cc->swr = -1;
 	for (i = 0; i < h->nfields; i++) {
 		f = &h->fields[i];
 		if (is_request && policy_is(f, "Pragma") &&
@@ -170,6 +198,8 @@ policy_cc(const struct http_head *h, int is_request, struct cc *cc)
 	/* §5.4: Pragma: no-cache counts only without Cache-Control. */
 	if (pragma && !seen)
 		cc->flags |= CC_NO_CACHE;
+	if (cc->stale_if_error == POLICY_SIE_BAD)
+		cc->stale_if_error = -1;
 }
 
 /* Does no-cache="..." or private="..." (directive @p d) name arg's field? */
@@ -413,15 +443,25 @@ policy_storable(const char *method, int authorization, const struct cc *rq,
 #undef NO
 }
 
-int64_t
-policy_lifetime(const struct http_head *resp, const struct cc *rs,
-    int64_t response_time, const struct refresh *rp, int *heuristic)
+int
+policy_demands(const struct cc *rs)
+{
+	return (rs->flags & (CC_NO_CACHE | CC_NO_CACHE_FIELDS |
+	    CC_MUST_REVALIDATE | CC_PROXY_REVALIDATE)) != 0 ||
+	    rs->s_maxage >= 0;
+}
+
+/* The lifetime of RFC 9111 alone: §4.2.1, §4.2.2 (see policy_lifetime). */
+static int64_t
+policy_lifetime_rfc(const struct http_head *resp, const struct cc *rs,
+    int64_t response_time, const struct refresh *rp, int *heuristic,
+    int *explicit)
 {
 	const struct http_field *f;
 	int64_t date, exp, lm, life;
 	int many;
 
-	*heuristic = 0;
+	*heuristic = *explicit = 0;
 	if (rs->flags & CC_INVALID)
 		return 0;		/* §4.2.1: invalid freshness: stale */
 	/*
@@ -433,6 +473,7 @@ policy_lifetime(const struct http_head *resp, const struct cc *rs,
 	 */
 	if (policy_age_field(resp) == POLICY_AGE_INVALID)
 		return 0;
+	*explicit = 1;
 	if (rs->s_maxage >= 0)
 		return rs->s_maxage;	/* shared caches: s-maxage first */
 	if (rs->max_age >= 0)
@@ -448,6 +489,7 @@ policy_lifetime(const struct http_head *resp, const struct cc *rs,
 			return 0;
 		return exp > date ? exp - date : 0;
 	}
+	*explicit = 0;
 	/* §4.2.2: a heuristic only for these statuses, or when public. */
 	if (!policy_heuristic_status(resp->status) && !(rs->flags & CC_PUBLIC))
 		return 0;
@@ -459,16 +501,49 @@ policy_lifetime(const struct http_head *resp, const struct cc *rs,
 	/*
 	 * squid's refresh_pattern (refreshStaleness()): past MAX is stale;
 	 * with a Last-Modified before Date, PERCENT of Date - Last-Modified
-	 * (the LM-factor; MIN does not raise it, only the HTTP-violating
-	 * override-lastmod would); otherwise MIN.
+	 * (the LM-factor; MIN does not raise it unless override-lastmod
+	 * says so); otherwise MIN.
 	 */
-	if (lm >= 0 && lm < date)
+	if (lm >= 0 && lm < date) {
 		life = rp->percent > 0 && date - lm > INT64_MAX / rp->percent ?
 		    rp->max : (date - lm) * rp->percent / 100;
-	else
+		if ((rp->flags & REFRESH_OVERRIDE_LASTMOD) && life < rp->min &&
+		    !policy_demands(rs))
+			life = rp->min;
+	} else
 		life = rp->min;
 	if (life > rp->max)
 		life = rp->max;
+	return life;
+}
+
+int64_t
+policy_lifetime(const struct http_head *resp, const struct cc *rs,
+    int64_t response_time, const struct refresh *rp, int *heuristic)
+{
+	int64_t life;
+	int explicit;
+
+	life = policy_lifetime_rfc(resp, rs, response_time, rp, heuristic,
+	    &explicit);
+	if (rp == NULL || policy_demands(rs))
+		return life;
+	/*
+	 * refresh_pattern ... immutable (sluice): the URL names content that
+	 * never changes (a version or a hash in the name), so a 200 stays
+	 * fresh for MAX whatever its Expires, max-age, Last-Modified or
+	 * their absence say.  Only a 200: a 404 for a file not yet on the
+	 * mirror, or a redirect, gets the ordinary rules.
+	 */
+	if ((rp->flags & REFRESH_IMMUTABLE) && resp->status == 200)
+		return life > rp->max ? life : rp->max;
+	/*
+	 * squid's override-expire: an explicit lifetime (§4.2.1) shorter than
+	 * MIN is raised to MIN (refreshCheck(): FRESH_OVERRIDE_EXPIRES).
+	 */
+	if ((rp->flags & REFRESH_OVERRIDE_EXPIRE) && explicit &&
+	    life < rp->min)
+		return rp->min;
 	return life;
 }
 
@@ -544,4 +619,40 @@ policy_age_field(const struct http_head *h)
 		return v > CC_DELTA_MAX ? CC_DELTA_MAX : v;
 	}
 	return -1;
+}
+
+int
+policy_quick_abort(int64_t min, int64_t max, int pct, uint64_t got,
+    uint64_t total)
+{
+	uint64_t left;
+
+	if (min < 0)
+		return 1;		/* always finish */
+	if (total == UINT64_MAX || got > total)
+		return 0;		/* how much is left is not known */
+	left = total - got;
+	if (left <= (uint64_t)min)
+		return 1;		/* only a little more: finish */
+	if (max >= 0 && left > (uint64_t)max)
+		return 0;		/* too much left: let it go */
+	if (total < 100)
+		return 1;
+	return got / (total / 100) >= (uint64_t)pct;
+}
+
+int
+policy_swr(const struct cc *rq, const struct cc *rs, int64_t lifetime,
+    int64_t age)
+{
+	/* RFC 5861 §3, within RFC 9111's limits on stale responses (§4.2.4). */
+	if (rs->swr < 0 || age < lifetime || age - lifetime > rs->swr)
+		return 0;
+	if (rs->flags & (CC_MUST_REVALIDATE | CC_PROXY_REVALIDATE |
+	    CC_NO_CACHE | CC_NO_CACHE_FIELDS) || rs->s_maxage >= 0)
+		return 0;
+	/* A client that asks for freshness gets it (§5.2.1). */
+	if ((rq->flags & CC_NO_CACHE) || rq->max_age >= 0 || rq->min_fresh >= 0)
+		return 0;
+	return 1;
 }

@@ -19,7 +19,14 @@
  *  - Heuristic freshness follows squid's refresh_pattern MIN PERCENT MAX
  *    (the caller picks the line: cache/refresh.h): PERCENT of Date -
  *    Last-Modified when Last-Modified is before Date, else MIN; never
- *    above MAX.  As in squid, MIN does not raise the LM-factor lifetime.
+ *    above MAX.  As in squid, MIN does not raise the LM-factor lifetime
+ *    (override-lastmod does).
+ *  - The line's options that go beyond RFC 9111 (REFRESH_OVERRIDE_*,
+ *    REFRESH_IMMUTABLE) change the lifetime here; those that change how
+ *    a request is answered are refresh_use()'s (cache/refresh.h).  None
+ *    of them outranks an origin that asks for revalidation (no-cache,
+ *    must-revalidate, proxy-revalidate, s-maxage: policy_demands()):
+ *    that is how an origin protects access-controlled responses (§3.5).
  */
 #ifndef SLUICE_POLICY_H
 #define SLUICE_POLICY_H
@@ -41,6 +48,7 @@ struct http_head;
 #define CC_NO_CACHE_FIELDS	0x0200	/* no-cache="field": field not stored */
 #define CC_PRIVATE_FIELDS	0x0400	/* private="field": field not stored */
 #define CC_MUST_UNDERSTAND	0x0800	/* §5.2.2.3 */
+#define CC_IMMUTABLE		0x1000	/* RFC 8246 */
 
 #define CC_DELTA_MAX		2147483648LL	/* 2^31, RFC 9111 §1.2.2 */
 
@@ -51,13 +59,29 @@ struct cc {
 	int64_t		s_maxage;
 	int64_t		max_stale;
 	int64_t		min_fresh;
+	int64_t		stale_if_error;	/* RFC 5861 §4 */
+	int64_t		swr;		/* stale-while-revalidate (RFC 5861 §3) */
 };
 
-/** Heuristic freshness (squid's refresh_pattern: MIN PERCENT MAX). */
+/*
+ * refresh_pattern options (squid's names; struct refresh.flags).  Each
+ * goes beyond RFC 9111 in one named way, for the URLs of its line only.
+ */
+#define REFRESH_OVERRIDE_EXPIRE	0x0001	/* explicit expiry raised to MIN */
+#define REFRESH_OVERRIDE_LASTMOD 0x0002	/* LM-factor lifetime raised to MIN */
+#define REFRESH_IGNORE_RELOAD	0x0004	/* client no-cache, max-age=0 ignored */
+#define REFRESH_RELOAD_INTO_IMS	0x0008	/* accepted: sluice's default */
+#define REFRESH_STORE_STALE	0x0010	/* accepted: sluice's default */
+#define REFRESH_IMS		0x0020	/* refresh-ims: IMS goes on */
+#define REFRESH_IMMUTABLE	0x0040	/* sluice: a 200 never changes */
+
+/** One refresh_pattern line (squid): MIN PERCENT MAX and its options. */
 struct refresh {
 	int64_t		min;		/* seconds */
 	int		percent;	/* of Date - Last-Modified */
 	int64_t		max;		/* seconds */
+	unsigned	flags;		/* REFRESH_* */
+	int64_t		max_stale;	/* seconds; -1: max_stale's */
 };
 
 /** May the response be used, and how (RFC 9111 §4). */
@@ -97,10 +121,24 @@ int	policy_storable(const char *method, int authorization,
 	    const struct cc *rs, const char **why);
 
 /**
+ * @brief Does the response ask every cache to check with the origin
+ *	before serving it stale, or at all: no-cache (§5.2.2.4),
+ *	must-revalidate (§5.2.2.2), proxy-revalidate (§5.2.2.8), s-maxage
+ *	(§5.2.2.10)?  No refresh_pattern option and no offline_mode
+ *	outranks these.
+ */
+int	policy_demands(const struct cc *rs);
+
+/**
  * @brief Freshness lifetime in seconds (§4.2.1): s-maxage, max-age,
  *	Expires - Date, or heuristic (§4.2.2) when allowed; 0 when none,
  *	and 0 (stale) when a freshness directive or the Age field is
- *	invalid.
+ *	invalid.  Then the options of @p rp, unless policy_demands():
+ *	REFRESH_IMMUTABLE makes a 200 fresh for at least MAX (whatever its
+ *	fields say, invalid ones included); REFRESH_OVERRIDE_EXPIRE raises
+ *	an explicit lifetime to MIN (squid: override-expire enforces MIN);
+ *	REFRESH_OVERRIDE_LASTMOD raises the LM-factor lifetime to MIN,
+ *	never above MAX.
  * @param[in] response_time  when the response arrived (for a missing Date).
  * @param[in] rp  the heuristic's refresh_pattern; NULL: return 0 with
  *	@p *heuristic 1 when a heuristic applies (look rp up and call again).
@@ -136,5 +174,27 @@ int64_t	policy_age(int64_t date, int64_t age_value, int64_t request_time,
  */
 enum policy_use policy_use(const struct cc *rq, const struct cc *rs,
 	    int64_t lifetime, int64_t age);
+
+/**
+ * @brief stale-while-revalidate (RFC 5861 §3): may a response, stale by
+ *	@p age - @p lifetime seconds, be served at once while it is
+ *	revalidated in the background?  Within its window, and not under
+ *	must-revalidate, proxy-revalidate, no-cache or s-maxage, nor to a
+ *	client asking for freshness (no-cache, max-age, min-fresh).
+ * @return 1 serve it stale and revalidate, 0 revalidate first.
+ */
+int	policy_swr(const struct cc *rq, const struct cc *rs, int64_t lifetime,
+	    int64_t age);
+
+/**
+ * @brief squid's quick_abort: the client of a response being stored went
+ *	away after @p got of @p total body bytes (UINT64_MAX: unknown):
+ *	finish the fetch for the cache?  @p min < 0: always; at most @p min
+ *	left: yes; more than @p max left (@p max < 0: no limit): no; in
+ *	between: yes once @p pct percent arrived.  An unknown length: no.
+ * @return 1 finish, 0 let it go.
+ */
+int	policy_quick_abort(int64_t min, int64_t max, int pct, uint64_t got,
+	    uint64_t total);
 
 #endif

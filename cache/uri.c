@@ -83,10 +83,18 @@ int
 uri_same_origin(const char *host, unsigned port, const char *path,
     const char *ref, size_t reflen, char *out, size_t outsz)
 {
+	return uri_same_origin_scheme(0, host, port, path, ref, reflen, out,
+	    outsz);
+}
+
+int
+uri_same_origin_scheme(int https, const char *host, unsigned port,
+    const char *path, const char *ref, size_t reflen, char *out, size_t outsz)
+{
 	char buf[URI_PATH_MAX], h[256], *q;
 	const char *p = ref, *e = ref + reflen, *a, *ae, *colon, *hs, *he, *d;
 	const char *why = NULL;
-	unsigned rport = 80;
+	unsigned rport = https ? 443 : 80;
 	int kind;
 
 	/* The fragment is not part of what is cached (RFC 9110 §4.2.4). */
@@ -96,8 +104,11 @@ uri_same_origin(const char *host, unsigned port, const char *path,
 		p++;
 	if (p == e || (size_t)(e - p) >= sizeof(buf) / 2)
 		return -1;
-	if (str_iprefix(p, (size_t)(e - p), "http://"))
-		p += 5;		/* now "//authority..." */
+	if (str_iprefix(p, (size_t)(e - p), https ? "https://" : "http://"))
+		p += https ? 6 : 5;	/* now "//authority..." */
+	else if (str_iprefix(p, (size_t)(e - p), https ? "http://" :
+	    "https://"))
+		return 0;	/* the other scheme: another origin */
 	else if ((size_t)(e - p) > 0 && *p != '/' && *p != '?' &&
 	    (colon = memchr(p, ':', (size_t)(e - p))) != NULL &&
 	    memchr(p, '/', (size_t)(colon - p)) == NULL &&
@@ -162,5 +173,5 @@ uri_same_origin(const char *host, unsigned port, const char *path,
 		rport = port;
 	}
 	uri_path(buf, sizeof(buf));
-	return host_url(out, outsz, h, rport, buf) == 0 ? 1 : -1;
+	return host_url_scheme(out, outsz, https, h, rport, buf) == 0 ? 1 : -1;
 }

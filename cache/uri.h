@@ -21,7 +21,8 @@
 #include <stddef.h>
 
 /**
- * @brief Resolve @p ref[0..reflen) against http://@p host[:@p port]@p path.
+ * @brief Resolve @p ref[0..reflen) against http(s)://@p host[:@p port]@p path
+ *	(@p https: the request's scheme; the other scheme is another origin).
  * @param[in] host  the request's host as in r_host (normalised, no
  *	brackets).
  * @param[in] path  the request's path and query (origin-form).
@@ -29,6 +30,10 @@
  * @return 1 when it resolves to the same origin (scheme, host, port),
  *	0 another origin, -1 not understood or too long.
  */
+int	uri_same_origin_scheme(int https, const char *host, unsigned port,
+	    const char *path, const char *ref, size_t reflen, char *out,
+	    size_t outsz);
+/** @brief uri_same_origin_scheme() of an http:// request. */
 int	uri_same_origin(const char *host, unsigned port, const char *path,
 	    const char *ref, size_t reflen, char *out, size_t outsz);
 

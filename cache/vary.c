@@ -258,6 +258,53 @@ vary_accept_language(const char *v, size_t n, char *out, size_t outsz)
 	return len;
 }
 
+int
+vary_ae_gzip(const char *v, size_t n)
+{
+	char set[VARY_VALUE_MAX];
+	const char *p, *e;
+	size_t len;
+	int star = 0, gzip = 0, refused = 0;
+
+	if ((len = vary_accept_encoding(v, n, set, sizeof(set))) ==
+	    (size_t)-1)
+		return 0;
+	for (p = set; p < set + len; p = e + 1) {
+		if ((e = memchr(p, ',', (size_t)(set + len - p))) == NULL)
+			e = set + len;
+		if (e - p == 4 && memcmp(p, "gzip", 4) == 0)
+			gzip = 1;
+		else if (e - p == 5 && memcmp(p, "!gzip", 5) == 0)
+			refused = 1;
+		else if (e - p == 1 && *p == '*')
+			star = 1;
+	}
+	return !refused && (gzip || star);
+}
+
+int
+vary_request_gzip(const struct http_head *rq)
+{
+	char joined[VARY_VALUE_MAX];
+	size_t i, jl = 0;
+	int found = 0;
+
+	for (i = 0; i < rq->nfields; i++) {
+		const struct http_field *f = &rq->fields[i];
+
+		if (!str_ieq(f->name, f->name_len, "accept-encoding"))
+			continue;
+		if (jl + f->value_len + 2 > sizeof(joined))
+			return 0;
+		if (found)
+			joined[jl++] = ',';
+		memcpy(joined + jl, f->value, f->value_len);
+		jl += f->value_len;
+		found = 1;
+	}
+	return found && vary_ae_gzip(joined, jl);
+}
+
 size_t
 vary_normalise(const char *name, const char *v, size_t n, char *out,
     size_t outsz)
@@ -268,8 +315,13 @@ vary_normalise(const char *name, const char *v, size_t n, char *out,
 
 	if (outsz == 0)
 		return (size_t)-1;
-	if (strcmp(name, "accept-encoding") == 0)
-		return vary_accept_encoding(v, n, out, outsz);
+	if (strcmp(name, "accept-encoding") == 0) {
+		v = vary_ae_gzip(v, n) ? "gzip" : "identity";
+		if ((len = strlen(v)) >= outsz)
+			return (size_t)-1;
+		memcpy(out, v, len + 1);
+		return len;
+	}
 	if (strcmp(name, "accept-language") == 0)
 		return vary_accept_language(v, n, out, outsz);
 	out[0] = '\0';
@@ -299,6 +351,13 @@ vary_normalise(const char *name, const char *v, size_t n, char *out,
 size_t
 vary_key(const char *spec, const char *rqf, size_t rqflen, char *out,
     size_t outsz)
+{
+	return vary_key_ae(spec, rqf, rqflen, NULL, out, outsz);
+}
+
+size_t
+vary_key_ae(const char *spec, const char *rqf, size_t rqflen, const char *ae,
+    char *out, size_t outsz)
 {
 	char name[VARY_NAME_MAX + 1], joined[VARY_VALUE_MAX], norm[VARY_VALUE_MAX];
 	const char *p = spec, *e, *line, *lend, *rend = rqf + rqflen;
@@ -338,7 +397,16 @@ vary_key(const char *spec, const char *rqf, size_t rqflen, char *out,
 		}
 		if (vary_put(out, outsz, &len, name, nl) == -1)
 			return (size_t)-1;
-		if (!found) {
+		/* Accept-Encoding: gzip or identity (see vary.h). */
+		if (strcmp(name, "accept-encoding") == 0) {
+			if (ae == NULL)
+				ae = found && vary_ae_gzip(joined, jl) ?
+				    "gzip" : "identity";
+			if (vary_put(out, outsz, &len, "=", 1) == -1 ||
+			    vary_put(out, outsz, &len, ae, strlen(ae)) == -1 ||
+			    vary_put(out, outsz, &len, "\n", 1) == -1)
+				return (size_t)-1;
+		} else if (!found) {
 			if (vary_put(out, outsz, &len, "!\n", 2) == -1)
 				return (size_t)-1;
 		} else if ((m = vary_normalise(name, joined, jl, norm,

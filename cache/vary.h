@@ -14,11 +14,14 @@
  *   - every line of the field is joined with ',' (RFC 9110 §5.3);
  *   - whitespace around list commas and at the ends is dropped, and runs
  *     of whitespace become one space;
- *   - Accept-Encoding becomes the sorted set of the codings it accepts:
- *     lower case, q=0 dropped, "x-gzip" as "gzip", "x-compress" as
- *     "compress" (RFC 9110 §8.4.1.1, §12.5.3); "identity" is always
- *     acceptable unless refused, so it is left out unless it is refused
- *     ("identity;q=0" is kept as "!identity");
+ *   - Accept-Encoding becomes "gzip" when the request accepts gzip
+ *     (gzip, x-gzip or "*" with a q above 0, gzip not refused: RFC 9110
+ *     §12.5.3), "identity" otherwise, a missing field included.  The
+ *     cache asks origins with exactly that value (cache_accept_encoding
+ *     in cache.h), so a variant stored under "gzip" is gzip or identity,
+ *     never a coding another client cannot read; one stored copy serves
+ *     every client that takes gzip, and clients that do not are served
+ *     from it too, inflated (cache.h: the hit's gunzip);
  *   - Accept-Language becomes the sorted set of its elements, in lower
  *     case without whitespace (q parameters kept).
  *
@@ -64,6 +67,20 @@ size_t	vary_fields(const struct http_head *rq, char *out, size_t outsz);
  */
 size_t	vary_key(const char *spec, const char *rqf, size_t rqflen, char *out,
 	    size_t outsz);
+/**
+ * @brief vary_key() with the Accept-Encoding value @p ae ("gzip" or
+ *	"identity") instead of the request's (NULL: the request's): the key
+ *	of the gzip variant for a client that does not take gzip.
+ */
+size_t	vary_key_ae(const char *spec, const char *rqf, size_t rqflen,
+	    const char *ae, char *out, size_t outsz);
+/**
+ * @brief Does an Accept-Encoding value (lines joined) accept gzip?
+ *	(gzip, x-gzip or "*" with q above 0, and gzip not refused.)
+ */
+int	vary_ae_gzip(const char *v, size_t n);
+/** @brief vary_ae_gzip() of request @p rq's Accept-Encoding (none: 0). */
+int	vary_request_gzip(const struct http_head *rq);
 
 /**
  * @brief Normalise one field value (already joined) into @p out.

@@ -147,10 +147,19 @@ wr_exec(struct wr_job *j)
 		j->rc = store_update_head(s, j->key, j->data->pos + j->n1,
 		    j->n2, j->data->pos, j->n1, &j->meta);
 		break;
-	case WR_VARY:
-		j->rc = store_vary_put(s, j->key, j->data->pos,
-		    buf_len(j->data));
+	case WR_VARY: {
+		char cur[STORE_VARY_MAX];
+		size_t n = 0, len = buf_len(j->data);
+
+		if (store_vary_get(s, j->key, cur, sizeof(cur), &n) != 1)
+			n = 0;
+		if (n == len && memcmp(cur, j->data->pos, len) == 0)
+			break;	/* the same spec: the variants stay */
+		(void)store_delete(s, j->key);
+		if (len > 0)
+			j->rc = store_vary_put(s, j->key, j->data->pos, len);
 		break;
+	}
 	case WR_DROP:
 		store_drop(s, &j->drop);
 		break;
@@ -610,7 +619,7 @@ wr_update(const uint8_t key[STORE_KEY_LEN], const void *skey, size_t skeylen,
 }
 
 void
-wr_vary_put(const uint8_t key[STORE_KEY_LEN], const char *spec, size_t len)
+wr_vary_set(const uint8_t key[STORE_KEY_LEN], const char *spec, size_t len)
 {
 	struct wr_job *j;
 

@@ -127,8 +127,12 @@ struct wr_job *wr_delete(const uint8_t key[STORE_KEY_LEN], wr_done_f *done,
 struct wr_job *wr_update(const uint8_t key[STORE_KEY_LEN], const void *skey,
 	    size_t skeylen, const void *head, size_t headlen,
 	    const struct store_meta *m, wr_done_f *done, void *arg);
-/** @brief store_vary_put(); no completion. */
-void	wr_vary_put(const uint8_t key[STORE_KEY_LEN], const char *spec,
+/**
+ * @brief The Vary spec of @p key becomes @p spec (empty: none): when the
+ *	stored one differs, every variant of @p key is deleted first.  Done
+ *	in the writer, in order with the jobs before it.  No completion.
+ */
+void	wr_vary_set(const uint8_t key[STORE_KEY_LEN], const char *spec,
 	    size_t len);
 /** @brief store_drop() of a bad record that store_lookup() reported. */
 void	wr_drop(const struct store_obj *o);

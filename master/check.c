@@ -43,9 +43,18 @@ struct check {
 };
 
 /* What the children's checks need from the master's (found, not missing). */
+/* cache_log and the access_log files. */
+#define CHECK_MAX_LOGS	33
+
+struct check_log {
+	const char	*what;		/* the directive */
+	const char	*path;
+	struct conf_where w;		/* its line */
+};
+
 struct check_state {
-	int		 log_ok[2];	/* access_log, cache_log: M's passed */
-	int		 log_dir[2];	/* ... and the directory exists */
+	int		 log_ok[CHECK_MAX_LOGS];	/* M's checks passed */
+	int		 log_dir[CHECK_MAX_LOGS];	/* ... and the dir exists */
 	int		 cdir_ok;	/* cache_dir passed M's checks */
 	int		 cdir_exists;
 };
@@ -158,10 +167,11 @@ check_stat(struct check *k, struct conf_where w, const char *what,
  * level is missing (proc_prepare_file()).  As the master.
  */
 static void
-check_log_master(struct check *k, int i, const char *what, const char *path,
+check_log_master(struct check *k, int i, const struct check_log *lg,
     struct check_state *cs)
 {
-	struct conf_where w = conf_where(k->c, what);
+	struct conf_where w = lg->w;
+	const char *what = lg->what, *path = lg->path;
 	char dir[PATH_MAX], parent[PATH_MAX];
 	struct stat st;
 	int rc;
@@ -205,9 +215,10 @@ check_log_master(struct check *k, int i, const char *what, const char *path,
 
 /* The workers reopen the log (SIGUSR1): they must reach its directory. */
 static void
-check_log_user(struct check *k, int i, const char *what, const char *path,
+check_log_user(struct check *k, int i, const struct check_log *lg,
     const struct check_state *cs)
 {
+	const char *what = lg->what, *path = lg->path;
 	char dir[PATH_MAX], reach[PATH_MAX], bad[PATH_MAX];
 
 	if (!cs->log_ok[i])
@@ -219,7 +230,7 @@ check_log_user(struct check *k, int i, const char *what, const char *path,
 	else
 		check_dirname(dir, reach, sizeof(reach));
 	if (check_reach(reach, bad, sizeof(bad)) == -1)
-		check_problem(k, conf_where(k->c, what), "%s %s: user %s "
+		check_problem(k, lg->w, "%s %s: user %s "
 		    "cannot search %s: %s (the workers write the file)", what,
 		    path, k->user, bad, strerror(errno));
 }
@@ -402,15 +413,46 @@ check_drop(struct check *k)
 	return 0;
 }
 
+/*
+ * The log files the master creates: cache_log, and each access_log line
+ * that names a file (not none, syslog, nor a device or pipe under /dev).
+ */
+static int
+check_logs(const struct conf *c, struct check_log *lg)
+{
+	const char *p;
+	size_t i;
+	int n = 0;
+
+	if (c->cache_log != NULL) {
+		lg[n].what = "cache_log";
+		lg[n].path = c->cache_log;
+		lg[n++].w = conf_where(c, "cache_log");
+	}
+	for (i = 0; i < c->naccess_log_lines && n < CHECK_MAX_LOGS; i++) {
+		if (c->access_log_lines[i].argc < 2)
+			continue;
+		p = c->access_log_lines[i].argv[1];
+		if (strncmp(p, "stdio:", 6) == 0)
+			p += 6;
+		if (p[0] != '/' || strncmp(p, "/dev/", 5) == 0)
+			continue;
+		lg[n].what = "access_log";
+		lg[n].path = p;
+		lg[n].w.file = c->access_log_lines[i].file;
+		lg[n++].w.line = c->access_log_lines[i].line;
+	}
+	return n;
+}
+
 static void __attribute__((noreturn))
 check_child(const struct conf *c)
 {
-	static const char *const logs[2] = { "access_log", "cache_log" };
-	const char *paths[2] = { c->access_log, c->cache_log };
+	struct check_log logs[CHECK_MAX_LOGS];
 	struct check_state cs;
 	struct check k;
 	struct passwd *pw;
-	int i;
+	int i, nlogs;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	memset(&cs, 0, sizeof(cs));
@@ -430,9 +472,9 @@ check_child(const struct conf *c)
 		snprintf(k.mwho, sizeof(k.mwho), "user %s", k.user);
 
 	/* As the master: what it creates and writes itself. */
-	for (i = 0; i < 2; i++)
-		if (paths[i] != NULL)
-			check_log_master(&k, i, logs[i], paths[i], &cs);
+	nlogs = check_logs(c, logs);
+	for (i = 0; i < nlogs; i++)
+		check_log_master(&k, i, &logs[i], &cs);
 	if (c->cache_dir != NULL)
 		check_cache_master(&k, &cs);
 	if (c->pid_file != NULL)
@@ -440,9 +482,9 @@ check_child(const struct conf *c)
 
 	/* As the children: what the workers and the cache manager open. */
 	if (!k.root || check_drop(&k) == 0) {
-		for (i = 0; i < 2; i++)
-			if (paths[i] != NULL && k.root)
-				check_log_user(&k, i, logs[i], paths[i], &cs);
+		for (i = 0; i < nlogs; i++)
+			if (k.root)
+				check_log_user(&k, i, &logs[i], &cs);
 		if (c->cache_dir != NULL && k.root)
 			check_cache_user(&k, &cs);
 		if (c->auth_program != NULL)
@@ -459,7 +501,7 @@ config_check_access(const struct conf *c)
 	int status, waited;
 	pid_t pid, r;
 
-	if (c->access_log == NULL && c->cache_log == NULL &&
+	if (c->naccess_log_lines == 0 && c->cache_log == NULL &&
 	    c->cache_dir == NULL && c->pid_file == NULL &&
 	    c->auth_program == NULL)
 		return 0;

@@ -1,6 +1,6 @@
 /*
- * listen.c -- bind http_port sockets, keep them across reloads.
- * Runs in the master.
+ * listen.c -- bind http_port and https_port sockets, keep them across
+ * reloads.  Runs in the master.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -86,9 +86,11 @@ listen_open(const struct conf *c, const struct listen_set *old,
 			 * port with a warning, as squid does, instead of
 			 * refusing a config that works everywhere else.
 			 */
-			log_warnx("%s:%d: http_port %s: IPv6 is not available "
+			log_warnx("%s:%d: %s %s: IPv6 is not available "
 			    "on this host (%s); not listening there",
 			    c->listen[i].file, c->listen[i].line,
+			    c->listen[i].kind == CONF_LISTEN_HTTPS ?
+			    "https_port" : "http_port",
 			    c->listen[i].text, strerror(errno));
 			continue;
 		}

@@ -1,5 +1,10 @@
 /*
- * listen.h -- the listening sockets of http_port.
+ * listen.h -- the listening sockets of http_port and https_port.
+ *
+ * Each socket keeps its struct conf_listen (listen_set.addrs): kind
+ * CONF_LISTEN_HTTPS marks an https_port, and with it the TLS context the
+ * master built (conf_listen.tls_server); the workers get both arrays.  A
+ * socket kept across a reload takes the new line's kind and context.
  *
  * Runs in the master, before fork and at reload.  A reload keeps the
  * socket of every address that did not change (the same fd, so nothing
@@ -15,7 +20,8 @@
 
 struct listen_set {
 	int			*fds;
-	struct conf_listen	*addrs;
+	struct conf_listen	*addrs;	/* copies; their pointers belong to
+					   the conf they came from */
 	size_t			 n;
 };
 

@@ -27,15 +27,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "acl.h"
 #include "check.h"
 #include "req_cache.h"
 #include "manager.h"
 #include "clientdb.h"
 #include "log.h"
+#include "tls.h"
 #include "upgrade.h"
 #include "master.h"
+#include "metrics.h"
 #include "notify.h"
+#include "pac.h"
 #include "proc.h"
 #include "worker.h"
 
@@ -60,6 +64,7 @@ static unsigned		 master_gen;
 static struct conf	*master_conf;
 static struct listen_set master_ls;
 static int		 master_fg;	/* -d: lines also go to stderr */
+int			 config_check_paths = 1;
 
 static int64_t
 master_now(void)
@@ -95,8 +100,22 @@ config_load(const char *path)
 		conf_free(c);
 		return NULL;
 	}
+	if (accesslog_compile(c) == -1) {
+		config_free(c);
+		return NULL;
+	}
+	/* Certificates and keys are read now, before any privilege drop. */
+	if (tls_conf_compile(c) == -1) {
+		config_free(c);
+		return NULL;
+	}
+	/* The PAC file and no_proxy, from the acls pac_direct names. */
+	if (pac_compile(c) == -1) {
+		config_free(c);
+		return NULL;
+	}
 	/* -t, start and reload: the paths, as whoever will use them. */
-	if (config_check_access(c) == -1) {
+	if (config_check_paths && config_check_access(c) == -1) {
 		config_free(c);
 		return NULL;
 	}
@@ -108,21 +127,27 @@ config_free(struct conf *c)
 {
 	if (c == NULL)
 		return;
+	tls_conf_free(c);
 	acl_set_free(c->acl);
 	c->acl = NULL;
 	upgrade_free(c);
 	req_cache_rules_free(c);
+	accesslog_free(c);
+	pac_free(c);
 	conf_free(c);
 }
 
 int
 config_prepare_files(const struct conf *c)
 {
-	if (c->access_log != NULL &&
-	    proc_prepare_file(c->access_log, c->effective_user) == -1) {
-		log_warn("access_log %s", c->access_log);
-		return -1;
-	}
+	const char *path;
+	size_t i;
+
+	for (i = 0; (path = accesslog_file(c, i)) != NULL; i++)
+		if (proc_prepare_file(path, c->effective_user) == -1) {
+			log_warn("access_log %s", path);
+			return -1;
+		}
 	if (c->cache_log != NULL &&
 	    proc_prepare_file(c->cache_log, c->effective_user) == -1) {
 		log_warn("cache_log %s", c->cache_log);
@@ -174,10 +199,14 @@ master_spawn(struct child *ch)
 		 * number: generations overlap during a reload.
 		 */
 		clientdb_worker((unsigned)(ch - master_child));
+		/* Counters too: the slot keeps what a dead child counted. */
+		metrics_child((unsigned)(ch - master_child), ch->slot == 0 ?
+		    METRICS_CACHE_MANAGER : METRICS_WORKER, (long)getpid());
 		/* Signals stay blocked until the worker sets its own mask. */
 		if (ch->slot == 0)
 			cache_manager_main(master_conf);
-		worker_main(master_conf, master_ls.fds, master_ls.n, ch->slot);
+		worker_main(master_conf, master_ls.fds, master_ls.addrs,
+		    master_ls.n, ch->slot);
 	}
 	ch->pid = pid;
 	ch->state = CHILD_RUNNING;
@@ -260,8 +289,10 @@ master_reap(int stopping)
 				ch = &master_child[i];
 		if (ch == NULL)
 			continue;
-		/* Its clients are gone with it (maxconn). */
+		/* Its clients are gone with it (maxconn), and its fetches. */
 		clientdb_reset_slot((unsigned)(ch - master_child));
+		cache_manager_reaped(pid);
+		metrics_child_gone((unsigned)(ch - master_child));
 		/* One line, not a restart loop: the cache stays unusable. */
 		if (ch->slot == 0 && ch->gen == master_gen &&
 		    WIFEXITED(status) &&
@@ -302,6 +333,8 @@ master_reap(int stopping)
 		ch->respawn_at = now + delay;
 		log_notice("restarting %s in %lld ms", master_child_name(ch),
 		    (long long)delay);
+		if (ch->slot != 0)
+			metrics_restart();
 	}
 }
 
@@ -414,6 +447,9 @@ master_run(struct conf *c, struct listen_set *ls, int foreground)
 	if (clientdb_init(MASTER_MAX_CHILDREN) == -1)
 		log_warnx("maxconn counts unavailable: maxconn acls never "
 		    "match");
+	/* Shared counters for /metrics and /status, one slot per child. */
+	if (metrics_init(MASTER_MAX_CHILDREN) == -1)
+		log_warn("metrics unavailable: /metrics and /status show zeros");
 	master_spawn_generation();
 	notify_ready(master_gen, master_conf->workers);
 

@@ -18,6 +18,13 @@
 #include "listen.h"
 
 /**
+ * Nonzero (the default): config_load() also checks the paths as their
+ * users (check.h).  `sluice -n` clears it: printing no_proxy needs only
+ * the file's meaning, and any user may ask.
+ */
+extern int	 config_check_paths;
+
+/**
  * @brief Load and compile a configuration (conf_load + acl_set_compile).
  * @return the config, or NULL after every error was logged.
  * @note Release with config_free().

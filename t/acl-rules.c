@@ -92,7 +92,8 @@ main(void)
 	struct origin *a, *b;
 	struct fakedns *d;
 	struct client_resp r;
-	char u[300], *line, *bin, *s, *text, *p, *nl;
+	char u[300], *line, *bin, *s, *text, *p, *nl, f[64], rule_log[320];
+	char needle[360];
 	char shipped[PATH_MAX], snippet[16384];
 	int pa, pb, lfd, afd, i;
 	static const char *const spellings[] = {
@@ -102,7 +103,7 @@ main(void)
 	};
 	const int nspell = (int)(sizeof(spellings) / sizeof(spellings[0]));
 
-	plan(28 + 2 * nspell + ORIGIN_FINISH_TESTS * 2 +
+	plan(30 + 2 * nspell + ORIGIN_FINISH_TESTS * 2 +
 	    3 * (HARNESS_STOP_TESTS + HARNESS_END_TESTS));
 
 	a = origin_start(steps_a, 1);
@@ -132,7 +133,11 @@ main(void)
 	    "http_access deny to_b lo\n"
 	    "http_access deny two\n"
 	    "http_access allow localhost\n"
-	    "http_access deny all\n");
+	    "http_access deny all\n"
+	    "logformat rule %Ss/%>Hs %ru %sluice::rule\n"
+	    "access_log %DIR%/access.log squid\n"
+	    "access_log %DIR%/rule.log rule\n");
+	snprintf(rule_log, sizeof(rule_log), "%s/rule.log", h.dir);
 	if (harness_start(&h) == -1)
 		bail_out("sluice did not start");
 
@@ -151,16 +156,23 @@ main(void)
 	unlike(r.body, "to_b", "the 403 page does not show the rule");
 	client_resp_free(&r);
 	line = harness_log_wait(&h, "TCP_DENIED/403", u, NULL);
-	ok(line != NULL && strstr(line, " rule=") != NULL &&
-	    strstr(line, "sluice.conf:") != NULL,
-	    "the access log ends the denial with rule=FILE:LINE");
-	ok(line != NULL && harness_field(line, 10, u, sizeof(u)) != NULL,
-	    "the rule is an eleventh field after Squid's ten");
+	ok(line != NULL && harness_field(line, 9, f, sizeof(f)) != NULL &&
+	    strcmp(f, "text/html") == 0 &&
+	    harness_field(line, 10, f, sizeof(f)) == NULL,
+	    "the denial is Squid's ten fields, no eleventh (issue 11.8)");
+	free(line);
+	line = harness_file_wait(rule_log, 2000, "TCP_DENIED/403", u, NULL);
+	ok(line != NULL && strstr(line, "sluice.conf:") != NULL,
+	    "%%sluice::rule in a second log names the rule (FILE:LINE)");
 	free(line);
 	line = harness_file_wait(h.cache_log, 2000, "denied by",
 	    "sluice.conf:", NULL);
 	ok(line != NULL, "cache_log names the rule too");
+	like(line, "[info]", "... at level info");
 	free(line);
+	snprintf(needle, sizeof(needle), "%s denied by", u);
+	is_int(harness_file_count(h.cache_log, needle), 1,
+	    "... once for the request");
 
 	for (i = 0; i < nspell; i++) {
 		snprintf(u, sizeof(u), "http://%s:%d/b", spellings[i], pb);
@@ -231,7 +243,10 @@ main(void)
 	    "acl to_a port %A%\n"
 	    "acl nopost method POST\n"
 	    "http_access allow to_a !nopost\n"
-	    "http_access deny to_a\n");
+	    "http_access deny to_a\n"
+	    "logformat rule %Ss/%>Hs %ru %sluice::rule\n"
+	    "access_log %DIR%/rule.log rule\n");
+	snprintf(rule_log, sizeof(rule_log), "%s/rule.log", h.dir);
 	if (harness_start(&h) == -1)
 		bail_out("sluice did not start");
 	snprintf(u, sizeof(u), "http://127.0.0.1:%d/a", pa);
@@ -240,9 +255,9 @@ main(void)
 	snprintf(u, sizeof(u), "http://127.0.0.1:%d/b", pb);
 	is_int(get(&h, u, &r), 403, "no rule matches: 403");
 	client_resp_free(&r);
-	line = harness_log_wait(&h, "TCP_DENIED/403", u, NULL);
-	like(line, " rule=default-deny", "the default deny is logged as "
-	    "rule=default-deny");
+	line = harness_file_wait(rule_log, 2000, "TCP_DENIED/403", u, NULL);
+	like(line, " default-deny", "the default deny is logged as "
+	    "default-deny by %%sluice::rule");
 	free(line);
 	harness_stop(&h);
 	harness_end(&h);

@@ -24,6 +24,7 @@
 #define BIG	300000
 #define DELAY	1500
 #define LEFT	(4 << 20)
+#define SLOW	(24 << 20)
 
 static const struct origin_step steps[] = {
 	{ .expect = "GET /big", .status = 200, .body_len = BIG,
@@ -41,7 +42,7 @@ static const struct origin_step steps[] = {
 	{ .expect = "GET /v", .expect_hdr = "Accept-Encoding: gzip",
 	    .status = 200, .body = "gzip-variant", .delay_ms = DELAY,
 	    .headers = "Cache-Control: max-age=600\r\nVary: Accept-Encoding\r\n" },
-	{ .expect = "GET /v", .expect_hdr = "Accept-Encoding: br",
+	{ .expect = "GET /v", .expect_hdr = "Accept-Encoding: identity",
 	    .status = 200, .body = "br-variant",
 	    .headers = "Cache-Control: max-age=600\r\nVary: Accept-Encoding\r\n" },
 	/* the first fetch breaks off mid-body */
@@ -55,6 +56,9 @@ static const struct origin_step steps[] = {
 	{ .expect = "GET /left", .status = 200, .body_len = LEFT,
 	    .headers = "Cache-Control: max-age=600\r\n", .delay_ms = DELAY,
 	    .flags = ORIGIN_STALL, .stall_ms = 1000 },
+	/* the leader's client does not read for a while */
+	{ .expect = "GET /slow", .status = 200, .body_len = SLOW,
+	    .headers = "Cache-Control: max-age=600\r\n", .delay_ms = DELAY },
 };
 #define NSTEPS	((int)(sizeof(steps) / sizeof(steps[0])))
 
@@ -139,13 +143,13 @@ main(void)
 	struct raw_resp r;
 	int i, n, lok, st, good;
 
-	plan(22 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(25 + ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
 	harness_init(&h, 1);
 	harness_conf(&h, "http_access allow localhost\nhttp_access deny all\n"
-	    "cache_dir lmdb %DIR%/cache 20\n");
+	    "cache_dir lmdb %DIR%/cache 100\n");
 	if (harness_start(&h) == -1)
 		bail_out("sluice did not start");
 
@@ -266,6 +270,30 @@ main(void)
 	is_int(origin_nreq(o), n + 1, "one origin fetch");
 	ok(harness_file_wait_count(h.cache_log, "the fetch goes on for 1 "
 	    "waiting", 1, 2000) == 1, "cache.log says why the fetch went on");
+
+	/*
+	 * The leader's client stops reading: the follower is not held to
+	 * its pace; the slow client reads the rest back from the store.
+	 */
+	n = origin_nreq(o);
+	send_get(&h, &c[0], "/slow", NULL);
+	wait_nreq(o, n + 1);
+	send_get(&h, &c[1], "/slow", NULL);
+	st = raw_read_resp(&c[1], &r, 0, 20000);
+	ok(st == 200 && r.complete && r.body_len == SLOW &&
+	    r.body_hash == harness_pattern_hash(SLOW) &&
+	    has(&r, "Cache-Status", "collapsed"), "a client that does not "
+	    "read does not hold back the follower: 24 MB whole");
+	raw_resp_free(&r);
+	raw_close(&c[1]);
+	st = raw_read_resp(&c[0], &r, 0, 20000);
+	ok(st == 200 && r.complete && r.body_len == SLOW &&
+	    r.body_hash == harness_pattern_hash(SLOW) &&
+	    has(&r, "Cache-Status", "stored"), "the slow leader's client got "
+	    "its 24 MB whole, byte-exact, when it read");
+	raw_resp_free(&r);
+	raw_close(&c[0]);
+	is_int(origin_nreq(o), n + 1, "one origin fetch for both");
 
 	harness_stop(&h);
 	origin_finish(o);

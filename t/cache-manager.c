@@ -110,6 +110,8 @@ main(void)
 	free(line);
 	if (mpid <= 0 || mpid == (long)h2.pid)
 		bail_out("no cache manager pid in cache.log");
+	/* The worker opens the store too: let it do so before the chmod. */
+	free(harness_file_wait(h2.cache_log, 10000, "worker 1 started", NULL));
 	chmod(path, 0);		/* nobody (we, not root) cannot enter */
 	kill((pid_t)mpid, SIGKILL);
 	line = harness_file_wait(h2.cache_log, 10000, "cache_dir", "cannot be "

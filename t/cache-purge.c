@@ -66,17 +66,22 @@ main(void)
 	struct harness h1, h2;
 	struct origin *o;
 	struct raw_resp r;
-	char *line;
+	char *line, rule_log[320], f[64];
 
-	plan(8 + ORIGIN_FINISH_TESTS + 2 * HARNESS_STOP_TESTS +
+	plan(10 + ORIGIN_FINISH_TESTS + 2 * HARNESS_STOP_TESTS +
 	    2 * HARNESS_END_TESTS);
 	o = origin_start(steps, NSTEPS);
 	oport = origin_port(o);
 
 	/* No acl names PURGE: refused, whatever http_access says. */
 	harness_init(&h1, 1);
+	/* The squid log, and one that names the denying rule. */
 	harness_conf(&h1, "http_access allow localhost\nhttp_access deny all\n"
-	    "cache_dir lmdb %DIR%/cache 10\n");
+	    "cache_dir lmdb %DIR%/cache 10\n"
+	    "logformat rule %Ss/%>Hs %rm %ru %sluice::rule\n"
+	    "access_log %DIR%/access.log squid\n"
+	    "access_log %DIR%/rule.log rule\n");
+	snprintf(rule_log, sizeof(rule_log), "%s/rule.log", h1.dir);
 	if (harness_start(&h1) == -1)
 		bail_out("sluice did not start");
 	ok(ask(&h1, "GET", "/a", &r) == 200, "GET /a: stored");
@@ -85,8 +90,16 @@ main(void)
 	    "naming it: 403, although http_access allows localhost");
 	raw_resp_free(&r);
 	line = harness_log_wait(&h1, "TCP_DENIED/403", "PURGE", NULL);
-	ok(line != NULL && strstr(line, "no-purge-acl") != NULL,
-	    "access log: TCP_DENIED/403 with the reason");
+	ok(line != NULL && harness_field(line, 9, f, sizeof(f)) != NULL &&
+	    harness_field(line, 10, f, sizeof(f)) == NULL,
+	    "access log: TCP_DENIED/403 in Squid's ten fields");
+	free(line);
+	line = harness_file_wait(rule_log, 2000, "TCP_DENIED/403 PURGE",
+	    (char *)NULL);
+	ok(line != NULL && strstr(line, " no-purge-acl") != NULL,
+	    "%%sluice::rule gives the reason: no-purge-acl");
+	if (line != NULL)
+		diag("%s", line);
 	free(line);
 	ok(hit(&h1, "/a", "stored"), "the object is still served from the "
 	    "cache");
@@ -97,7 +110,11 @@ main(void)
 	harness_init(&h2, 1);
 	harness_conf(&h2, "acl purge method PURGE\nhttp_access deny purge\n"
 	    "http_access allow localhost\nhttp_access deny all\n"
-	    "cache_dir lmdb %DIR%/cache 10\n");
+	    "cache_dir lmdb %DIR%/cache 10\n"
+	    "logformat rule %Ss/%>Hs %rm %ru %sluice::rule\n"
+	    "access_log %DIR%/access.log\n"
+	    "access_log %DIR%/rule.log rule\n");
+	snprintf(rule_log, sizeof(rule_log), "%s/rule.log", h2.dir);
 	if (harness_start(&h2) == -1)
 		bail_out("sluice did not start");
 	ok(ask(&h2, "GET", "/b", &r) == 200, "GET /b: stored");
@@ -106,9 +123,13 @@ main(void)
 	    "http_access rule: 403");
 	raw_resp_free(&r);
 	line = harness_log_wait(&h2, "TCP_DENIED/403", "PURGE", NULL);
-	ok(line != NULL && strstr(line, "rule=") != NULL &&
-	    strstr(line, ".conf:") != NULL, "access log names the rule "
-	    "(FILE:LINE)");
+	ok(line != NULL && harness_field(line, 10, f, sizeof(f)) == NULL,
+	    "the squid line has no eleventh field");
+	free(line);
+	line = harness_file_wait(rule_log, 2000, "TCP_DENIED/403 PURGE",
+	    (char *)NULL);
+	ok(line != NULL && strstr(line, "sluice.conf:") != NULL,
+	    "%%sluice::rule names the rule (FILE:LINE)");
 	if (line != NULL)
 		diag("%s", line);
 	free(line);

@@ -157,6 +157,7 @@ main(void)
 	oport = origin_port(o);
 	harness_init(&h, 1);
 	harness_conf(&h, "http_access allow localhost\nhttp_access deny all\n"
+	    "range_offset_limit 0\n"
 	    "cache_dir lmdb %DIR%/cache 10\n");
 	if (harness_start(&h) == -1)
 		bail_out("sluice did not start");

@@ -21,7 +21,7 @@ allowed() {	# allowed LAYER HEADER -> 0 or 1
 	cache)	[ -f "cache/$h" ] ;;
 	worker)	[ -f "worker/$h" ] || [ -f "acl/$h" ] || [ "$h" = cache.h ] ;;
 	master)	[ -f "master/$h" ] || [ -f "acl/$h" ] || case "$h" in
-			worker.h|upgrade.h|req_cache.h|manager.h) true ;;
+			worker.h|upgrade.h|req_cache.h|tls.h|accesslog.h|manager.h) true ;;
 			*) false ;; esac ;;
 	esac
 }

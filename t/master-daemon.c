@@ -2,7 +2,9 @@
  * master-daemon.c -- without -d, sluice goes to the background: the
  * command returns 0 at once, the pid file names the running master,
  * which serves, logs to cache_log only, stops on SIGTERM and removes its
- * pid file.  A second start while it runs is refused.
+ * pid file.  A second start while it runs is refused.  Started with a
+ * relative -f, as by hand from a directory: the daemon's chdir("/") does
+ * not lose the file, a SIGHUP reloads it.
  *
  * Integration test: a real sluice started as an operator would, stopped
  * through the PID its pid file gives (the process this test started).
@@ -45,10 +47,13 @@ main(void)
 	struct origin *o;
 	struct client_resp r;
 	char conf[300], pidf[320], url[128], *out = NULL, *line;
+	char cwd[4096], rel[8192];
+	const char *p;
+	size_t len;
 	pid_t pid = 0;
 	int i, rc, alive;
 
-	plan(11 + ORIGIN_FINISH_TESTS + HARNESS_END_TESTS);
+	plan(13 + ORIGIN_FINISH_TESTS + HARNESS_END_TESTS);
 	o = origin_start(steps, 1);
 	harness_init(&h, 1);
 	snprintf(pidf, sizeof(pidf), "%s/daemon.pid", h.dir);
@@ -58,8 +63,16 @@ main(void)
 	    "access_log %DIR%/access.log\ncache_log %DIR%/cache.log\n"
 	    "workers 1\nshutdown_lifetime 5 seconds\n"
 	    "http_access allow localhost\nhttp_access deny all\n", conf);
+	/* The file by a relative name, from the test's directory. */
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		bail_out("getcwd");
+	for (len = 0, p = cwd; *p != '\0'; p++)
+		if (*p == '/' && p[1] != '\0')
+			len += (size_t)snprintf(rel + len, sizeof(rel) - len,
+			    "../");
+	snprintf(rel + len, sizeof(rel) - len, "%s", conf + 1);
 	args[0] = "-f";
-	args[1] = conf;
+	args[1] = rel;
 	args[2] = NULL;
 	rc = harness_exec(&h, args, &out);
 	is_int(rc, 0, "sluice without -d returns 0 once it is in the background");
@@ -78,6 +91,16 @@ main(void)
 	is_int(client_get(h.port[0], url, &r), 200,
 	    "the background proxy serves requests");
 	client_resp_free(&r);
+
+	/* After the daemon's chdir("/"), the relative -f is the same file. */
+	ok(pid > 0 && kill(pid, SIGHUP) == 0, "SIGHUP to the pid in the file "
+	    "(started with -f %s)", rel);
+	line = harness_file_wait(h.cache_log, 5000, "reloaded: generation 1",
+	    (char *)NULL);
+	ok(line != NULL, "the file is read again and a new generation "
+	    "serves: %s", line != NULL ? line : "(no; cache_log has the "
+	    "reason)");
+	free(line);
 
 	rc = harness_exec(&h, args, &out);
 	is_int(rc, 1, "a second start while it runs exits 1");

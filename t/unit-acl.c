@@ -117,6 +117,7 @@ t_free(struct conf *c, struct acl_set *s)
 /* Run @n requests against @s: two assertions each (verdict and rule). */
 /* The destination every t_check() request goes to (a public address). */
 static const char *t_dst = "198.51.100.7";
+static const char *t_endpoint;	/* the proxy's own page asked, or NULL */
 
 static void
 t_check(const struct acl_set *s, const struct t_req *rq, size_t n)
@@ -153,6 +154,7 @@ t_check(const struct acl_set *s, const struct t_req *rq, size_t n)
 		r.method = rq[i].method;
 		r.port = rq[i].port;
 		r.host = "example.com";
+		r.endpoint = t_endpoint;
 		rule = 99;
 		v = acl_check(s, &r, &rule);
 		is_int(v, rq[i].verdict, "%s: %s %s:%u is %s", rq[i].desc,
@@ -526,40 +528,55 @@ test_where(void)
 
 /* The rules of etc/sluice.conf.in decide as its comments say. */
 static const struct t_req shipped_reqs[] = {
-	{ "127.0.0.1", "GET", 80, ACL_ALLOW, 7, "loopback may GET port 80" },
-	{ "192.168.1.5", "CONNECT", 443, ACL_ALLOW, 7,
+	{ "127.0.0.1", "GET", 80, ACL_ALLOW, 10, "loopback may GET port 80" },
+	{ "192.168.1.5", "CONNECT", 443, ACL_ALLOW, 10,
 	    "a LAN client may CONNECT to 443" },
 	{ "192.168.1.5", "CONNECT", 22, ACL_DENY, 1,
 	    "port 22 is not a Safe_port" },
 	{ "192.168.1.5", "CONNECT", 8443, ACL_DENY, 2,
 	    "CONNECT to a safe port other than 443 is denied" },
-	{ "192.168.1.5", "GET", 8443, ACL_ALLOW, 7,
+	{ "192.168.1.5", "GET", 8443, ACL_ALLOW, 10,
 	    "GET to an unregistered port is allowed" },
-	{ "203.0.113.9", "GET", 80, ACL_DENY, 8,
+	{ "203.0.113.9", "GET", 80, ACL_DENY, 11,
 	    "a client outside localnet is denied by deny all" },
-	{ "fd00::1", "GET", 80, ACL_ALLOW, 7, "a ULA client is allowed" },
-	{ "fe80::1", "GET", 80, ACL_ALLOW, 7,
+	{ "fd00::1", "GET", 80, ACL_ALLOW, 10, "a ULA client is allowed" },
+	{ "fe80::1", "GET", 80, ACL_ALLOW, 10,
 	    "a link-local v6 client is allowed" },
-	{ "2001:db8::1", "GET", 80, ACL_DENY, 8,
+	{ "2001:db8::1", "GET", 80, ACL_DENY, 11,
 	    "a global IPv6 client is denied" },
-	{ "::ffff:172.16.0.1", "GET", 80, ACL_ALLOW, 7,
+	{ "::ffff:172.16.0.1", "GET", 80, ACL_ALLOW, 10,
 	    "an IPv4-mapped RFC 1918 client is allowed" },
 };
 
 /* The same rules for destinations on this host or link-local. */
 static const struct t_req shipped_local_reqs[] = {
-	{ "192.168.1.5", "GET", 80, ACL_DENY, 3,
+	{ "192.168.1.5", "GET", 80, ACL_DENY, 6,
 	    "to 127.0.0.1: denied by to_localhost" },
-	{ "127.0.0.1", "GET", 8080, ACL_DENY, 3,
+	{ "127.0.0.1", "GET", 8080, ACL_DENY, 6,
 	    "to 127.0.0.1 even from loopback: denied by to_localhost" },
 };
 static const struct t_req shipped_meta_reqs[] = {
-	{ "192.168.1.5", "GET", 80, ACL_DENY, 4,
+	{ "192.168.1.5", "GET", 80, ACL_DENY, 7,
 	    "to 169.254.169.254 (cloud metadata): denied by to_linklocal" },
 };
 static const struct t_req shipped_meta6_reqs[] = {
-	{ "192.168.1.5", "GET", 80, ACL_DENY, 5,
+	{ "192.168.1.5", "GET", 80, ACL_DENY, 8,
 	    "to fd00:ec2::254 (cloud metadata over IPv6): denied" },
+};
+
+/* The proxy's own pages (destination: the proxy's own address). */
+static const struct t_req shipped_pac_reqs[] = {
+	{ "192.168.1.5", "GET", 3128, ACL_ALLOW, 3,
+	    "/proxy.pac from the LAN: allowed by allow pac localnet" },
+	{ "203.0.113.9", "GET", 3128, ACL_DENY, 6,
+	    "/proxy.pac from outside localnet: denied (to the proxy's own "
+	    "host)" },
+};
+static const struct t_req shipped_mgr_reqs[] = {
+	{ "127.0.0.1", "GET", 3128, ACL_ALLOW, 4,
+	    "/metrics from this host: allowed by allow manager localhost" },
+	{ "192.168.1.5", "GET", 3128, ACL_DENY, 5,
+	    "/metrics from the LAN: deny manager" },
 };
 
 static void
@@ -626,6 +643,14 @@ test_shipped(void)
 		t_dst = "fd00:ec2::254";
 		t_check(s, shipped_meta6_reqs, sizeof(shipped_meta6_reqs) /
 		    sizeof(shipped_meta6_reqs[0]));
+		t_dst = "127.0.0.1";
+		t_endpoint = "/proxy.pac";
+		t_check(s, shipped_pac_reqs, sizeof(shipped_pac_reqs) /
+		    sizeof(shipped_pac_reqs[0]));
+		t_endpoint = "/metrics";
+		t_check(s, shipped_mgr_reqs, sizeof(shipped_mgr_reqs) /
+		    sizeof(shipped_mgr_reqs[0]));
+		t_endpoint = NULL;
 		t_dst = "198.51.100.7";
 	}
 	t_free(c, s);
@@ -656,6 +681,8 @@ main(void)
 	n += 2 * sizeof(shipped_local_reqs) / sizeof(shipped_local_reqs[0]);
 	n += 2 * sizeof(shipped_meta_reqs) / sizeof(shipped_meta_reqs[0]);
 	n += 2 * sizeof(shipped_meta6_reqs) / sizeof(shipped_meta6_reqs[0]);
+	n += 2 * sizeof(shipped_pac_reqs) / sizeof(shipped_pac_reqs[0]);
+	n += 2 * sizeof(shipped_mgr_reqs) / sizeof(shipped_mgr_reqs[0]);
 	plan((int)n);
 
 	test_cases();

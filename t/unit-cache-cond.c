@@ -156,6 +156,87 @@ contains(const struct buf *b, const char *s)
 	return memmem(b->pos, buf_len(b), s, strlen(s)) != NULL;
 }
 
+/*
+ * cond_stale_if_error(): request fields, response fields, lifetime, age,
+ * the configured limit (max_stale or max-stale=N), offline_mode, verdict.
+ */
+#define SNO	COND_STALE_NO
+#define SUN	COND_STALE_UNREACHABLE
+#define SER	COND_STALE_ERRORS
+#define MR	"HTTP/1.1 200 OK\r\nCache-Control: max-age=0"
+static const struct {
+	const char	*rq;
+	const char	*rs;
+	int64_t		 life, age, limit;
+	int		 offline;
+	int		 want;
+	const char	*desc;
+} sie[] = {
+	{ "", MR "\r\n", 0, 10, 604800, 0, SUN, "a stale response may be "
+	  "served when the origin cannot be reached (RFC 9111 §4.2.4), not "
+	  "for its 5xx" },
+	{ "", MR "\r\n", 0, 10, 9, 0, SNO, "not past the configured limit "
+	  "(squid's max_stale, refresh_pattern max-stale=N)" },
+	{ "", MR "\r\n", 0, 10, 10, 0, SUN, "up to the limit, inclusive" },
+	{ "", MR "\r\n", 60, 10, 0, 0, SUN, "a fresh one a refresh-ims "
+	  "sent to the origin is 0 s stale: within any limit" },
+	{ "", MR ", must-revalidate\r\n", 0, 10, 604800, 0, SNO, "not "
+	  "under must-revalidate (§5.2.2.2)" },
+	{ "", MR ", proxy-revalidate\r\n", 0, 10, 604800, 0, SNO, "not "
+	  "under proxy-revalidate (§5.2.2.8)" },
+	{ "", "HTTP/1.1 200 OK\r\nCache-Control: s-maxage=0\r\n", 0, 10,
+	  604800, 0, SNO, "not under s-maxage (§5.2.2.10)" },
+	{ "", MR ", no-cache\r\n", 0, 10, 604800, 0, SNO, "not under "
+	  "no-cache (§5.2.2.4)" },
+	{ "", MR ", no-cache=\"X-A\"\r\n", 0, 10, 604800, 0, SNO, "nor a "
+	  "qualified no-cache (§5.2.2.4)" },
+	{ "Cache-Control: max-age=0\r\n", MR "\r\n", 0, 10, 604800, 0, SNO,
+	  "not when the client asked for max-age (§5.2.1.1)" },
+	{ "Cache-Control: no-cache\r\n", MR "\r\n", 0, 10, 604800, 0, SNO,
+	  "nor no-cache (§5.2.1.4)" },
+	{ "Pragma: no-cache\r\n", MR "\r\n", 0, 10, 604800, 0, SNO,
+	  "nor Pragma: no-cache (§5.4)" },
+	{ "Cache-Control: min-fresh=1\r\n", MR "\r\n", 0, 10, 604800, 0,
+	  SNO, "nor min-fresh (§5.2.1.3)" },
+	{ "", MR ", stale-if-error=60\r\n", 0, 10, 0, 0, SER, "the "
+	  "response's stale-if-error: within it, on any error, 5xx included, "
+	  "past the configured limit (RFC 5861 §4)" },
+	{ "", MR ", stale-if-error=60\r\n", 0, 61, 604800, 0, SNO, "past "
+	  "its stale-if-error: not even when unreachable (RFC 5861 §4: "
+	  "its upper limit)" },
+	{ "", MR ", stale-if-error=60, must-revalidate\r\n", 0, 10, 604800,
+	  0, SNO, "stale-if-error does not outrank must-revalidate "
+	  "(RFC 9111 §4.2.4)" },
+	{ "Cache-Control: max-age=0\r\n", MR ", stale-if-error=60\r\n", 0,
+	  10, 604800, 0, SNO, "the response's stale-if-error does not outrank "
+	  "a client's max-age (§5.2.1.1)" },
+	{ "Cache-Control: max-age=0, stale-if-error=60\r\n", MR "\r\n", 0,
+	  10, 0, 0, SER, "the request's stale-if-error does: its own scope "
+	  "(RFC 5861 §4)" },
+	{ "Cache-Control: stale-if-error=5\r\n", MR "\r\n", 0, 10,
+	  604800, 0, SNO, "past the request's stale-if-error: no" },
+	{ "Cache-Control: stale-if-error=5\r\n", MR ", stale-if-error=60\r\n",
+	  0, 10, 604800, 0, SNO, "the request's limit is the one for its "
+	  "request" },
+	{ "", MR ", stale-if-error=abc\r\n", 0, 10, 604800, 0, SUN, "a bad "
+	  "stale-if-error gives no permission, and takes none away" },
+	{ "", MR ", stale-if-error=60, stale-if-error=90\r\n", 0, 10, 604800,
+	  0, SUN, "nor does a repeated one" },
+	{ "Cache-Control: max-age=0\r\n", MR "\r\n", 0, 9999999, 0, 1, SER,
+	  "offline_mode: however stale, whatever the client asked, on any "
+	  "error" },
+	{ "Cache-Control: no-cache\r\n", MR "\r\n", 60, 10, 0, 1, SER,
+	  "offline_mode: a fresh one a client's reload sent to the origin "
+	  "too" },
+	{ "", MR ", must-revalidate\r\n", 0, 10, 604800, 1, SNO,
+	  "offline_mode never serves what must be revalidated (§5.2.2.2, "
+	  "§3.5)" },
+	{ "", "HTTP/1.1 200 OK\r\nCache-Control: s-maxage=60\r\n", 0, 100,
+	  604800, 1, SNO, "nor what s-maxage covers (§5.2.2.10)" },
+	{ "", MR ", no-cache\r\n", 0, 10, 604800, 1, SNO, "nor no-cache "
+	  "(§5.2.2.4)" },
+};
+
 int
 main(void)
 {
@@ -165,8 +246,8 @@ main(void)
 	size_t i;
 
 	plan((int)(sizeof(etags) / sizeof(etags[0]) +
-	    sizeof(nms) / sizeof(nms[0]) + sizeof(m304) / sizeof(m304[0])) +
-	    38);
+	    sizeof(nms) / sizeof(nms[0]) + sizeof(m304) / sizeof(m304[0]) +
+	    sizeof(sie) / sizeof(sie[0])) + 33);
 
 	for (i = 0; i < sizeof(etags) / sizeof(etags[0]); i++)
 		is_int(cond_etag_in(etags[i].list, strlen(etags[i].list),
@@ -266,33 +347,16 @@ main(void)
 	    &sth.fields[0]), "Content-Range is kept, ETag is replaced "
 	    "(RFC 9111 §3.2)");
 
-	/* Stale on error (RFC 9111 §4.2.4). */
-	parse_req("");
-	policy_cc(&rqh, 1, &rq);
-	parse_resp(&sth, stbuf, sizeof(stbuf), "HTTP/1.1 200 OK\r\n"
-	    "Cache-Control: max-age=0\r\n");
-	policy_cc(&sth, 0, &rs);
-	ok(cond_stale_if_error(&rq, &rs, 0, 10), "a stale response may be "
-	    "served when the origin cannot be reached (RFC 9111 §4.2.4)");
-	ok(!cond_stale_if_error(&rq, &rs, 60, 10), "a fresh one is not "
-	    "'stale on error'");
-	parse_resp(&sth, stbuf, sizeof(stbuf), "HTTP/1.1 200 OK\r\n"
-	    "Cache-Control: max-age=0, must-revalidate\r\n");
-	policy_cc(&sth, 0, &rs);
-	ok(!cond_stale_if_error(&rq, &rs, 0, 10), "not under must-revalidate "
-	    "(§5.2.2.2)");
-	parse_resp(&sth, stbuf, sizeof(stbuf), "HTTP/1.1 200 OK\r\n"
-	    "Cache-Control: s-maxage=0\r\n");
-	policy_cc(&sth, 0, &rs);
-	ok(!cond_stale_if_error(&rq, &rs, 0, 10), "not under s-maxage "
-	    "(§5.2.2.10)");
-	parse_resp(&sth, stbuf, sizeof(stbuf), "HTTP/1.1 200 OK\r\n"
-	    "Cache-Control: max-age=0\r\n");
-	policy_cc(&sth, 0, &rs);
-	parse_req("Cache-Control: max-age=0\r\n");
-	policy_cc(&rqh, 1, &rq);
-	ok(!cond_stale_if_error(&rq, &rs, 0, 10), "not when the client asked "
-	    "for max-age (§5.2.1.1)");
+	/* Stale on error (RFC 9111 §4.2.4, RFC 5861 §4, offline_mode). */
+	for (i = 0; i < sizeof(sie) / sizeof(sie[0]); i++) {
+		parse_req(sie[i].rq);
+		policy_cc(&rqh, 1, &rq);
+		parse_resp(&sth, stbuf, sizeof(stbuf), sie[i].rs);
+		policy_cc(&sth, 0, &rs);
+		is_int(cond_stale_if_error(&rq, &rs, sie[i].life, sie[i].age,
+		    sie[i].limit, sie[i].offline), sie[i].want, "%s",
+		    sie[i].desc);
+	}
 
 	/* The key (RFC 9111 §2): the method class and the URL. */
 	is_int(cache_key("http://h/a", k1), 0, "a key");

@@ -15,7 +15,7 @@
 
 #define T0	((int64_t)784111777)	/* Sun, 06 Nov 1994 08:49:37 GMT */
 
-static const struct refresh defrp = { 0, 10, 3 * 86400 };
+static const struct refresh defrp = { 0, 10, 3 * 86400, 0, -1 };
 
 static struct http_head reqh, resph;
 static char reqbuf[2048], respbuf[2048];
@@ -193,38 +193,39 @@ static const struct {
 } heuristics[] = {
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Sun, 06 Nov 1994 06:49:37 GMT\r\n",
-	  { 3600, 10, 86400 }, 720, "LM-factor below MIN stays (squid: MIN "
+	  { 3600, 10, 86400, 0, -1 }, 720, "LM-factor below MIN stays (squid: "
+	  "MIN "
 	  "applies only without Last-Modified; §4.2.2)" },
-	{ "HTTP/1.1 200 OK\r\n" D0, { 3600, 20, 86400 }, 3600,
+	{ "HTTP/1.1 200 OK\r\n" D0, { 3600, 20, 86400, 0, -1 }, 3600,
 	  "no Last-Modified: MIN (§4.2.2)" },
-	{ "HTTP/1.1 200 OK\r\n" D0, { 7200, 20, 3600 }, 3600,
+	{ "HTTP/1.1 200 OK\r\n" D0, { 7200, 20, 3600, 0, -1 }, 3600,
 	  "no Last-Modified, MIN above MAX: MAX" },
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
-	  { 600, 20, 86400 }, 600, "Last-Modified equal to Date: MIN "
+	  { 600, 20, 86400, 0, -1 }, 600, "Last-Modified equal to Date: MIN "
 	  "(squid's lastmod_delta > 0 only)" },
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Mon, 07 Nov 1994 08:49:37 GMT\r\n",
-	  { 600, 20, 86400 }, 600, "Last-Modified after Date: MIN" },
+	  { 600, 20, 86400, 0, -1 }, 600, "Last-Modified after Date: MIN" },
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Thu, 27 Oct 1994 08:49:37 GMT\r\n",
-	  { 3600, 50, 1440 * 60 }, 86400, "50% of 10 days capped at MAX "
+	  { 3600, 50, 1440 * 60, 0, -1 }, 86400, "50% of 10 days capped at MAX "
 	  "1440 minutes" },
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Thu, 27 Oct 1994 08:49:37 GMT\r\n",
-	  { 0, 50, 0 }, 0, "MAX 0: stale at once" },
+	  { 0, 50, 0, 0, -1 }, 0, "MAX 0: stale at once" },
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Last-Modified: Sun, 06 Nov 1994 06:49:37 GMT\r\n",
-	  { 0, 0, 0 }, 0, "0 0% 0 (squid's cgi-bin line): no heuristic "
+	  { 0, 0, 0, 0, -1 }, 0, "0 0% 0 (squid's cgi-bin line): no heuristic "
 	  "freshness" },
 	{ "HTTP/1.1 200 OK\r\n" D0
 	  "Expires: Sun, 06 Nov 1994 08:50:37 GMT\r\n"
 	  "Last-Modified: Thu, 27 Oct 1994 08:49:37 GMT\r\n",
-	  { 86400, 100, 86400 }, 60, "Expires wins over the pattern "
+	  { 86400, 100, 86400, 0, -1 }, 60, "Expires wins over the pattern "
 	  "(§4.2.1: explicit first)" },
 	{ "HTTP/1.1 200 OK\r\nDate: Fri, 31 Dec 9999 23:59:59 GMT\r\n"
 	  "Last-Modified: Fri, 02 Jan 1970 00:00:00 GMT\r\n",
-	  { 0, 2147483647, 86400 }, 86400, "a huge PERCENT does not "
+	  { 0, 2147483647, 86400, 0, -1 }, 86400, "a huge PERCENT does not "
 	  "overflow: MAX" },
 };
 
@@ -316,6 +317,78 @@ static const struct {
 	  "(§5.2.2.10)" },
 };
 
+/* policy_quick_abort (squid's quick_abort_min/max/pct). */
+#define KB	1024ULL
+#define MB	(1024ULL * 1024)
+static const struct {
+	int64_t		 min, max;
+	int		 pct;
+	uint64_t	 got, total;
+	int		 go;
+	const char	*desc;
+} quick[] = {
+	{ -1, -1, 95, 1, 10 * MB, 1, "min -1: always finish" },
+	{ 16 * KB, 16 * KB, 95, 10 * MB - 8 * KB, 10 * MB, 1,
+	  "8 KB left, under min: finish" },
+	{ 16 * KB, 16 * KB, 95, 1 * MB, 10 * MB, 0,
+	  "9 MB left, over max: let it go" },
+	{ 64 * MB, 1024 * MB, 50, 10 * MB, 200 * MB, 0,
+	  "190 MB left, 5% in, under pct: let it go" },
+	{ 64 * MB, 1024 * MB, 50, 120 * MB, 200 * MB, 1,
+	  "80 MB left, 60% in: finish" },
+	{ 64 * MB, 1024 * MB, 50, 1 * MB, 2 * MB, 1,
+	  "1 MB left of 2 MB, under min: finish" },
+	{ 64 * MB, 1024 * MB, 50, 1 * MB, 4096 * MB, 0,
+	  "4 GB left, over max: let it go" },
+	{ 64 * MB, -1, 0, 1, 4096 * MB, 1,
+	  "max -1, pct 0: finish whatever is left" },
+	{ 64 * MB, 1024 * MB, 50, 1 * MB, UINT64_MAX, 0,
+	  "an unknown length: let it go (squid)" },
+	{ 0, 0, 100, 1 * MB, 2 * MB, 0, "min 0, max 0: never" },
+};
+
+/* policy_swr (RFC 5861 §3). */
+static const struct {
+	const char	*req, *resp;
+	int64_t		 life, age;
+	int		 swr;
+	const char	*desc;
+} swrs[] = {
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 80, 1, "20 s stale, window 30: served, revalidated behind" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 90, 1, "at the window's edge: still" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 91, 0, "past the window: revalidate first" },
+	{ "", "Cache-Control: max-age=60\r\n", 60, 61, 0,
+	  "no stale-while-revalidate: revalidate first" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=x\r\n",
+	  60, 61, 0, "a value that is not delta-seconds: ignored" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate\r\n",
+	  60, 61, 0, "no value: ignored" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=30, "
+	  "must-revalidate\r\n", 60, 61, 0,
+	  "must-revalidate wins (RFC 9111 §5.2.2.2)" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=30, "
+	  "proxy-revalidate\r\n", 60, 61, 0, "proxy-revalidate wins" },
+	{ "", "Cache-Control: s-maxage=60, stale-while-revalidate=30\r\n",
+	  60, 61, 0, "s-maxage implies proxy-revalidate (§5.2.2.10)" },
+	{ "Cache-Control: max-age=0\r\n",
+	  "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 61, 0, "the client asks max-age=0 (apt): revalidate first" },
+	{ "Cache-Control: no-cache\r\n",
+	  "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 61, 0, "the client asks no-cache" },
+	{ "Pragma: no-cache\r\n",
+	  "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 61, 0, "Pragma: no-cache too" },
+	{ "Cache-Control: max-stale=5\r\n",
+	  "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 61, 1, "a client's max-stale does not stop it" },
+	{ "", "Cache-Control: max-age=60, stale-while-revalidate=30\r\n",
+	  60, 59, 0, "fresh: not a stale answer at all" },
+};
+
 int
 main(void)
 {
@@ -330,7 +403,9 @@ main(void)
 	    2 * sizeof(lifetimes) / sizeof(lifetimes[0]) +
 	    sizeof(heuristics) / sizeof(heuristics[0]) +
 	    sizeof(uses) / sizeof(uses[0]) +
-	    2 * sizeof(ages) / sizeof(ages[0])) + 17);
+	    2 * sizeof(ages) / sizeof(ages[0]) +
+	    sizeof(quick) / sizeof(quick[0]) +
+	    sizeof(swrs) / sizeof(swrs[0])) + 17);
 
 	for (i = 0; i < sizeof(dates) / sizeof(dates[0]); i++)
 		is_int(policy_date(dates[i].in, strlen(dates[i].in)),
@@ -376,6 +451,18 @@ main(void)
 		policy_cc(&resph, 0, &rs);
 		is_int(policy_use(&rq, &rs, uses[i].life, uses[i].age),
 		    uses[i].use, "%s", uses[i].desc);
+	}
+
+	for (i = 0; i < sizeof(swrs) / sizeof(swrs[0]); i++) {
+		char resp[512];
+
+		snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n%s",
+		    swrs[i].resp);
+		parse(swrs[i].req, resp);
+		policy_cc(&reqh, 1, &rq);
+		policy_cc(&resph, 0, &rs);
+		is_int(policy_swr(&rq, &rs, swrs[i].life, swrs[i].age),
+		    swrs[i].swr, "stale-while-revalidate: %s", swrs[i].desc);
 	}
 
 	/* §4.2.3: Age computed from its parts. */
@@ -462,5 +549,9 @@ main(void)
 	    "age: a Date in the future counts as 0 (§4.2.3)");
 	is_int(policy_age(-1, 7, 100, 100, 110), 17,
 	    "age: no Date, Age 7, 10 s resident (§4.2.3)");
+	for (i = 0; i < sizeof(quick) / sizeof(quick[0]); i++)
+		is_int(policy_quick_abort(quick[i].min, quick[i].max,
+		    quick[i].pct, quick[i].got, quick[i].total), quick[i].go,
+		    "quick_abort: %s", quick[i].desc);
 	return exit_status();
 }

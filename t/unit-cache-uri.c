@@ -32,8 +32,8 @@ static const struct {
 	    "", "another port: another origin (RFC 9111 §4.4)" },
 	{ "a.example", 80, "/x", "http://b.example/z", 0,
 	    "", "another host: another origin" },
-	{ "a.example", 80, "/x", "https://a.example/z", -1,
-	    "", "another scheme: not ours" },
+	{ "a.example", 80, "/x", "https://a.example/z", 0,
+	    "", "another scheme: another origin (RFC 6454)" },
 	{ "a.example", 80, "/x", "mailto:x@a.example", -1,
 	    "", "not a URL of this cache" },
 	{ "a.example", 80, "/x", "http://u@a.example/z", -1,
@@ -69,6 +69,32 @@ static const struct {
 	    "dots in the query are left alone" },
 };
 
+/* An https:// request (its default port 443; http:// another origin). */
+static const struct {
+	const char	*host;
+	unsigned	 port;
+	const char	*path, *ref;
+	int		 rc;
+	const char	*out, *desc;
+} srows[] = {
+	{ "a.example", 443, "/x/y", "https://a.example/z", 1,
+	    "https://a.example/z", "https: same origin, absolute" },
+	{ "a.example", 443, "/x/y", "https://a.example:443/z", 1,
+	    "https://a.example/z", "https: the default port written out" },
+	{ "a.example", 443, "/x/y", "/z?q", 1, "https://a.example/z?q",
+	    "https: an absolute path keeps the scheme" },
+	{ "a.example", 443, "/x/y", "w", 1, "https://a.example/x/w",
+	    "https: a relative reference" },
+	{ "a.example", 443, "/x/y", "http://a.example/z", 0, "",
+	    "https: http:// is another origin" },
+	{ "a.example", 80, "/x/y", "https://a.example/z", 0, "",
+	    "http: https:// is another origin" },
+	{ "a.example", 8443, "/x", "https://a.example:8443/z", 1,
+	    "https://a.example:8443/z", "https: another port, the same" },
+	{ "a.example", 443, "/x", "https://b.example/z", 0, "",
+	    "https: another host" },
+};
+
 int
 main(void)
 {
@@ -76,7 +102,18 @@ main(void)
 	size_t i;
 	int rc;
 
-	plan((int)(sizeof(rows) / sizeof(rows[0])));
+	plan((int)(sizeof(rows) / sizeof(rows[0]) +
+	    sizeof(srows) / sizeof(srows[0])));
+	for (i = 0; i < sizeof(srows) / sizeof(srows[0]); i++) {
+		out[0] = '\0';
+		rc = uri_same_origin_scheme(srows[i].port != 80,
+		    srows[i].host, srows[i].port, srows[i].path, srows[i].ref,
+		    strlen(srows[i].ref), out, sizeof(out));
+		ok(rc == srows[i].rc && (rc != 1 || strcmp(out, srows[i].out)
+		    == 0), "%s: %s", srows[i].ref, srows[i].desc);
+		if (rc != srows[i].rc || (rc == 1 && strcmp(out, srows[i].out)))
+			diag("got %d \"%s\"", rc, out);
+	}
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		out[0] = '\0';
 		rc = uri_same_origin(rows[i].host, rows[i].port, rows[i].path,

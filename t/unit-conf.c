@@ -330,12 +330,9 @@ static const struct {
 	{ "http_port 3128\nread_timeout 5 fortnights\n",
 	    "e.conf:2: 'read_timeout': bad time '5 fortnights'",
 	    "a bad time unit is an error" },
-	{ "http_port 3128\naccess_log /var/log/a.log combined\n",
-	    "e.conf:2: access_log format 'combined' is not supported",
-	    "an access_log format other than squid is an error" },
-	{ "http_port 3128\naccess_log daemon:/var/log/a.log\n",
-	    "e.conf:2: access_log module 'daemon' is not supported",
-	    "access_log daemon: is an error" },
+	{ "http_port 3128\nlogformat onlyname\n",
+	    "e.conf:2: 'logformat' takes 2 arguments, the last one being the "
+	    "rest of the line", "logformat without a format is an error" },
 	{ "http_port 3128\ndns_nameservers 192.0.2.1 1.2.3\n",
 	    "e.conf:2: dns_nameservers '1.2.3': bad address",
 	    "a bad dns_nameservers address is an error" },
@@ -408,20 +405,63 @@ static const struct {
 	{ "http_port 3128\nrefresh_pattern . 0 20%\n",
 	    "e.conf:2: 'refresh_pattern' takes 4..",
 	    "refresh_pattern: too few words is an error" },
-	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 override-expire\n",
-	    "e.conf:2: refresh_pattern option 'override-expire' violates HTTP "
-	    "(RFC 9111) and is not supported",
-	    "refresh_pattern: override-expire is refused, not ignored" },
-	{ "http_port 3128\nrefresh_pattern -i \\.iso$ 0 20% 4320 "
-	    "ignore-reload\n",
-	    "e.conf:2: refresh_pattern option 'ignore-reload' violates HTTP",
-	    "refresh_pattern: ignore-reload is refused, not ignored" },
 	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 ignore-no-store\n",
-	    "e.conf:2: refresh_pattern option 'ignore-no-store' violates HTTP",
-	    "refresh_pattern: ignore-no-store is refused, not ignored" },
-	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 max-stale=60\n",
-	    "e.conf:2: refresh_pattern option 'max-stale=60' is not "
-	    "supported yet", "refresh_pattern: max-stale=N is refused (yet)" },
+	    "e.conf:2: refresh_pattern option 'ignore-no-store' is not "
+	    "supported: it would share or serve what the origin keeps for one "
+	    "client", "refresh_pattern: ignore-no-store is refused, not "
+	    "ignored" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 ignore-private\n",
+	    "e.conf:2: refresh_pattern option 'ignore-private' is not "
+	    "supported", "refresh_pattern: ignore-private is refused" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 "
+	    "ignore-must-revalidate\n",
+	    "e.conf:2: refresh_pattern option 'ignore-must-revalidate' is not "
+	    "supported", "refresh_pattern: ignore-must-revalidate is refused" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 ignore-auth\n",
+	    "e.conf:2: refresh_pattern option 'ignore-auth' is not supported",
+	    "refresh_pattern: ignore-auth is refused" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 ignore-no-cache\n",
+	    "e.conf:2: refresh_pattern option 'ignore-no-cache' is not "
+	    "supported", "refresh_pattern: ignore-no-cache is refused" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 max-stale=x\n",
+	    "e.conf:2: refresh_pattern: bad max-stale 'x' (seconds, 0 or more)",
+	    "refresh_pattern: a max-stale that is not a number is an error" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 max-stale=-5\n",
+	    "e.conf:2: refresh_pattern: bad max-stale '-5'",
+	    "refresh_pattern: a negative max-stale is an error" },
+	{ "http_port 3128\nrefresh_pattern /by-hash/ 0 0% 0 immutable\n",
+	    "e.conf:2: refresh_pattern: immutable needs a MAX above 0",
+	    "refresh_pattern: immutable with MAX 0 is an error" },
+	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 Immutable\n",
+	    "e.conf:2: refresh_pattern: unknown option 'Immutable'",
+	    "refresh_pattern: options are case-sensitive, as squid's" },
+	{ "http_port 3128\nstore_id_rewrite ^http://(a|b)/(.*) "
+	    "http://ab/\\3\n",
+	    "e.conf:2: store_id_rewrite: REPLACEMENT uses \\3 but the regex "
+	    "has 2 groups", "store_id_rewrite: a group the regex lacks is an "
+	    "error" },
+	{ "http_port 3128\nstore_id_rewrite ^http://a/ http://b/\\x\n",
+	    "e.conf:2: store_id_rewrite: '\\x' in REPLACEMENT: only "
+	    "\\0..\\9 and \\\\", "store_id_rewrite: an unknown escape is "
+	    "an error" },
+	{ "http_port 3128\nstore_id_rewrite ( x\n",
+	    "e.conf:2: store_id_rewrite: bad regex '(': ",
+	    "store_id_rewrite: a bad regex is an error at its line" },
+	{ "http_port 3128\nstore_id_rewrite -i ^http://a/\n",
+	    "e.conf:2: store_id_rewrite takes [-i] REGEX REPLACEMENT",
+	    "store_id_rewrite: -i and one word is an error" },
+	{ "http_port 3128\nstore_id_rewrite a b c\n",
+	    "e.conf:2: store_id_rewrite takes [-i] REGEX REPLACEMENT",
+	    "store_id_rewrite: three words without -i is an error" },
+	{ "http_port 3128\nstore_id_rewrite a \"\"\n",
+	    "e.conf:2: store_id_rewrite: empty REPLACEMENT",
+	    "store_id_rewrite: an empty REPLACEMENT is an error" },
+	{ "http_port 3128\nmax_stale 2 fortnights\n",
+	    "e.conf:2: 'max_stale': bad time '2 fortnights'",
+	    "max_stale: a bad time is an error" },
+	{ "http_port 3128\noffline_mode yes\n",
+	    "e.conf:2: 'offline_mode' must be on or off, not 'yes'",
+	    "offline_mode: a word other than on or off is an error" },
 	{ "http_port 3128\nrefresh_pattern . 0 20% 4320 frobnicate\n",
 	    "e.conf:2: refresh_pattern: unknown option 'frobnicate'",
 	    "refresh_pattern: an unknown option is an error" },
@@ -516,7 +556,8 @@ test_defaults(void)
 	is_str(c->effective_user, NULL,
 	    "cache_effective_user defaults to none (the master decides)");
 	is_str(c->pid_file, NULL, "pid_filename defaults to none");
-	is_str(c->access_log, NULL, "access_log defaults to none");
+	ok(c->naccess_log_lines == 0 && c->nlogformat_lines == 0,
+	    "no access_log line by default (no access log)");
 	is_str(c->cache_log, NULL, "cache_log defaults to none (stderr)");
 	gethostname(host, sizeof(host));
 	host[sizeof(host) - 1] = '\0';
@@ -527,6 +568,10 @@ test_defaults(void)
 	is_int(c->connect_timeout, 30000, "connect_timeout defaults to 30 s");
 	is_int(c->read_timeout, 900000, "read_timeout defaults to 15 min");
 	is_int(c->request_timeout, 60000, "request_timeout defaults to 60 s");
+	is_int(c->request_body_timeout, 60000,
+	    "request_body_timeout defaults to 60 s");
+	is_int(c->request_body_min_rate, 500,
+	    "request_body_min_rate defaults to 500 bytes (per second)");
 	is_int(c->client_idle_pconn_timeout, 120000,
 	    "client_idle_pconn_timeout defaults to 2 min");
 	is_int(c->client_lifetime, 86400000,
@@ -591,6 +636,8 @@ test_every_directive(void)
 	    "connect_timeout 500 ms\n"
 	    "read_timeout 2 hours\n"
 	    "request_timeout 10\n"
+	    "request_body_timeout 2 minutes\n"
+	    "request_body_min_rate 1 KB\n"
 	    "client_idle_pconn_timeout 1 minute\n"
 	    "client_lifetime 2 days\n"
 	    "shutdown_lifetime 5 seconds\n"
@@ -605,7 +652,7 @@ test_every_directive(void)
 	    "a config using every directive loads");
 	if (c == NULL) {
 		diag("%s", logbuf);
-		skip(32, "config did not load");
+		skip(34, "config did not load");
 		return;
 	}
 	is_int(c->nlisten, 2, "two http_port lines give two listeners");
@@ -624,8 +671,9 @@ test_every_directive(void)
 	    "cache_effective_user names an existing user");
 	is_str(c->pid_file, "/run/sluice-test.pid",
 	    "pid_filename sets the path");
-	is_str(c->access_log, "/var/log/a.log",
-	    "access_log strips stdio: and takes the squid format");
+	ok(c->naccess_log_lines == 1 && c->access_log_lines[0].argc == 3 &&
+	    strcmp(c->access_log_lines[0].argv[1], "stdio:/var/log/a.log") ==
+	    0, "access_log is kept whole for the access log module");
 	is_str(c->cache_log, "/var/log/c.log", "cache_log sets the path");
 	is_str(c->visible_hostname, "proxy.example", "visible_hostname is set");
 	is_str(c->dns_nameservers, "192.0.2.1,[2001:db8::1]:5353,192.0.2.2:53",
@@ -633,6 +681,9 @@ test_every_directive(void)
 	is_int(c->connect_timeout, 500, "connect_timeout 500 ms");
 	is_int(c->read_timeout, 7200000, "read_timeout 2 hours");
 	is_int(c->request_timeout, 10000, "request_timeout 10 (seconds)");
+	is_int(c->request_body_timeout, 120000, "request_body_timeout 2 "
+	    "minutes");
+	is_int(c->request_body_min_rate, 1024, "request_body_min_rate 1 KB");
 	is_int(c->client_idle_pconn_timeout, 60000,
 	    "client_idle_pconn_timeout 1 minute");
 	is_int(c->client_lifetime, 172800000, "client_lifetime 2 days");
@@ -654,7 +705,7 @@ test_every_directive(void)
 	    "a quoted word loses its quotes");
 	ok(c->acl_lines[0].quoted[4] && !c->acl_lines[0].quoted[3],
 	    "quoted[] flags only the quoted word");
-	is_int(c->acl_lines[0].line, 21, "acl line records its line number");
+	is_int(c->acl_lines[0].line, 23, "acl line records its line number");
 	is_str(c->access_lines[1].argv[2], "all",
 	    "http_access words are kept in order");
 	ok(c->access_lines[1].argv[3] == NULL,
@@ -690,6 +741,30 @@ test_tokenizer(void)
 	} else {
 		skip(3, "tokenizer config did not load");
 	}
+
+	/* logformat: the format is the rest of the line, as written. */
+	is_int(t_load("fmt.conf", "http_port 3128\n"
+	    "logformat  my-fmt\t%>a  \"%rm %ru\" [%tl] # not a comment \t\r\n"
+	    "logformat q \"%un\"\n", &c), 0,
+	    "logformat lines with quotes, '#' and blanks load");
+	if (c != NULL) {
+		ok(c->nlogformat_lines == 2 &&
+		    c->logformat_lines[0].argc == 3 &&
+		    strcmp(c->logformat_lines[0].argv[1], "my-fmt") == 0,
+		    "logformat NAME is the first word");
+		is_str(c->nlogformat_lines == 2 ?
+		    c->logformat_lines[0].argv[2] : NULL,
+		    "%>a  \"%rm %ru\" [%tl] # not a comment",
+		    "the format keeps quotes, '#' and inner blanks, not the "
+		    "trailing ones");
+		is_str(c->nlogformat_lines == 2 ?
+		    c->logformat_lines[1].argv[2] : NULL, "\"%un\"",
+		    "a format that is one quoted word keeps its quotes");
+		conf_free(c);
+	} else
+		skip(3, "logformat config did not load");
+	is_int(t_load("fmt2.conf", "http_port 3128\nlogformat \t \n", &c),
+	    -1, "logformat without a name fails");
 
 	/* A line of 8193 bytes is too long; the next error still shows. */
 	if ((big = malloc(9000)) == NULL)
@@ -888,6 +963,110 @@ test_refresh(void)
 	    rp.max == 4320 * 60, "refresh_for: no line matches: squid's "
 	    "default . 0 20%% 4320");
 	conf_free(c);
+}
+
+/* refresh_pattern options, store_id_rewrite, max_stale, offline_mode. */
+static void
+test_refresh_options(void)
+{
+	struct refresh rp;
+	struct conf *c;
+
+	is_int(t_load("ro.conf", "http_port 3128\n", &c), 0,
+	    "a minimal config loads");
+	if (c == NULL)
+		bail_out("ro.conf did not load");
+	ok(c->max_stale == 7LL * 86400 * 1000 && c->offline_mode == 0 &&
+	    c->nstore_id == 0, "max_stale defaults to 1 week (squid's), "
+	    "offline_mode to off, no store_id_rewrite line");
+	conf_free(c);
+
+	is_int(t_load("ro2.conf", "http_port 3128\n"
+	    "refresh_pattern /a 1 0% 2 override-expire override-lastmod\n"
+	    "refresh_pattern /b 0 0% 60 ignore-reload reload-into-ims "
+	    "store-stale\n"
+	    "refresh_pattern /c 0 0% 525600 immutable max-stale=30\n"
+	    "refresh_pattern /d 0 20% 60 refresh-ims\n"
+	    "store_id_rewrite ^http://m[0-9]\\.example/(.*)$ "
+	    "http://m.example/\\1\n"
+	    "store_id_rewrite -i ^HTTP://X/ y\n"
+	    "max_stale 2 hours\noffline_mode on\n", &c), 0,
+	    "refresh_pattern options, store_id_rewrite, max_stale and "
+	    "offline_mode load");
+	if (c == NULL)
+		bail_out("ro2.conf did not load: %s", logbuf);
+	(void)refresh_for(c, "http://h/a", &rp);
+	is_int(rp.flags, REFRESH_OVERRIDE_EXPIRE | REFRESH_OVERRIDE_LASTMOD,
+	    "override-expire and override-lastmod set their flags");
+	(void)refresh_for(c, "http://h/b", &rp);
+	is_int(rp.flags, REFRESH_IGNORE_RELOAD | REFRESH_RELOAD_INTO_IMS |
+	    REFRESH_STORE_STALE, "ignore-reload, reload-into-ims and "
+	    "store-stale set theirs");
+	ok(rp.max_stale == -1, "no max-stale=N: -1 (the max_stale directive)");
+	(void)refresh_for(c, "http://h/c", &rp);
+	ok(rp.flags == REFRESH_IMMUTABLE && rp.max_stale == 30 &&
+	    rp.max == 525600LL * 60, "immutable and max-stale=30 (seconds, "
+	    "squid's unit)");
+	(void)refresh_for(c, "http://h/d", &rp);
+	is_int(rp.flags, REFRESH_IMS, "refresh-ims sets its flag");
+	ok(c->nstore_id == 2 && c->store_id[0]->line == 6 &&
+	    strcmp(c->store_id[0]->repl, "http://m.example/\\1") == 0 &&
+	    c->store_id[0]->re.re_nsub == 1, "store_id_rewrite: two lines in "
+	    "order, with file:line, the REPLACEMENT as written and the "
+	    "regex's groups");
+	ok(c->max_stale == 7200000 && c->offline_mode == 1, "max_stale 2 "
+	    "hours, offline_mode on");
+	conf_free(c);
+}
+
+/* conf_regex_hint(): a literal every match contains, or none. */
+static const struct {
+	const char	*re;
+	const char	*hint;
+	const char	*desc;
+} hint_cases[] = {
+	{ "/pool/(.+/)?[a-z]_[^/]+\\.deb$", "/pool/", "the longest plain run "
+	  "outside groups" },
+	{ "/by-hash/(MD5Sum|SHA256)/[0-9a-f]{32,128}$", "/by-hash/",
+	  "an alternation inside a group does not spoil the rest" },
+	{ "^https?://files\\.pythonhosted\\.org/packages/",
+	  "://files.pythonhosted.org/packages/", "s? drops the s; \\. is a "
+	  "plain dot" },
+	{ "/repodata/repomd\\.xml(\\.asc|\\.key)?$", "/repodata/repomd.xml",
+	  "an optional group after the run" },
+	{ "/[^/]+-[^/-]+-[^/-]+\\.[a-z0-9_]+\\.rpm$", ".rpm", "runs broken "
+	  "by bracket expressions: the longest" },
+	{ "abcd?e", "abc", "d? is not required: not in the literal" },
+	{ "abcd*e", "abc", "d* neither" },
+	{ "ab{0,1}cdef", "cdef", "b{0,1} neither" },
+	{ "abc+de", "abc", "c+ keeps c: at least once" },
+	{ "deb|rpm", "", "a top-level alternation: no literal" },
+	{ ".", "", "the catch-all: no literal" },
+	{ "ab", "", "under 3 bytes: not worth a strstr" },
+	{ "x\\wyz", "", "\\w is a class: breaks the run, and the rest is "
+	  "short" },
+	{ "[]abc]defg", "defg", "a ']' first in brackets is a member" },
+	{ "[[:alpha:]]hijk", "hijk", "[:alpha:] inside brackets" },
+	{ "(a|b)c\\?dxyz", "c?dxyz", "\\? is a plain '?'" },
+	{ "0123456789012345678901234567890123456789012345678901234567890123",
+	  "01234567890123456789012345678901234567890123456", "a long literal: "
+	  "its first CONF_HINT_MAX bytes" },
+};
+
+static void
+test_regex_hint(void)
+{
+	char out[CONF_HINT_MAX + 1];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(hint_cases) / sizeof(hint_cases[0]); i++) {
+		memset(out, 'Z', sizeof(out));
+		n = conf_regex_hint(hint_cases[i].re, out);
+		ok(n == strlen(hint_cases[i].hint) &&
+		    strcmp(out, hint_cases[i].hint) == 0, "conf_regex_hint "
+		    "%s: %s (got '%s')", hint_cases[i].re, hint_cases[i].desc,
+		    out);
+	}
 }
 
 /* cache allow|deny: raw lines here, acls checked by req_cache_rules_compile(). */
@@ -1111,10 +1290,11 @@ test_shipped(void)
 		ok(c->nlisten == 2 && c->listen[0].addr.ss_family == AF_INET &&
 		    c->listen[1].addr.ss_family == AF_INET6,
 		    "the shipped config listens on 127.0.0.1 and ::1");
-		unlike(c->access_log, "@",
+		ok(c->naccess_log_lines == 1 &&
+		    strchr(c->access_log_lines[0].argv[1], '@') == NULL,
 		    "the shipped paths were substituted");
-		ok(c->nacl_lines > 0 && c->naccess_lines == 8,
-		    "the shipped config has acls and eight http_access rules");
+		ok(c->nacl_lines > 0 && c->naccess_lines == 11,
+		    "the shipped config has acls and eleven http_access rules");
 		conf_free(c);
 	}
 	free(text);
@@ -1232,8 +1412,9 @@ main(void)
 	    sizeof(time_cases) / sizeof(time_cases[0]) +
 	    sizeof(listen_cases) / sizeof(listen_cases[0]) +
 	    2 * sizeof(error_cases) / sizeof(error_cases[0]) +
-	    sizeof(refresh_cases) / sizeof(refresh_cases[0])) + 8 + 8 +
-	    23 + 33 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16 + 5);
+	    sizeof(refresh_cases) / sizeof(refresh_cases[0]) +
+	    sizeof(hint_cases) / sizeof(hint_cases[0])) + 8 + 8 +
+	    25 + 35 + 13 + 10 + 6 + 14 + 2 + 3 + 9 + 5 + 11 + 16 + 5 + 5 + 10);
 
 	test_units();
 	test_listen();
@@ -1245,6 +1426,8 @@ main(void)
 	test_workers_auto();
 	test_cache_dir();
 	test_refresh();
+	test_refresh_options();
+	test_regex_hint();
 	test_cache_rules();
 	test_help();
 	test_log();

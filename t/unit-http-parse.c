@@ -147,6 +147,43 @@ static const struct req_case req_cases[] = {
 	{ S("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"), 400,
 	    "several Host",
 	    "request: two Host fields -> 400 (RFC 9112 §3.2)" },
+	/* The Host value (RFC 9112 §3.2, RFC 9110 §7.2, RFC 3986 §3.2.2). */
+	{ S("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), 400, "invalid Host",
+	    "request: Host with a space -> 400 (RFC 9112 §3.2)" },
+	{ S("GET / HTTP/1.0\r\nHost: a b\r\n\r\n"), 400, "invalid Host",
+	    "request: HTTP/1.0 with an invalid Host -> 400 (RFC 9112 §3.2)" },
+	{ S("GET / HTTP/1.1\r\nHost: a:x\r\n\r\n"), 400, "invalid Host",
+	    "request: Host port not digits -> 400 (RFC 3986 §3.2.3)" },
+	{ S("GET / HTTP/1.1\r\nHost: a:65536\r\n\r\n"), 400,
+	    "invalid Host", "request: Host port 65536 -> 400" },
+	{ S("GET / HTTP/1.1\r\nHost: a:0\r\n\r\n"), 400, "invalid Host",
+	    "request: Host port 0 -> 400" },
+	{ S("GET / HTTP/1.1\r\nHost: :80\r\n\r\n"), 400, "invalid Host",
+	    "request: Host with an empty host -> 400 (RFC 9110 §4.2.1)" },
+	{ S("GET / HTTP/1.1\r\nHost: u@a\r\n\r\n"), 400, "invalid Host",
+	    "request: Host with userinfo -> 400 (RFC 9110 §4.2.4)" },
+	{ S("GET / HTTP/1.1\r\nHost: a,b\r\n\r\n"), 400, "invalid Host",
+	    "request: Host with a list of hosts -> 400" },
+	{ S("GET / HTTP/1.1\r\nHost: [::1\r\n\r\n"), 400, "invalid Host",
+	    "request: Host IPv6 literal unclosed -> 400 (RFC 3986 §3.2.2)" },
+	{ S("GET / HTTP/1.1\r\nHost: [::1]:\r\n\r\n"), 0, NULL,
+	    "request: Host IPv6 literal with an empty port is valid" },
+	{ S("GET / HTTP/1.1\r\nHost: [::g]\r\n\r\n"), 400, "invalid Host",
+	    "request: Host IPv6 literal that is not IPv6 -> 400" },
+	{ S("GET / HTTP/1.1\r\nHost: [v1x.a]\r\n\r\n"), 400,
+	    "invalid Host", "request: Host bad IPvFuture -> 400" },
+	{ S("GET / HTTP/1.1\r\nHost: [v1f.a:b]:8\r\n\r\n"), 0, NULL,
+	    "request: Host IPvFuture literal is valid (RFC 3986 §3.2.2)" },
+	{ S("GET / HTTP/1.1\r\nHost: a%4\r\n\r\n"), 400, "invalid Host",
+	    "request: Host truncated pct-encoding -> 400 (RFC 3986 §2.1)" },
+	{ S("GET / HTTP/1.1\r\nHost: a%41-._~!$&'()*+;=:08080\r\n\r\n"), 0,
+	    NULL, "request: Host reg-name of unreserved, pct-encoded and "
+	    "sub-delims, 5-digit port, is valid" },
+	{ S("GET / HTTP/1.1\r\nHost: a:123456\r\n\r\n"), 400,
+	    "invalid Host", "request: Host port of 6 digits -> 400" },
+	{ S("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 0, NULL,
+	    "request: empty Host is valid syntax (a target without an "
+	    "authority, RFC 9112 §3.2)" },
 };
 
 struct resp_case {
@@ -778,6 +815,159 @@ test_chunk_misc(void)
 	    "chunked: once done, nothing more is consumed");
 }
 
+/* Trailer filter cases (HTTP_CHUNKED_TRAILERS, RFC 9110 §6.5.1). */
+struct trl_case {
+	const char	*in;
+	size_t		 len;
+	ssize_t		 rc;		/* bytes of the message, -1, or 0:
+					   the whole input */
+	const char	*out;		/* the message as passed on */
+	const char	*desc;
+};
+
+#define TRL_LONG	"X-A-Trailer-Name-Of-33-Bytes-Long"	/* 33 */
+
+static const struct trl_case trl_cases[] = {
+	{ S("5\r\nhello\r\n0\r\n\r\n"), 0, "5\r\nhello\r\n0\r\n\r\n",
+	    "trailers: no trailer section, unchanged" },
+	{ S("5\r\nhello\r\n0\r\nContent-Length: 999\r\nX-Checksum: abc\r\n"
+	    "Transfer-Encoding: gzip\r\n\r\n"), 0,
+	    "5\r\nhello\r\n0\r\nX-Checksum: abc\r\n\r\n",
+	    "trailers: framing fields dropped, others kept "
+	    "(RFC 9110 §6.5.1)" },
+	{ S("0\r\nhost: evil\r\nX-A: 1\r\nCONNECTION: close\r\nTE: x\r\n"
+	    "Trailer: X-A\r\n\r\n"), 0, "0\r\nX-A: 1\r\n\r\n",
+	    "trailers: routing, hop-by-hop and Trailer dropped, any case" },
+	{ S("0\r\nAuthorization: a\r\nProxy-Authorization: b\r\n"
+	    "Set-Cookie: c\r\nCookie: d\r\nWWW-Authenticate: e\r\n"
+	    "Proxy-Authenticate: f\r\n\r\n"), 0, "0\r\n\r\n",
+	    "trailers: authentication fields dropped (RFC 9110 §6.5.1)" },
+	{ S("0\r\nCache-Control: no-store\r\nContent-Type: a/b\r\n"
+	    "Content-Encoding: gzip\r\nContent-Range: bytes 0-1/2\r\n"
+	    "Range: bytes=0-\r\nIf-None-Match: \"x\"\r\nExpect: 100-continue"
+	    "\r\nMax-Forwards: 1\r\nLocation: /x\r\nAge: 1\r\nVary: *\r\n"
+	    "Keep-Alive: 1\r\nUpgrade: h2c\r\nProxy-Connection: x\r\n\r\n"),
+	    0, "0\r\n\r\n",
+	    "trailers: controls, conditionals, content metadata, response "
+	    "control data dropped" },
+	{ S("0\r\nServer-Timing: db;dur=53\r\nDigest: sha=x\r\n"
+	    "Content-Lengthx: 1\r\nX-Host: h\r\n\r\n"), 0,
+	    "0\r\nServer-Timing: db;dur=53\r\nDigest: sha=x\r\n"
+	    "Content-Lengthx: 1\r\nX-Host: h\r\n\r\n",
+	    "trailers: allowed fields pass, names are matched whole" },
+	{ S("0\r\n" TRL_LONG ":v\r\nTE:\r\n\r\n"), 0,
+	    "0\r\n" TRL_LONG ":v\r\n\r\n",
+	    "trailers: a name too long to be denied passes unheld; an empty "
+	    "denied field is dropped" },
+	{ S("0\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\n"), 14, "0\r\n\r\n",
+	    "trailers: the next message after the end is left alone" },
+	{ S("0\r\nHost : x\r\n\r\n"), -1, NULL,
+	    "trailers: whitespace before the colon is still -1 "
+	    "(RFC 9112 §5.1)" },
+	{ S("0\r\nX-A: 1\r\nHost\r\n\r\n"), -1, NULL,
+	    "trailers: a line without a colon is still -1" },
+};
+
+/*
+ * Feed @p in as body_scan() does: each piece is appended to what the
+ * walker gave back (a held name), passed-on bytes go to @p got.  @p
+ * step as chunk_feed().  Returns the message bytes consumed, -1, or -2
+ * when the contract is broken (out > rc, or a short consumption that is
+ * neither done nor a held name of at most 32 bytes).
+ */
+static ssize_t
+trl_feed(const char *in, size_t n, unsigned step, char *got, size_t *gotlen,
+    int *done)
+{
+	static char work[32768];
+	struct http_chunked c;
+	size_t pos = 0, have = 0, k, out;
+	ssize_t rc, total = 0;
+	unsigned seed = step;
+
+	memset(&c, 0, sizeof(c));
+	*gotlen = 0;
+	*done = 0;
+	do {
+		if (step == 0)
+			k = n - pos;
+		else if (step == 1)
+			k = n - pos > 0 ? 1 : 0;
+		else {
+			seed = seed * 1103515245u + 12345u;
+			k = 1 + (seed >> 16) % 13;
+			if (k > n - pos)
+				k = n - pos;
+		}
+		memcpy(work + have, in + pos, k);
+		have += k;
+		pos += k;
+		rc = http_chunked_scan(&c, work, have, HTTP_CHUNKED_TRAILERS,
+		    &out, done);
+		if (rc == -1)
+			return -1;
+		if ((size_t)rc > have || out > (size_t)rc ||
+		    (!*done && have - (size_t)rc > 32))
+			return -2;
+		memcpy(got + *gotlen, work, out);
+		*gotlen += out;
+		total += rc;
+		memmove(work, work + rc, have - (size_t)rc);
+		have -= (size_t)rc;
+	} while (!*done && pos < n);
+	return total;
+}
+
+/* Three assertions per case. */
+static void
+trl_case_run(const struct trl_case *t)
+{
+	static char got[32768], got2[32768];
+	size_t gotlen, gotlen2;
+	ssize_t rc, rc2;
+	int done, done2, same;
+	unsigned step;
+
+	rc = trl_feed(t->in, t->len, 0, got, &gotlen, &done);
+	is_int(rc, t->rc == 0 ? (ssize_t)t->len : t->rc, "%s", t->desc);
+	if (t->rc == -1)
+		ok(1, "%s: (refused)", t->desc);
+	else
+		ok(done && gotlen == strlen(t->out) &&
+		    memcmp(got, t->out, gotlen) == 0,
+		    "%s: the passed-on message is exact", t->desc);
+	for (same = 1, step = 1; step < 52; step++) {
+		rc2 = trl_feed(t->in, t->len, step, got2, &gotlen2, &done2);
+		same &= rc == rc2 && done == done2 && (rc == -1 ||
+		    (gotlen == gotlen2 && memcmp(got, got2, gotlen) == 0));
+	}
+	ok(same, "%s: byte by byte and 50 random splits equal one-shot",
+	    t->desc);
+}
+
+static void
+test_trailer_filter(void)
+{
+	static char buf[] = "0\r\nContent-Len";
+	struct http_chunked c;
+	size_t i, out;
+	ssize_t rc;
+	int done;
+
+	for (i = 0; i < NELEM(trl_cases); i++)
+		trl_case_run(&trl_cases[i]);
+	memset(&c, 0, sizeof(c));
+	rc = http_chunked_scan(&c, buf, sizeof(buf) - 1, HTTP_CHUNKED_TRAILERS,
+	    &out, &done);
+	ok(rc == 3 && out == 3 && !done && memcmp(buf + 3, "Content-Len",
+	    11) == 0, "trailers: a name cut by the end of the input is held: "
+	    "given back, untouched");
+	ok(!http_trailer_allowed("content-length", 14) &&
+	    http_trailer_allowed("X-Foo", 5) &&
+	    !http_trailer_allowed("Trailer", 7),
+	    "trailer_allowed: the RFC 9110 §6.5.1 list, case-insensitive");
+}
+
 static void
 test_head_end(void)
 {
@@ -874,7 +1064,8 @@ main(void)
 
 	plan(plan_req_cases() + 10 + (int)NELEM(resp_cases) + 2 + 3 +
 	    (int)NELEM(reqf_cases) + (int)NELEM(respf_cases) +
-	    5 * ((int)NELEM(chunk_cases) + 4) + 2 + 11 + 11);
+	    5 * ((int)NELEM(chunk_cases) + 4) + 2 + 11 + 11 +
+	    3 * (int)NELEM(trl_cases) + 2);
 	test_req_cases();
 	test_req_pieces();
 	test_resp_cases();
@@ -886,6 +1077,7 @@ main(void)
 		chunk_case_run(&chunk_cases[i]);
 	test_chunk_limits();
 	test_chunk_misc();
+	test_trailer_filter();
 	test_head_end();
 	test_helpers();
 	return exit_status();

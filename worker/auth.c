@@ -50,7 +50,9 @@
 #include "conf.h"
 #include "ev.h"
 #include "log.h"
+#include "metrics.h"
 #include "sl.h"
+#include "stats.h"
 #include "str.h"
 
 #define AUTH_QUEUE_MAX		256	/* queries per worker, queued or sent */
@@ -307,6 +309,7 @@ auth_query_end(struct auth_query *q, enum auth_result res)
 	auth_done_f *cb = q->cb;
 	void *arg = q->arg;
 
+	stats_auth_end(res);	/* the queue, results (metrics) */
 	if (res == AUTH_OK)
 		auth_cache_add(q->key);
 	explicit_bzero(q->line, sizeof(q->line));
@@ -385,6 +388,7 @@ auth_helper_dead(struct auth_helper *h, int hung, const char *why)
 	if (hung && h->pid > 0)
 		(void)kill(h->pid, SIGKILL);
 	h->state = AUTH_H_DEAD;
+	metrics_add(METRIC_AUTH_HELPER_FAILURES, 1);
 	h->wlen = 0;
 	h->rlen = 0;
 	explicit_bzero(h->wbuf, sizeof(h->wbuf));
@@ -788,6 +792,7 @@ auth_check(char *user, const char *pass, auth_done_f *cb, void *arg,
 	q->retried = 0;
 	q->deadline = ev_now() + auth_conf->auth_timeout;
 	auth_queue_push(q, 0);
+	metrics_gauge_add(METRIC_G_AUTH_PENDING, 1);
 	auth_kick_arm();
 	*qp = q;
 	return AUTH_PENDING;
@@ -809,6 +814,7 @@ auth_cancel(struct auth_query *q)
 		auth_queue_remove(q);
 		explicit_bzero(q->line, sizeof(q->line));
 		q->state = AUTH_Q_FREE;
+		metrics_gauge_add(METRIC_G_AUTH_PENDING, -1);
 	}
 }
 

@@ -1,6 +1,10 @@
 /*
  * conn.c -- client connections: accept, the worker's list, close.
  * Runs in the workers.
+ *
+ * A connection from an https_port starts in the TLS_ACCEPT step (its
+ * handshake, req_tls.c) instead of RECV_HEAD; its TLS connection and the
+ * upstream's are freed with their sockets here.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -14,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -21,13 +26,28 @@
 #include "conf.h"
 #include "conn.h"
 #include "dns.h"
+#include "http_hdr.h"
+#include "io.h"
 #include "log.h"
 #include "sl.h"
+#include "stats.h"
+#include "tls.h"
 #include "worker.h"
 
 static struct conn	*conn_list;
 static unsigned		 conn_n;
 static unsigned		 conn_next_id;
+
+/* A background request's first run (conn_background()). */
+static void
+conn_background_start(struct ev_timer *t)
+{
+	struct conn *c = t->data;
+
+	CHECK_MAGIC(c, CONN_MAGIC);
+	req_timer(c, worker_conf->request_timeout);
+	req_run(c);
+}
 
 void
 conn_io_cb(struct ev_io *io, uint32_t revents)
@@ -41,7 +61,8 @@ conn_io_cb(struct ev_io *io, uint32_t revents)
 }
 
 int
-conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
+conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen,
+    const struct conf_listen *l)
 {
 	struct conn *c;
 	int one = 1;
@@ -55,15 +76,24 @@ conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
 	c->magic = CONN_MAGIC;
 	c->id = ++conn_next_id;
 	c->u_io.fd = -1;
+	c->c_listen = l;
 	memcpy(&c->c_peer, peer, peerlen < sizeof(c->c_peer) ? peerlen :
 	    sizeof(c->c_peer));
 	sockaddr_ntop(peer, c->c_peer_text, sizeof(c->c_peer_text));
 	c->c_peer_port = sockaddr_port(peer);
 	c->c_accepted_ms = ev_now();
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (l != NULL && l->tls_server != NULL &&
+	    tls_accept(l->tls_server, fd, &c->c_tls) != SL_OK) {
+		log_warnx("out of memory for a TLS connection");
+		close(fd);
+		free(c);
+		return SL_ERROR;
+	}
 	if (ev_io_start(&c->c_io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 	    conn_io_cb, c) == -1) {
 		log_warn("epoll add of client fd %d", fd);
+		tls_free(c->c_tls);
 		close(fd);
 		free(c);
 		return SL_ERROR;
@@ -75,10 +105,71 @@ conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
 		conn_list->prev = c;
 	conn_list = c;
 	conn_n++;
+	stats_conn_open(conn_n);
 	req_reset(c);
+	/* TLS first: the handshake is bounded by request_timeout too. */
+	if (c->c_tls != NULL)
+		c->r.r_step = REQ_TLS_ACCEPT;
 	req_timer(c, worker_conf->request_timeout);
 	req_run(c);
 	return SL_OK;
+}
+
+int
+conn_background(struct conn *src)
+{
+	const struct http_head *h = src->r.r_head;
+	struct conn *c;
+	struct buf *b;
+	size_t i;
+	int ok;
+
+	if (h == NULL || src->r.r_url == NULL ||
+	    (b = buf_get(worker_conf->request_header_max_size)) == NULL)
+		return -1;
+	ok = buf_printf(b, "GET %s HTTP/1.1\r\n", src->r.r_url) == 0;
+	for (i = 0; ok && i < h->nfields; i++) {
+		const struct http_field *f = &h->fields[i];
+
+		/* Its own conditions and range, its own freshness needs. */
+		if ((f->name_len > 3 && strncasecmp(f->name, "If-", 3) == 0) ||
+		    http_field_is(f, "Range") ||
+		    http_field_is(f, "Cache-Control") ||
+		    http_field_is(f, "Pragma") ||
+		    http_field_is(f, "Expect") ||
+		    http_field_is(f, "Content-Length") ||
+		    http_field_is(f, "Transfer-Encoding") ||
+		    http_field_is(f, "Connection") ||
+		    http_field_is(f, "Proxy-Connection"))
+			continue;
+		ok = http_hdr_copy(b, f) == 0;
+	}
+	ok = ok && buf_printf(b, "Connection: close\r\n\r\n") == 0;
+	if (!ok || (c = calloc(1, sizeof(*c))) == NULL) {
+		buf_put(b);
+		return -1;
+	}
+	c->magic = CONN_MAGIC;
+	c->id = ++conn_next_id;
+	c->c_background = 1;
+	c->c_io.fd = -1;
+	c->u_io.fd = -1;
+	c->c_peer = src->c_peer;
+	memcpy(c->c_peer_text, src->c_peer_text, sizeof(c->c_peer_text));
+	c->c_peer_port = src->c_peer_port;
+	c->c_accepted_ms = ev_now();
+	c->cbuf = b;
+	c->next = conn_list;
+	if (conn_list != NULL)
+		conn_list->prev = c;
+	conn_list = c;
+	log_debug("conn %u: revalidating %s in the background (for conn %u)",
+	    c->id, src->r.r_url, src->id);
+	req_reset(c);
+	req_timer(c, worker_conf->request_timeout);
+	/* From the next turn of the loop: src goes on first. */
+	ev_timer_arm(&c->c_timer, 0, conn_background_start, c);
+	return 0;
 }
 
 int
@@ -94,7 +185,8 @@ conn_close(struct conn *c)
 	}
 	auth_cancel(c->r.r_authq);
 	c->r.r_authq = NULL;
-	clientdb_leave((const struct sockaddr *)&c->c_peer);
+	if (!c->c_background)
+		clientdb_leave((const struct sockaddr *)&c->c_peer);
 	req_cache_end(c);
 	upstream_release(c);
 	buf_put(c->r.r_uhead);
@@ -102,8 +194,25 @@ conn_close(struct conn *c)
 	spipe_close(&c->r.r_body.sp);
 	spipe_close(&c->r.r_rbody.sp);
 	fd = c->c_io.fd;
+	/*
+	 * close_notify (RFC 8446 §6.1) only between requests, or after a
+	 * response that went out whole: a close anywhere else may cut a
+	 * response short, and a TLS client must be able to tell (a body
+	 * that ends at the close is whole only with it).
+	 */
+	if (c->c_tls != NULL && ((c->r.r_step == REQ_RECV_HEAD &&
+	    c->r.r_start_ms == 0) || (c->r.r_step == REQ_FINISH &&
+	    c->r.r_code_sfx == NULL)))
+		(void)io_shutdown(c, fd, 0);
+	io_tls_drop(c, fd);
+	if (c->c_bump != NULL) {
+		free(c->c_bump->user);
+		free(c->c_bump);
+		c->c_bump = NULL;
+	}
 	ev_io_stop(&c->c_io);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	buf_put(c->cbuf);
 	buf_put(c->ubuf);
 	buf_put(c->obuf);
@@ -115,17 +224,44 @@ conn_close(struct conn *c)
 		conn_list = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	conn_n--;
+	if (!c->c_background) {
+		conn_n--;
+		stats_conn_close(c, conn_n);
+	}
 	c->magic = 0;
 	ev_defer_free(c);
 	return SL_DONE;
+}
+
+int
+conn_linger_reset(struct conn *c, int on)
+{
+	struct linger l;
+
+	if (c->c_io.fd < 0)
+		return 0;
+	/*
+	 * l_linger 0: close(2), ours or the kernel's when the process
+	 * dies, sends a reset instead of a FIN.
+	 */
+	l.l_onoff = on;
+	l.l_linger = 0;
+	return setsockopt(c->c_io.fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+}
+
+int
+conn_abort(struct conn *c)
+{
+	CHECK_MAGIC(c, CONN_MAGIC);
+	if (conn_linger_reset(c, 1) == -1)
+		log_warn("conn %u: SO_LINGER", c->id);
+	return conn_close(c);
 }
 
 void
 conn_close_idle(void)
 {
 	struct conn *c, *next;
-	char byte;
 
 	for (c = conn_list; c != NULL; c = next) {
 		next = c->next;
@@ -140,7 +276,7 @@ conn_close_idle(void)
 		 */
 		if (c->c_nreq == 0)
 			continue;
-		if (recv(c->c_io.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+		if (io_pending(c, c->c_io.fd)) {
 			req_run(c);
 			continue;
 		}
@@ -157,7 +293,16 @@ conn_close_all(void)
 		next = c->next;
 		log_info("conn %u client %s: closed at the end of "
 		    "shutdown_lifetime", c->id, c->c_peer_text);
-		conn_close(c);
+		/*
+		 * A response under way is cut short: the client must be able
+		 * to tell (a reset), whatever its framing.  One that was
+		 * answered whole (lingering close) only waits for the
+		 * client's FIN.
+		 */
+		if (c->r.r_head_sent && c->r.r_step != REQ_LINGER)
+			conn_abort(c);
+		else
+			conn_close(c);
 	}
 }
 

@@ -21,6 +21,8 @@
 #include "dns.h"
 #include "ev.h"
 #include "log.h"
+#include "metrics.h"
+#include "stats.h"
 
 #define DNS_MAX_SOCKS	16
 
@@ -217,6 +219,7 @@ dns_addrinfo_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 		else
 			dns_cache_put(q->host, 0, addrs, naddrs, ttl);
 	}
+	stats_dns(status == ARES_SUCCESS);	/* lookups, failures */
 	/* RFC 2308: the name or its addresses do not exist. */
 	if (status == ARES_ENOTFOUND || status == ARES_ENODATA)
 		dns_cache_put(q->host, status, NULL, 0, dns_neg_ttl);
@@ -241,6 +244,7 @@ dns_resolve(const char *host, dns_done_f *cb, void *arg, struct dns_query **qp)
 		struct dns_cached *e = dns_cache_slot(host);
 
 		if (e->expires > ev_now() && strcmp(e->host, host) == 0) {
+			metrics_add(METRIC_DNS_CACHED, 1);
 			cb(arg, e->rc, e->addrs, e->naddrs);
 			return 0;
 		}

@@ -46,6 +46,8 @@
 	    "The proxy is out of resources.")				\
 	X(ERR_AUTH_UNAVAILABLE, 503, "Service Unavailable",		\
 	    "The proxy cannot check credentials right now.")		\
+	X(ERR_SECURE_CONNECT_FAIL, 503, "Service Unavailable",		\
+	    "The proxy could not make a secure connection to the server.") \
 	X(ERR_ONLY_IF_CACHED_MISS, 504, "Gateway Timeout",		\
 	    "The object is not in the cache and only-if-cached was asked.") \
 	X(ERR_DNS_FAIL, 504, "Gateway Timeout",				\

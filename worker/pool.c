@@ -23,8 +23,10 @@
 #include "conf.h"
 #include "ev.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "sockaddr.h"
+#include "tls.h"
 #include "worker.h"
 
 #define POOL_BUCKETS	256
@@ -34,6 +36,7 @@ struct pconn {
 	struct ev_io		 io;
 	struct ev_timer		 timer;
 	struct sockaddr_storage	 addr;
+	struct tls		*tls;		/* NULL: plain */
 	unsigned		 hash;
 	unsigned		 nreq;
 	struct pconn		*bnext;		/* bucket chain */
@@ -48,9 +51,9 @@ static struct pconn	*pool_free;
 static unsigned		 pool_nfree;
 static unsigned		 pool_n;
 
-/* FNV-1a over the address bytes, the port and the host. */
+/* FNV-1a over the address bytes, the port, TLS or not and the host. */
 static unsigned
-pool_hash(const struct sockaddr *sa, const char *host)
+pool_hash(const struct sockaddr *sa, const char *host, int tls)
 {
 	const unsigned char *p;
 	size_t n;
@@ -68,6 +71,7 @@ pool_hash(const struct sockaddr *sa, const char *host)
 	while (n-- > 0)
 		h = (h ^ *p++) * 16777619u;
 	h = (h ^ sockaddr_port(sa)) * 16777619u;
+	h = (h ^ (tls ? 1u : 0u)) * 16777619u;
 	for (; *host != '\0'; host++)
 		h = (h ^ (unsigned char)*host) * 16777619u;
 	return h;
@@ -75,11 +79,12 @@ pool_hash(const struct sockaddr *sa, const char *host)
 
 static int
 pool_same(const struct pconn *pc, unsigned hash, const struct sockaddr *sa,
-    const char *host)
+    const char *host, int tls)
 {
 	const struct sockaddr *pa = (const struct sockaddr *)&pc->addr;
 
-	if (pc->hash != hash || pa->sa_family != sa->sa_family ||
+	if (pc->hash != hash || (pc->tls != NULL) != (tls != 0) ||
+	    pa->sa_family != sa->sa_family ||
 	    sockaddr_port(pa) != sockaddr_port(sa) || strcmp(pc->host, host))
 		return 0;
 	if (sa->sa_family == AF_INET6)
@@ -112,6 +117,7 @@ pool_unlink(struct pconn *pc)
 		pool_lru_tail = pc->lprev;
 	ev_timer_stop(&pc->timer);
 	pool_n--;
+	metrics_gauge_set(METRIC_G_UPSTREAM_IDLE, pool_n);
 }
 
 static void
@@ -137,6 +143,8 @@ pool_drop(struct pconn *pc, const char *why)
 	    sizeof(peer)), pc->host, pc->nreq, why);
 	pool_unlink(pc);
 	ev_io_stop(&pc->io);
+	tls_free(pc->tls);	/* no close_notify: it may be dead already */
+	pc->tls = NULL;
 	close(fd);
 	pool_release(pc);
 }
@@ -156,22 +164,25 @@ pool_timer_cb(struct ev_timer *t)
 }
 
 int
-pool_get(const struct sockaddr *sa, const char *host, unsigned *nreq,
-    struct ev_io *io, uint32_t events, ev_io_f *cb, void *data)
+pool_get(const struct sockaddr *sa, const char *host, int tls,
+    struct tls **t, unsigned *nreq, struct ev_io *io, uint32_t events,
+    ev_io_f *cb, void *data)
 {
 	struct pconn *pc, *next;
-	unsigned hash = pool_hash(sa, host);
+	struct tls *pt;
+	unsigned hash = pool_hash(sa, host, tls);
 	char c;
 	ssize_t n;
 	int rc, fd;
 
 	for (pc = pool_bucket[hash % POOL_BUCKETS]; pc != NULL; pc = next) {
 		next = pc->bnext;
-		if (!pool_same(pc, hash, sa, host))
+		if (!pool_same(pc, hash, sa, host, tls))
 			continue;
 		/*
 		 * Its close may still sit unread in this loop turn's
-		 * events: look before trusting it.
+		 * events: look before trusting it (over TLS, any byte is a
+		 * close_notify, an alert or something nobody asked for).
 		 */
 		n = recv(pc->io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n >= 0 || (errno != EAGAIN && errno != EINTR)) {
@@ -180,12 +191,18 @@ pool_get(const struct sockaddr *sa, const char *host, unsigned *nreq,
 		}
 		*nreq = pc->nreq;
 		fd = pc->io.fd;
+		pt = pc->tls;
+		pc->tls = NULL;
 		pool_unlink(pc);
-		if ((rc = ev_io_move(&pc->io, io, events, cb, data)) == -1)
+		if ((rc = ev_io_move(&pc->io, io, events, cb, data)) == -1) {
+			tls_free(pt);
 			close(fd);
+		}
 		pool_release(pc);
 		if (rc == -1)
 			continue;
+		if (tls)
+			*t = pt;
 		return 0;
 	}
 	return -1;
@@ -193,7 +210,7 @@ pool_get(const struct sockaddr *sa, const char *host, unsigned *nreq,
 
 void
 pool_put(struct ev_io *io, const struct sockaddr *sa, const char *host,
-    unsigned nreq)
+    struct tls *t, unsigned nreq)
 {
 	struct pconn *pc, *q;
 	unsigned hash, same = 0;
@@ -205,17 +222,18 @@ pool_put(struct ev_io *io, const struct sockaddr *sa, const char *host,
 	    worker_conf->server_idle_pconn_max <= 0 || worker_draining() ||
 	    hl >= sizeof(pc->host)) {
 		ev_io_stop(io);
+		tls_free(t);
 		close(fd);
 		return;
 	}
-	hash = pool_hash(sa, host);
+	hash = pool_hash(sa, host, t != NULL);
 	for (q = pool_bucket[hash % POOL_BUCKETS]; q != NULL; q = q->bnext)
-		if (pool_same(q, hash, sa, host))
+		if (pool_same(q, hash, sa, host, t != NULL))
 			same++;
 	if ((int)same >= worker_conf->server_idle_pconn_max_per_origin) {
 		/* The oldest of this origin's idle connections goes. */
 		for (q = pool_lru_head; q != NULL; q = q->lnext)
-			if (pool_same(q, hash, sa, host))
+			if (pool_same(q, hash, sa, host, t != NULL))
 				break;
 		if (q != NULL)
 			pool_drop(q, "server_idle_pconn_max_per_origin");
@@ -230,6 +248,7 @@ pool_put(struct ev_io *io, const struct sockaddr *sa, const char *host,
 		gen = pc->io.gen;
 	} else if ((pc = malloc(sizeof(*pc))) == NULL) {
 		ev_io_stop(io);
+		tls_free(t);
 		close(fd);
 		return;
 	}
@@ -243,10 +262,12 @@ pool_put(struct ev_io *io, const struct sockaddr *sa, const char *host,
 	pc->nreq = nreq;
 	if (ev_io_move(io, &pc->io, EPOLLIN | EPOLLRDHUP, pool_io_cb,
 	    pc) == -1) {
+		tls_free(t);
 		close(fd);
 		pool_release(pc);
 		return;
 	}
+	pc->tls = t;
 	pc->bnext = pool_bucket[hash % POOL_BUCKETS];
 	pool_bucket[hash % POOL_BUCKETS] = pc;
 	pc->lprev = pool_lru_tail;
@@ -256,6 +277,7 @@ pool_put(struct ev_io *io, const struct sockaddr *sa, const char *host,
 		pool_lru_head = pc;
 	pool_lru_tail = pc;
 	pool_n++;
+	metrics_gauge_set(METRIC_G_UPSTREAM_IDLE, pool_n);
 	ev_timer_arm(&pc->timer, worker_conf->server_idle_pconn_timeout,
 	    pool_timer_cb, pc);
 }

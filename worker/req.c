@@ -20,8 +20,10 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "io.h"
 #include "log.h"
 #include "sl.h"
+#include "stats.h"
 #include "worker.h"
 
 static int (*const req_step_fn[REQ_NSTEPS])(struct conn *) = {
@@ -88,6 +90,7 @@ req_next(struct conn *c, enum req_step to, const char *fn)
 	if (req_trace)
 		log_debug("conn %u: %s -> %s", c->id, req_step_names[from],
 		    req_step_names[to]);
+	stats_move(from, to);	/* tunnels open (metrics) */
 	c->r.r_step = to;
 	return SL_OK;
 }
@@ -192,8 +195,13 @@ req_flush_obuf(struct conn *c)
 {
 	ssize_t n;
 
+	/* A request of the cache's own: nobody to send to. */
+	if (c->c_background) {
+		buf_reset(c->obuf);
+		return SL_OK;
+	}
 	while (buf_len(c->obuf) > 0) {
-		n = send(c->c_io.fd, c->obuf->pos, buf_len(c->obuf), MSG_NOSIGNAL);
+		n = io_send(c, c->c_io.fd, c->obuf->pos, buf_len(c->obuf));
 		if (n > 0) {
 			c->obuf->pos += n;
 			c->r.r_bytes_out += (uint64_t)n;

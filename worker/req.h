@@ -38,9 +38,11 @@
 
 struct auth_query;
 struct cache_req;
+struct gunzip;
 struct conn;
 struct dns_query;
 struct acl_req;
+struct logfmt_capture;
 
 enum req_step {
 #define REQ_STEP_ENUM(name, fn, file, wait)	REQ_##name,
@@ -60,6 +62,14 @@ struct req_cache {
 	uint64_t		 hit_off;	/* next byte to send */
 	uint64_t		 hit_left;
 	int			 follow;	/* HIT_SEND follows a fetch */
+	int			 lag;		/* a leader's client reads its
+						   fetch back from the store */
+	int			 lag_done;	/* ... all of it, or it left */
+	/* HIT_SEND of a gzip variant, inflated (cache_hit.gunzip). */
+	struct gunzip		*gz;
+	struct buf		*gz_in;		/* compressed bytes read */
+	int			 gz_chunked;	/* framed for HTTP/1.1 */
+	int			 gz_done;	/* the last bytes are in obuf */
 	int			 woken;		/* a cache callback ran */
 	int			 purge_status;
 };
@@ -92,9 +102,13 @@ struct req {
 	char			*r_url;		/* for logs and error pages */
 	char			*r_host;	/* lower case, no brackets */
 	char			*r_path;	/* origin-form target */
+	const char		*r_endpoint;	/* the proxy's own page asked
+						   (endpoint.h), or NULL */
 	unsigned		 r_port;
+	int			 r_https;	/* https://: origin over TLS */
 	int			 r_version;	/* 10, 11 */
 	int			 r_connect;	/* CONNECT */
+	int			 r_bump_checked; /* ssl_bump asked (req_tls) */
 	int			 r_is_head;	/* HEAD */
 	int			 r_expect_continue;
 	int			 r_maxfwd;	/* Max-Forwards of OPTIONS/TRACE, or -1 */
@@ -102,6 +116,9 @@ struct req {
 	int			 r_continue_sent;
 	int			 r_keepalive;	/* the client connection may be reused */
 	struct body		 r_body;	/* request body, cbuf -> upstream */
+	int64_t			 r_body_wait_since;	/* SEND_REQ waits for client
+							   body bytes since (ms), or 0 */
+	int64_t			 r_body_waited;	/* ms of such waits that ended */
 
 	/* Access, resolution and connection. */
 	int			 r_acl_final;	/* http_access decided for every address */
@@ -121,6 +138,14 @@ struct req {
 	struct buf		*r_uhead;	/* the head sent upstream, kept for a retry */
 	size_t			 r_extra_off;	/* where r_extra's fields start in it */
 	char			*r_extra;	/* fields to add upstream (conditionals), or NULL */
+	const char		*r_ae;		/* Accept-Encoding to send upstream
+						   instead of the client's (the
+						   cache's key), or NULL */
+	int			 r_strip_range;	/* send no Range/If-Range upstream:
+						   the whole object is fetched */
+	int			 r_range_rc;	/* 1: the client gets a 206 of the
+						   whole response, 2: a 416 */
+	uint64_t		 r_range_first, r_range_last;
 	char			 r_peer[SOCKADDR_STRLEN];
 
 	/* Response. */
@@ -129,6 +154,9 @@ struct req {
 	int			 r_interim;	/* obuf holds a 1xx head */
 	int			 r_synth;	/* obuf holds our own whole answer */
 	int			 r_head_sent;	/* some response bytes reached the client */
+	int			 r_linger0;	/* SO_LINGER 0 armed: a close
+						   is a reset (a close-delimited
+						   response under way) */
 	size_t			 r_resp_len;	/* the response head's bytes in ubuf */
 	struct body		 r_rbody;	/* response body, ubuf -> client */
 	char			*r_ctype;	/* Content-Type, in the arena */
@@ -153,8 +181,13 @@ struct req {
 	/* Outcome, for the log. */
 	enum errpage_id		 r_err;
 	const char		*r_code;	/* TCP_MISS ... */
-	const char		*r_code_sfx;	/* squid's "_ABORTED", "_TIMEDOUT", or NULL */
+	const char		*r_code_sfx;	/* squid's "_ABORTED", "_TIMEDOUT", or
+						   NULL; with r_head_sent, the
+						   response was cut short: FINISH
+						   resets the connection */
 	const char		*r_hier;	/* HIER_DIRECT, HIER_NONE */
+	struct logfmt_capture	*r_logcap;	/* header values for the access
+						   log (accesslog.h), arena */
 };
 
 /**
@@ -219,8 +252,24 @@ void	req_cache_end(struct conn *c);
  *	store (bytes to the tee only)?  Yes when other requests follow it.
  */
 int	req_cache_sink(struct conn *c);
+/**
+ * @brief A leader's client is slower than the origin while others follow
+ *	the fetch: let the fetch go on into the store and this client read
+ *	it back from there (req_cache_catchup()).
+ * @return 1 switched (the body relay is a sink now), 0 not.
+ */
+int	req_cache_lag(struct conn *c);
+/** @brief Send what the store has of the body to a lagging leader's client. @return SL_OK, SL_AGAIN, SL_ERROR. */
+int	req_cache_catchup(struct conn *c);
 
 /* upstream.c */
+/**
+ * @brief The upstream connection is ready for the request (connected,
+ *	and over TLS when the request is https://): the tunnel's 200, or the
+ *	head to send.
+ * @return the next step: TUNNEL, SEND_REQ, or SYNTH with r_err set.
+ */
+enum req_step upstream_ready(struct conn *c);
 /**
  * @brief Let go of the upstream connection: into the pool when the
  *	exchange ended cleanly and the origin allows it, else closed.
@@ -232,6 +281,21 @@ void	upstream_release(struct conn *c);
  *	the caller moves to CONNECT_UP.
  */
 void	upstream_refetch(struct conn *c);
+
+/* req_tls.c */
+/**
+ * @brief A CONNECT on an ssl-bump port: do the ssl_bump rules bump it?
+ *	(squid: first match wins, none matched: splice).  Logged.
+ * @return 1 bump, 0 splice.
+ */
+int	req_tls_bump_wanted(struct conn *c);
+/**
+ * @brief PARSE, inside a bumped connection: the target (origin-form, or
+ *	absolute-form naming the CONNECT's origin) gives the https:// URL
+ *	of the CONNECT host; the Host field must name it too.  Logged.
+ * @return ERRPAGE_COUNT, or the error page.
+ */
+enum errpage_id req_tls_bumped_target(struct conn *c);
 
 /* Steps, in req_steps.h order. */
 #define REQ_STEP_PROTO(name, fn, file, wait)	int fn(struct conn *);

@@ -41,12 +41,14 @@ req_acl_fill(struct conn *c, struct acl_req *ar, const struct sockaddr *dst)
 	ar->src = (const struct sockaddr *)&c->c_peer;
 	ar->dst = dst;
 	ar->method = r->r_method;
-	ar->proto = r->r_connect ? "NONE" : "HTTP";	/* squid's names */
+	/* squid's names; HTTPS for https:// (absolute, or bumped). */
+	ar->proto = r->r_connect ? "NONE" : r->r_https ? "HTTPS" : "HTTP";
 	ar->port = r->r_port;
 	ar->host = r->r_host;
 	ar->url = r->r_url;
 	ar->path = r->r_connect || r->r_path == NULL ? "" : r->r_path;
 	ar->user = r->r_user;
+	ar->endpoint = r->r_endpoint;	/* proxy_endpoint acls */
 	ar->now = (time_t)r->r_start_sec;
 	/*
 	 * Now, not at accept: others may have come or gone since.  Only when
@@ -59,7 +61,7 @@ req_acl_fill(struct conn *c, struct acl_req *ar, const struct sockaddr *dst)
 
 /*
  * Deny: 403 naming only the reason class; the rule that decided goes to
- * cache_log and to the access log's rule= field, never to the client.
+ * cache_log and to the access log (%sluice::rule), never to the client.
  * @return the error page for REQ_FAIL().
  */
 static enum errpage_id

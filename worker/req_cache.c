@@ -11,9 +11,11 @@
  *	CF_WAIT		wait for the fetch followed; served as it is stored.
  *	HIT_SEND	a body from a file (sendfile), or a followed body.
  *	CACHE_RESPONSE	a final response head from the origin: a 304 to our
- *			conditions goes to REFRESH; otherwise the cache
- *			decides what to store, and the client's head is
- *			built.
+ *			conditions goes to REFRESH; a 500, 502, 503 or 504
+ *			that stale-if-error or offline_mode lets a stored
+ *			response replace is dropped for it; otherwise the
+ *			cache decides what to store, and the client's head
+ *			is built.
  *	REFRESH		the 304 merged into the stored entry, served once
  *			the store has it; a 304 about nothing we have is
  *			asked again without conditions (CONNECT_UP).
@@ -39,15 +41,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "acl.h"
 #include "cache.h"
 #include "conf.h"
 #include "conn.h"
+#include "gunzip.h"
 #include "http_hdr.h"
+#include "io.h"
 #include "log.h"
 #include "req_cache.h"
 #include "sl.h"
 #include "worker.h"
+
+static int	req_cache_follow(struct conn *);
 
 /* A sendfile(2) call moves at most this much. */
 #define REQ_CACHE_SENDFILE_MAX	(1 << 20)
@@ -143,6 +150,111 @@ req_cache_origin(struct conn *c)
 }
 
 /*
+ * A gzip variant for a client that does not take gzip (cache.h): the
+ * decoder, and the stored bytes to feed it (inline ones copied, a file
+ * read as it goes).  @return 0, or -1 (no memory).
+ */
+static int
+req_cache_gunzip_start(struct conn *c, const struct cache_hit *hit)
+{
+	struct req *r = &c->r;
+	size_t in = hit->body != NULL ? (size_t)hit->len : BUF_SMALL;
+
+	if ((r->r_cache.gz = gunzip_new(worker_conf->gunzip_max_size)) ==
+	    NULL || (r->r_cache.gz_in = buf_get(in)) == NULL)
+		return -1;
+	if (hit->body != NULL)
+		(void)buf_append(r->r_cache.gz_in, hit->body, (size_t)hit->len);
+	r->r_cache.gz_chunked = r->r_version >= 11;
+	if (!r->r_cache.gz_chunked)
+		r->r_keepalive = 0;	/* the body ends at the close */
+	return 0;
+}
+
+static void
+req_cache_gunzip_end(struct conn *c)
+{
+	struct req *r = &c->r;
+
+	gunzip_free(r->r_cache.gz);
+	r->r_cache.gz = NULL;
+	buf_put(r->r_cache.gz_in);
+	r->r_cache.gz_in = NULL;
+}
+
+/*
+ * Inflate the next piece into the empty obuf, framed as a chunk for
+ * HTTP/1.1 (RFC 9112 §7.1), with the last chunk after the end.
+ * @return SL_OK (obuf has bytes, or gz_done), SL_ERROR (logged).
+ */
+static int
+req_cache_gunzip_fill(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct buf *o = c->obuf, *in = r->r_cache.gz_in;
+	size_t used, produced, hdr = r->r_cache.gz_chunked ? 10 : 0;
+	char size[16];
+	ssize_t n;
+	int rc, last, k;
+
+	buf_reset(o);
+	for (;;) {
+		/* More of the stored file when the input is used up. */
+		if (buf_len(in) == 0 && r->r_cache.hit_fd >= 0 &&
+		    r->r_cache.hit_left > 0) {
+			buf_reset(in);
+			n = pread(r->r_cache.hit_fd, in->last, buf_room(in) <
+			    r->r_cache.hit_left ? buf_room(in) :
+			    (size_t)r->r_cache.hit_left,
+			    (off_t)r->r_cache.hit_off);
+			if (n <= 0) {
+				log_warnx("conn %u: stored body of %s: %s",
+				    c->id, r->r_url, n == 0 ? "ended early" :
+				    strerror(errno));
+				return SL_ERROR;
+			}
+			in->last += n;
+			r->r_cache.hit_off += (uint64_t)n;
+			r->r_cache.hit_left -= (uint64_t)n;
+		}
+		last = r->r_cache.hit_fd < 0 || r->r_cache.hit_left == 0;
+		rc = gunzip_run(r->r_cache.gz, in->pos, buf_len(in), last,
+		    o->start + hdr, buf_room(o) - hdr - 7, &used, &produced);
+		in->pos += used;
+		if (rc < 0) {
+			log_warnx("conn %u: the stored gzip body of %s does "
+			    "not inflate: %s", c->id, r->r_url,
+			    gunzip_error(r->r_cache.gz));
+			return SL_ERROR;
+		}
+		if (produced > 0 || rc == GUNZIP_END)
+			break;
+		if (buf_len(in) > 0 && used == 0)
+			return SL_ERROR;	/* no progress: never spin */
+	}
+	if (produced > 0 && hdr > 0) {
+		/* The chunk-size line right before the data. */
+		k = snprintf(size, sizeof(size), "%zx\r\n", produced);
+		o->pos = o->start + hdr - (size_t)k;
+		memcpy(o->pos, size, (size_t)k);
+		o->last = o->start + hdr + produced;
+		memcpy(o->last, "\r\n", 2);
+		o->last += 2;
+	} else {
+		o->pos = o->start + hdr;
+		o->last = o->pos + produced;
+	}
+	if (rc == GUNZIP_END) {
+		r->r_cache.gz_done = 1;
+		if (r->r_cache.gz_chunked) {
+			memcpy(o->last, "0\r\n\r\n", 5);
+			o->last += 5;
+		}
+	}
+	return SL_OK;
+}
+
+/*
  * Answer from @p hit: its head (with Via and our connection fields) into
  * obuf, and its body from obuf too (inline), or by HIT_SEND.
  * @return the next step (SYNTH with r_err set when it does not fit).
@@ -153,12 +265,25 @@ req_cache_serve(struct conn *c, const struct cache_hit *hit)
 	struct req *r = &c->r;
 	struct buf *b;
 	size_t need;
-	int tries;
+	int tries, gz;
 
+	/* Served stale: the revalidation runs on its own (RFC 5861 §3). */
+	if (hit->revalidate && conn_background(c) == -1) {
+		log_warnx("conn %u: %s: cannot start its revalidation in the "
+		    "background", c->id, r->r_url);
+		cache_swr_abandon(r->r_cache.q);
+	}
 	req_consume_head(c);
 	buf_put(c->obuf);
 	c->obuf = NULL;
-	need = hit->body != NULL ? (size_t)hit->len : 0;
+	gz = hit->gunzip && !hit->head_only;
+	if (gz && req_cache_gunzip_start(c, hit) == -1) {
+		req_cache_gunzip_end(c);
+		cache_hit_release();
+		r->r_err = ERR_NO_RESOURCES;
+		return REQ_SYNTH;
+	}
+	need = hit->body != NULL && !gz ? (size_t)hit->len : 0;
 	for (tries = 0; tries < 2; tries++) {
 		b = c->obuf = buf_get(tries == 0 ? BUF_SMALL :
 		    worker_conf->reply_header_max_size + need + 1024);
@@ -166,31 +291,36 @@ req_cache_serve(struct conn *c, const struct cache_hit *hit)
 			break;
 		if (cache_hit_head(hit, b) == 0 &&
 		    http_hdr_via(b, 11, worker_conf->visible_hostname) == 0 &&
-		    req_head_end(c, b) == 0 && (hit->body == NULL ||
+		    (!gz || !r->r_cache.gz_chunked || buf_printf(b,
+		    "Transfer-Encoding: chunked\r\n") == 0) &&
+		    req_head_end(c, b) == 0 && (hit->body == NULL || gz ||
 		    buf_append(b, hit->body, (size_t)hit->len) == 0))
 			break;
 		buf_put(b);
 		b = c->obuf = NULL;
 	}
 	if (b == NULL) {
+		req_cache_gunzip_end(c);
 		cache_hit_release();
 		r->r_err = ERR_NO_RESOURCES;
 		return REQ_SYNTH;
 	}
+	accesslog_capture_reply(c, cache_hit_fields(hit), 0);
 	r->r_status = hit->status;
 	r->r_code = hit->code;
 	r->r_hier = "HIER_NONE";
 	r->r_bytes_out = 0;
 	r->r_head = NULL;
-	if (hit->head_only || hit->body != NULL) {
+	if (hit->head_only || (hit->body != NULL && !gz)) {
 		cache_hit_release();
 		r->r_synth = 1;
 		return REQ_DELIVER;
 	}
 	r->r_cache.follow = hit->follow;
-	r->r_cache.hit_fd = hit->follow ? -1 : cache_hit_take_fd(hit);
+	r->r_cache.hit_fd = hit->follow || hit->body != NULL ? -1 :
+	    cache_hit_take_fd(hit);
 	r->r_cache.hit_off = hit->off;
-	r->r_cache.hit_left = hit->len;
+	r->r_cache.hit_left = hit->body != NULL ? 0 : hit->len;
 	cache_hit_release();
 	req_timer(c, worker_conf->read_timeout);
 	return REQ_HIT_SEND;
@@ -208,13 +338,52 @@ int
 req_cache_sink(struct conn *c)
 {
 	struct req *r = &c->r;
+	const struct body *bd = &r->r_rbody;
+	uint64_t total = bd->mode == HTTP_BODY_LENGTH ? bd->length : UINT64_MAX;
+	uint64_t got = bd->mode == HTTP_BODY_LENGTH ? bd->length - bd->left : 0;
 	unsigned n = cache_cf_followers(r->r_cache.q);
 
-	if (n == 0 || !cache_storing(r->r_cache.q))
+	if (!cache_keep_fetching(r->r_cache.q, got, total))
 		return 0;
-	log_info("conn %u client %s: went away during %s; the fetch goes on "
-	    "for %u waiting clients", c->id, c->c_peer_text, r->r_url, n);
+	if (n > 0)
+		log_info("conn %u client %s: went away during %s; the fetch goes "
+		    "on for %u waiting clients", c->id, c->c_peer_text,
+		    r->r_url, n);
+	else
+		log_info("conn %u client %s: went away during %s; the fetch goes "
+		    "on for the cache (quick_abort: %llu of %llu bytes in)",
+		    c->id, c->c_peer_text, r->r_url, (unsigned long long)got,
+		    (unsigned long long)total);
 	return 1;
+}
+
+int
+req_cache_lag(struct conn *c)
+{
+	struct req *r = &c->r;
+	struct body *bd = &r->r_rbody;
+	uint64_t sent;
+
+	if (bd->mode != HTTP_BODY_LENGTH || bd->decode || bd->sink ||
+	    bd->skip > 0 || bd->limit != UINT64_MAX || r->r_cache.lag ||
+	    !cache_cf_lead_lag(r->r_cache.q, req_wake, c))
+		return 0;
+	/* What the client has; the rest it reads back from the store. */
+	sent = bd->length - bd->left - bd->ready;
+	r->r_cache.lag = 1;
+	r->r_cache.hit_off = sent;
+	r->r_cache.hit_left = bd->length - sent;
+	bd->sink = 1;
+	log_debug("conn %u: %s: the client is slower than the origin while "
+	    "others follow the fetch: it reads back from the store at %llu",
+	    c->id, r->r_url, (unsigned long long)sent);
+	return 1;
+}
+
+int
+req_cache_catchup(struct conn *c)
+{
+	return req_cache_follow(c);
 }
 
 int
@@ -242,6 +411,7 @@ req_cache_end(struct conn *c)
 		close(r->r_cache.hit_fd);
 		r->r_cache.hit_fd = -1;
 	}
+	req_cache_gunzip_end(c);
 	cache_req_end(r->r_cache.q);
 	r->r_cache.q = NULL;
 }
@@ -264,6 +434,8 @@ req_step_cache_lookup(struct conn *c)
 		    r->r_start_sec, &kind);
 		r->r_cache.kind = r->r_cache.q != NULL ? (int)kind :
 		    CACHE_K_OTHER;
+		if (c->c_background)
+			cache_req_background(r->r_cache.q);
 	}
 	if (r->r_cache.kind == CACHE_K_PURGE)
 		return REQ_NEXT(c, PURGE);
@@ -279,6 +451,8 @@ req_step_cache_lookup(struct conn *c)
 		break;
 	}
 	rc = cache_lookup(r->r_cache.q, r->r_head, (int64_t)time(NULL), &hit);
+	/* Whoever asks the origin asks in the coding stored (cache.h). */
+	r->r_ae = cache_accept_encoding(r->r_cache.q);
 	switch (rc) {
 	case CACHE_FRESH:
 		r->r_cache.looked_up = 1;
@@ -311,6 +485,12 @@ req_step_cache_lookup(struct conn *c)
 			req_timer(c, worker_conf->server_first_byte_timeout +
 			    worker_conf->connect_timeout);
 			return REQ_NEXT(c, CF_WAIT);
+		}
+		/* A Range miss: the whole object, the range cut from it. */
+		if (cache_range_whole(r->r_cache.q, r->r_head)) {
+			log_debug("conn %u: %s: Range miss: fetching the whole "
+			    "object", c->id, r->r_url);
+			r->r_strip_range = 1;
 		}
 		break;
 	default:
@@ -371,7 +551,8 @@ req_step_cf_wait(struct conn *c)
 		cache_cf_leave(r->r_cache.q);
 		return REQ_MOVE(c, req_cache_origin(c));
 	}
-	switch (cache_cf_poll(r->r_cache.q, (int64_t)time(NULL), &hit)) {
+	switch (cache_cf_poll(r->r_cache.q, r->r_head, (int64_t)time(NULL),
+	    &hit)) {
 	case CACHE_AGAIN:
 		return SL_AGAIN;	/* woken by the leader's progress */
 	case CACHE_FRESH:
@@ -411,10 +592,10 @@ req_cache_follow(struct conn *c)
 		if (n64 > REQ_CACHE_SENDFILE_MAX)
 			n64 = REQ_CACHE_SENDFILE_MAX;
 		if (s.p != NULL)
-			n = send(c->c_io.fd, s.p, (size_t)n64, MSG_NOSIGNAL);
+			n = io_send(c, c->c_io.fd, s.p, (size_t)n64);
 		else {
 			off = (off_t)r->r_cache.hit_off;
-			n = sendfile(c->c_io.fd, s.fd, &off, (size_t)n64);
+			n = io_sendfile(c, c->c_io.fd, s.fd, &off, (size_t)n64);
 		}
 		if (n > 0) {
 			r->r_cache.hit_off += (uint64_t)n;
@@ -452,6 +633,13 @@ req_step_hit_send(struct conn *c)
 		return SL_AGAIN;
 	if (rc == SL_ERROR)
 		goto gone;
+	/* A background revalidation: the store has it, nobody to send to. */
+	if (c->c_background) {
+		if (r->r_cache.follow)
+			cache_cf_leave(r->r_cache.q);
+		req_cache_gunzip_end(c);
+		goto sent;
+	}
 	if (r->r_cache.follow) {
 		rc = req_cache_follow(c);
 		if (rc == SL_AGAIN)
@@ -461,11 +649,30 @@ req_step_hit_send(struct conn *c)
 			return REQ_NEXT(c, LOG);
 		/* Never complete a response whose source broke off. */
 		r->r_keepalive = 0;
+		r->r_code_sfx = "_ABORTED";	/* FINISH resets */
 		return REQ_NEXT(c, LOG);
+	}
+	/* A gzip variant, inflated: obuf is filled and sent in turn. */
+	while (r->r_cache.gz != NULL) {
+		if (r->r_cache.gz_done) {
+			req_cache_gunzip_end(c);
+			goto sent;
+		}
+		if (req_cache_gunzip_fill(c) == SL_ERROR) {
+			/* Never complete a response cut short. */
+			r->r_code_sfx = "_ABORTED";	/* FINISH resets */
+			goto end;
+		}
+		rc = req_flush_obuf(c);
+		if (rc == SL_AGAIN)
+			return SL_AGAIN;
+		if (rc == SL_ERROR)
+			goto gone;
+		req_timer(c, worker_conf->read_timeout);
 	}
 	while (r->r_cache.hit_left > 0) {
 		off = (off_t)r->r_cache.hit_off;
-		n = sendfile(c->c_io.fd, r->r_cache.hit_fd, &off,
+		n = io_sendfile(c, c->c_io.fd, r->r_cache.hit_fd, &off,
 		    r->r_cache.hit_left > REQ_CACHE_SENDFILE_MAX ?
 		    REQ_CACHE_SENDFILE_MAX : (size_t)r->r_cache.hit_left);
 		if (n > 0) {
@@ -481,11 +688,14 @@ req_step_hit_send(struct conn *c)
 			/* The file is shorter than its record: never pad. */
 			log_warnx("conn %u: stored body of %s ended early",
 			    c->id, r->r_url);
+			r->r_code_sfx = "_ABORTED";	/* FINISH resets */
 			goto end;
 		}
 		goto gone;
 	}
-	close(r->r_cache.hit_fd);
+sent:
+	if (r->r_cache.hit_fd >= 0)
+		close(r->r_cache.hit_fd);
 	r->r_cache.hit_fd = -1;
 	return REQ_NEXT(c, LOG);
 gone:
@@ -511,12 +721,31 @@ req_step_cache_response(struct conn *c)
 	struct req *r = &c->r;
 	struct cache_req *q = r->r_cache.q;
 	const struct http_head *h = r->r_head;
+	const struct cache_hit *hit;
 	const char *code;
 	char cs[192];
 
+	accesslog_capture_reply(c, h, 1);
 	/* A 304 to the conditions we added: the stored entry is good. */
 	if (h->status == 304 && r->r_extra != NULL && q != NULL)
 		return REQ_NEXT(c, REFRESH);
+	/* RFC 5861 §4, offline_mode: the stored response, not a 5xx. */
+	if (cache_stale_status(q, h->status)) {
+		snprintf(cs, sizeof(cs), "origin-%d", h->status);
+		r->r_cache.stale_tried = 1;
+		if (cache_stale(q, cs, (int64_t)time(NULL), &hit) ==
+		    CACHE_FRESH) {
+			log_info("conn %u client %s: %s: the origin answered "
+			    "%d; serving the stored response (stale-if-error "
+			    "or offline_mode)", c->id, c->c_peer_text,
+			    r->r_url, h->status);
+			/* Its answer is dropped unread: the conn is closed. */
+			r->r_up_reusable = 0;
+			upstream_release(c);
+			r->r_head = NULL;
+			return REQ_MOVE(c, req_cache_serve(c, hit));
+		}
+	}
 	if (q != NULL) {
 		if (cache_response(q, h, r->r_rbody.mode == HTTP_BODY_CHUNKED &&
 		    !r->r_rbody.decode, r->r_rbody.mode == HTTP_BODY_LENGTH ?
@@ -526,6 +755,21 @@ req_step_cache_response(struct conn *c)
 		/* The tee: the store's copy, and the last bytes held for it. */
 		if (cache_hold(q))
 			r->r_rbody.tee = req_cache_tee;
+		/* A Range miss fetched whole: the client gets its slice. */
+		if (r->r_strip_range) {
+			r->r_range_rc = cache_range_answer(q, h,
+			    r->r_rbody.mode == HTTP_BODY_LENGTH ?
+			    r->r_rbody.length : UINT64_MAX, &r->r_range_first,
+			    &r->r_range_last);
+			if (r->r_range_rc != 0) {
+				r->r_rbody.skip = r->r_range_rc == 1 ?
+				    r->r_range_first : 0;
+				r->r_rbody.limit = r->r_range_rc == 1 ?
+				    r->r_range_last - r->r_range_first + 1 : 0;
+				/* The fetch goes on after the client's part. */
+				r->r_keepalive = 0;
+			}
+		}
 		if ((code = cache_req_code(q)) != NULL)
 			r->r_code = code;
 	}

@@ -4,8 +4,8 @@
  * Runs in the workers.
  *
  * Request target rules (RFC 9112 §3.2): absolute-form for proxied
- * requests, authority-form only with CONNECT; origin-form is for the
- * proxy's own endpoints, of which there are none yet, so it gets 400.
+ * requests, authority-form only with CONNECT; origin-form only for the
+ * proxy's own pages (endpoint.h: /proxy.pac, /metrics...), else 400.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -19,11 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "acl.h"
 #include "conf.h"
 #include "conn.h"
+#include "endpoint.h"
 #include "host.h"
 #include "http_hdr.h"
+#include "io.h"
 #include "log.h"
 #include "sl.h"
 #include "str.h"
@@ -66,7 +69,7 @@ req_step_recv_head(struct conn *c)
 		 */
 		char first[2048];
 
-		rd = read(c->c_io.fd, first, sizeof(first));
+		rd = io_read(c, c->c_io.fd, first, sizeof(first));
 		if (rd == -1 && (errno == EAGAIN || errno == EINTR))
 			return SL_AGAIN;
 		if (rd <= 0) {
@@ -122,7 +125,7 @@ req_step_recv_head(struct conn *c)
 				c->cbuf = nb;
 			}
 		}
-		rd = read(c->c_io.fd, c->cbuf->last, buf_room(c->cbuf));
+		rd = io_read(c, c->c_io.fd, c->cbuf->last, buf_room(c->cbuf));
 		if (rd > 0) {
 			c->cbuf->last += rd;
 			continue;
@@ -245,7 +248,8 @@ req_make_url(struct conn *c)
 		    v6 ? "]" : "", r->r_port);
 		return 0;
 	}
-	return host_url(r->r_url, n, r->r_host, r->r_port, r->r_path);
+	return host_url_scheme(r->r_url, n, r->r_https, r->r_host, r->r_port,
+	    r->r_path);
 }
 
 /* The target (RFC 9112 §3.2). @return ERRPAGE_COUNT, or the error page. */
@@ -256,28 +260,36 @@ req_parse_target(struct conn *c)
 	struct http_head *h = r->r_head;
 	const char *t = h->target, *a, *e;
 	size_t n = h->target_len;
+	unsigned defport = 80;
 
+	if (c->c_bump != NULL)
+		return req_tls_bumped_target(c);	/* req_tls.c */
 	if (r->r_connect) {
 		/* RFC 9110 §9.3.6: authority-form, host and port required. */
 		if (req_parse_authority(c, t, n, 0, 1) == -1)
 			return ERR_INVALID_URL;
 		return ERRPAGE_COUNT;
 	}
+	if (n > 0 && t[0] == '/' && endpoint_parse(c) == 0)
+		return ERRPAGE_COUNT;	/* one of the proxy's own pages */
 	if (n > 0 && (t[0] == '/' || t[0] == '*'))
-		return ERR_INVALID_URL;	/* no own endpoints yet */
-	if (!str_iprefix(t, n, "http://")) {
-		if (memchr(t, ':', n) != NULL && str_iprefix(t, n, "https://"))
-			return ERR_UNSUP_REQ;
+		return ERR_INVALID_URL;
+	if (str_iprefix(t, n, "https://")) {
+		/* Sent by some clients: the origin over verified TLS. */
+		r->r_https = 1;
+		defport = 443;
+		a = t + STR_LIT_LEN("https://");
+	} else if (str_iprefix(t, n, "http://"))
+		a = t + STR_LIT_LEN("http://");
+	else
 		return memchr(t, ':', n) ? ERR_UNSUP_REQ :
 		    ERR_INVALID_URL;
-	}
-	a = t + STR_LIT_LEN("http://");
 	for (e = a; e < t + n && *e != '/' && *e != '?'; e++)
 		if (*e == '#')
 			return ERR_INVALID_URL;
 	if (memchr(a, '#', (size_t)(t + n - a)) != NULL)
 		return ERR_INVALID_URL;	/* no fragment on the wire */
-	if (req_parse_authority(c, a, (size_t)(e - a), 80, 0) == -1)
+	if (req_parse_authority(c, a, (size_t)(e - a), defport, 0) == -1)
 		return ERR_INVALID_URL;
 	if (e == t + n)
 		r->r_path = req_strdup(c, "/", 1);
@@ -383,6 +395,7 @@ req_step_parse(struct conn *c)
 	r->r_method = req_strdup(c, h->method, h->method_len);
 	r->r_connect = strcmp(r->r_method, "CONNECT") == 0;
 	r->r_is_head = strcmp(r->r_method, "HEAD") == 0;
+	accesslog_capture_request(c, h);
 
 	rc = http_request_framing(h, &mode, &len, &why);
 	if (rc != 0) {
@@ -403,8 +416,22 @@ req_step_parse(struct conn *c)
 		    h->target_len), h->target);
 		return REQ_FAIL(c, err);
 	}
+	/*
+	 * RFC 9112 §3.2: a target with an authority (absolute-form,
+	 * authority-form) asks for that authority as Host; an empty Host
+	 * is for targets without one, so here it is invalid: 400.  A valid
+	 * Host that differs from the target is replaced by it (§3.2.2).
+	 */
+	for (i = 0; i < h->nfields; i++)
+		if (http_field_is(&h->fields[i], "Host") &&
+		    h->fields[i].value_len == 0) {
+			log_info("conn %u client %s: empty Host with an "
+			    "authority in the target", c->id, c->c_peer_text);
+			return REQ_FAIL(c, ERR_INVALID_REQ);
+		}
 	if (req_make_url(c) == -1)
 		return REQ_FAIL(c, ERR_TOO_BIG);
+	endpoint_absolute(c);	/* http://this-proxy:port/metrics */
 	/* RFC 9110 §15.5.14: a declared length over the limit: 413 at once. */
 	if (worker_conf->request_body_max_size > 0 &&
 	    mode == HTTP_BODY_LENGTH && len > worker_conf->request_body_max_size) {
@@ -541,9 +568,9 @@ toobig:
 }
 
 /*
- * LOCAL: what the proxy answers itself instead of forwarding.  Today
- * that is an OPTIONS or TRACE whose Max-Forwards reached 0; the
- * endpoints of the proxy (PAC, metrics) come here too.
+ * LOCAL: what the proxy answers itself instead of forwarding: its own
+ * pages (endpoint.h), and an OPTIONS or TRACE whose Max-Forwards
+ * reached 0.
  */
 int
 req_step_local(struct conn *c)
@@ -551,6 +578,11 @@ req_step_local(struct conn *c)
 	struct req *r = &c->r;
 	enum errpage_id err;
 
+	if (r->r_endpoint != NULL) {
+		if ((err = endpoint_answer(c)) != ERRPAGE_COUNT)
+			return REQ_FAIL(c, err);
+		return REQ_NEXT(c, DELIVER);
+	}
 	if (r->r_maxfwd == 0) {
 		if ((err = req_answer_self(c)) != ERRPAGE_COUNT)
 			return REQ_FAIL(c, err);

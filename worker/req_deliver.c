@@ -24,8 +24,10 @@
 #include "conn.h"
 #include "dns.h"
 #include "http_hdr.h"
+#include "io.h"
 #include "log.h"
 #include "sl.h"
+#include "stats.h"
 #include "worker.h"
 
 /* Lingering close: at most this long, and this many discarded bytes. */
@@ -54,7 +56,14 @@ req_response_head(struct conn *c, const struct http_head *h, int final,
 	size_t i;
 
 	buf_reset(o);
-	if (buf_printf(o, "HTTP/1.1 %d %.*s\r\n", h->status,
+	if (final && r->r_range_rc != 0) {
+		/* RFC 9110 §15.3.7, §15.5.17: our slice of the whole 200. */
+		if (buf_printf(o, r->r_range_rc == 1 ?
+		    "HTTP/1.1 206 Partial Content\r\n" :
+		    "HTTP/1.1 416 Range Not Satisfiable\r\n") == -1)
+			return -1;
+		r->r_status = r->r_range_rc == 1 ? 206 : 416;
+	} else if (buf_printf(o, "HTTP/1.1 %d %.*s\r\n", h->status,
 	    (int)h->reason_len, h->reason) == -1)
 		return -1;
 	for (i = 0; i < h->nfields; i++) {
@@ -79,9 +88,24 @@ req_response_head(struct conn *c, const struct http_head *h, int final,
 		if (http_hdr_copy(o, f) == -1)
 			return -1;
 	}
-	if (final && r->r_rbody.mode == HTTP_BODY_LENGTH &&
+	if (final && r->r_range_rc == 1 && buf_printf(o, "Content-Range: bytes "
+	    "%llu-%llu/%llu\r\nContent-Length: %llu\r\n",
+	    (unsigned long long)r->r_range_first,
+	    (unsigned long long)r->r_range_last,
+	    (unsigned long long)r->r_rbody.length,
+	    (unsigned long long)(r->r_range_last - r->r_range_first + 1)) == -1)
+		return -1;
+	if (final && r->r_range_rc == 2 && buf_printf(o, "Content-Range: bytes "
+	    "*/%llu\r\nContent-Length: 0\r\n",
+	    (unsigned long long)r->r_rbody.length) == -1)
+		return -1;
+	if (final && r->r_range_rc == 0 && r->r_rbody.mode == HTTP_BODY_LENGTH &&
 	    buf_printf(o, "Content-Length: %llu\r\n",
 	    (unsigned long long)r->r_rbody.length) == -1)
+		return -1;
+	/* A close-delimited body we frame ourselves (body.h, BODY_ENCODE). */
+	if (final && r->r_rbody.encode &&
+	    buf_printf(o, "Transfer-Encoding: chunked\r\n") == -1)
 		return -1;
 	if (final && fields != NULL && buf_append(o, fields,
 	    strlen(fields)) == -1)
@@ -111,6 +135,25 @@ req_step_deliver(struct conn *c)
 		r->r_keepalive = 0;
 		return REQ_NEXT(c, LOG);
 	}
+	/* A background revalidation: the body goes to the store only. */
+	if (c->c_background) {
+		r->r_rbody.sink = 1;
+		r->r_keepalive = 0;
+	}
+	/*
+	 * A body the client reads until we close (HTTP/1.0: from an origin
+	 * that closes, or de-chunked) has no end the client could miss: a
+	 * close while it is under way, ours or the kernel's when this
+	 * worker is killed, must be a reset, never a FIN (RFC 9112 §8).
+	 * Armed before the head goes, disarmed once the body is whole.
+	 */
+	if (!r->r_synth && !r->r_interim && !r->r_linger0 &&
+	    ((r->r_rbody.mode == HTTP_BODY_EOF && !r->r_rbody.encode) ||
+	    r->r_rbody.decode)) {
+		if (conn_linger_reset(c, 1) == -1)
+			log_warn("conn %u: SO_LINGER", c->id);
+		r->r_linger0 = 1;
+	}
 	/*
 	 * A response without a body is whole with its head: when the cache
 	 * holds the end of the response, the head itself waits.
@@ -128,7 +171,11 @@ req_step_deliver(struct conn *c)
 		    c->c_peer_text, strerror(errno));
 		r->r_code_sfx = "_ABORTED";
 		r->r_keepalive = 0;
-		return REQ_NEXT(c, LOG);
+		/* Before its head went out: the fetch may still go on. */
+		if (r->r_synth || r->r_interim || !req_cache_sink(c))
+			return REQ_NEXT(c, LOG);
+		buf_reset(c->obuf);
+		r->r_rbody.sink = 1;
 	}
 	if (r->r_interim) {
 		/*
@@ -153,9 +200,33 @@ req_step_deliver(struct conn *c)
 			r->r_keepalive = 0;
 			continue;
 		}
+		/*
+		 * The client is slower than the origin and others follow
+		 * this fetch: it must not wait for that client.
+		 */
+		if (rc == SL_AGAIN && r->r_rbody.blocked && req_cache_lag(c))
+			continue;
 		break;
 	}
-	if (rc == SL_AGAIN) {
+	/* A lagging client reads the body back from the store. */
+	if (r->r_cache.lag && !r->r_cache.lag_done) {
+		switch (req_cache_catchup(c)) {
+		case SL_OK:
+			r->r_cache.lag_done = 1;
+			break;
+		case SL_ERROR:
+			log_info("conn %u client %s: client went away during "
+			    "%s", c->id, c->c_peer_text, r->r_url);
+			r->r_cache.lag_done = 1;
+			r->r_code_sfx = "_ABORTED";
+			r->r_keepalive = 0;
+			break;
+		default:
+			break;
+		}
+	}
+	if (rc == SL_AGAIN || (rc == SL_OK && r->r_cache.lag &&
+	    !r->r_cache.lag_done)) {
 		req_timer(c, worker_conf->read_timeout);
 		return SL_AGAIN;
 	}
@@ -184,6 +255,9 @@ req_step_deliver(struct conn *c)
 	}
 	if (r->r_up_keep && r->r_body.done && buf_len(c->ubuf) == 0)
 		r->r_up_reusable = 1;	/* clean: upstream_release() */
+	/* Whole: the close that ends it is a FIN again. */
+	if (r->r_linger0 && conn_linger_reset(c, 0) == 0)
+		r->r_linger0 = 0;
 	return REQ_NEXT(c, LOG);
 }
 
@@ -199,11 +273,22 @@ req_step_synth(struct conn *c)
 	/* The next request on this connection starts after this one. */
 	req_consume_head(c);
 	if (r->r_head_sent) {
-		/* Too late for an error page: the client sees a close. */
+		/* Too late for an error page: cut short (FINISH resets). */
 		r->r_keepalive = 0;
+		r->r_code_sfx = "_ABORTED";
 		return REQ_NEXT(c, LOG);
 	}
 	if (!r->r_body.done || worker_draining())
+		r->r_keepalive = 0;
+	/*
+	 * RFC 9110 §9.3.6: any answer to CONNECT but a 2xx means there is no
+	 * tunnel, yet what the client sent after its CONNECT (a TLS
+	 * ClientHello, sent optimistically) was meant for one: it must never
+	 * be read as a request.  The answer says "Connection: close" (a
+	 * client retrying a 407 with credentials reconnects) and FINISH
+	 * discards the rest (lingering close).
+	 */
+	if (r->r_connect)
 		r->r_keepalive = 0;
 	/* The origin is unreachable: a stale stored response may do. */
 	if (req_cache_stale_possible(c))
@@ -243,30 +328,8 @@ req_step_synth(struct conn *c)
 int
 req_step_log(struct conn *c)
 {
-	struct req *r = &c->r;
-	struct accesslog_entry e;
-	char code[64];
-
-	memset(&e, 0, sizeof(e));
-	e.start_sec = r->r_start_sec;
-	e.start_msec = r->r_start_usec / 1000;
-	e.elapsed_ms = ev_now() - r->r_start_ms;
-	e.client = c->c_peer_text;
-	if (r->r_code_sfx != NULL) {
-		snprintf(code, sizeof(code), "%s%s", r->r_code, r->r_code_sfx);
-		e.code = code;
-	} else
-		e.code = r->r_code;
-	e.status = r->r_status;
-	e.bytes = r->r_bytes_out;
-	e.method = r->r_method ? r->r_method : "NONE";
-	e.url = r->r_url ? r->r_url : "error:invalid-request";
-	e.hier = r->r_hier;
-	e.peer = r->r_peer[0] ? r->r_peer : NULL;
-	e.type = r->r_ctype;
-	e.user = r->r_user;
-	e.rule = r->r_rule;
-	accesslog_write(&e);
+	stats_log(c);	/* the shared counters: one place per request */
+	accesslog_log(c);
 	/* Followers of this fetch no longer wait for it. */
 	req_cache_end(c);
 	return REQ_NEXT(c, FINISH);
@@ -282,7 +345,7 @@ req_step_linger(struct conn *c)
 		return conn_close(c);
 	for (;;) {
 		buf_reset(c->cbuf);
-		n = read(c->c_io.fd, c->cbuf->last, buf_room(c->cbuf));
+		n = io_read(c, c->c_io.fd, c->cbuf->last, buf_room(c->cbuf));
 		if (n > 0) {
 			r->r_lingered += (uint64_t)n;
 			if (r->r_lingered > REQ_LINGER_MAX)
@@ -302,6 +365,8 @@ req_step_finish(struct conn *c)
 	int keep, rc;
 
 	ev_timer_stop(&c->c_timer);
+	if (c->c_background)
+		return conn_close(c);	/* it had no client */
 	req_cache_end(c);
 	upstream_release(c);
 	buf_put(r->r_uhead);
@@ -312,6 +377,19 @@ req_step_finish(struct conn *c)
 		dns_cancel(r->r_dnsq);
 	auth_cancel(r->r_authq);
 	r->r_authq = NULL;
+	/*
+	 * RFC 9112 §8: a response cut short (its source broke, a timeout,
+	 * the store's file ended early) must not look complete.  A missing
+	 * last chunk or short Content-Length tells a careful client; a
+	 * reset tells every client, an HTTP/1.0 one reading to the close
+	 * included.
+	 */
+	if (r->r_code_sfx != NULL && r->r_head_sent) {
+		log_debug("conn %u client %s: resetting the connection after "
+		    "an incomplete response (%s%s)", c->id, c->c_peer_text,
+		    r->r_code, r->r_code_sfx);
+		return conn_abort(c);
+	}
 	keep = r->r_keepalive && !worker_draining() &&
 	    ev_now() < c->c_accepted_ms + worker_conf->client_lifetime;
 	if (!keep && (r->r_synth || !r->r_body.done)) {
@@ -323,7 +401,7 @@ req_step_finish(struct conn *c)
 		 * FIN and discard input for a while first (nginx's
 		 * lingering close).
 		 */
-		(void)shutdown(c->c_io.fd, SHUT_WR);
+		(void)io_shutdown(c, c->c_io.fd, 0);
 		buf_put(c->ubuf);
 		buf_put(c->obuf);
 		buf_put(c->arena);

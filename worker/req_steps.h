@@ -19,6 +19,8 @@
 #define SLUICE_REQ_STEPS_H
 
 #define REQ_STEPS(X)							\
+	/* An https_port connection's TLS handshake, once. */		\
+	X(TLS_ACCEPT,	req_step_tls_accept,	req_tls.c,	W)	\
 	/* The client's request. */					\
 	X(RECV_HEAD,	req_step_recv_head,	req_client.c,	W)	\
 	X(PARSE,	req_step_parse,		req_client.c,	-)	\
@@ -36,6 +38,8 @@
 	X(HIT_SEND,	req_step_hit_send,	req_cache.c,	W)	\
 	/* The origin. */						\
 	X(CONNECT_UP,	req_step_connect_up,	upstream.c,	W)	\
+	X(TLS_CONNECT,	req_step_tls_connect,	req_tls.c,	W)	\
+	X(BUMP,		req_step_bump,		req_tls.c,	W)	\
 	X(SEND_REQ,	req_step_send_req,	upstream.c,	W)	\
 	X(RECV_RESP_HEAD, req_step_recv_resp_head, upstream.c,	W)	\
 	X(CACHE_RESPONSE, req_step_cache_response, req_cache.c,	-)	\
@@ -51,6 +55,7 @@
 	X(LINGER,	req_step_linger,	req_deliver.c,	W)
 
 #define REQ_EDGES(E)							\
+	E(TLS_ACCEPT, RECV_HEAD)	/* the handshake is done */	\
 	E(RECV_HEAD, PARSE)	/* a whole head */			\
 	E(RECV_HEAD, SYNTH)	/* 408, 414, 431 */			\
 	E(PARSE, ACCESS_PRE)						\
@@ -91,6 +96,12 @@
 	E(CONNECT_UP, SEND_REQ)						\
 	E(CONNECT_UP, TUNNEL)		/* CONNECT: 200 */		\
 	E(CONNECT_UP, SYNTH)		/* 502, 503, 504 */		\
+	E(CONNECT_UP, TLS_CONNECT)	/* https://: the handshake */	\
+	E(CONNECT_UP, BUMP)		/* a CONNECT ssl_bump bumps */	\
+	E(TLS_CONNECT, SEND_REQ)					\
+	E(TLS_CONNECT, SYNTH)		/* 503 ERR_SECURE_CONNECT_FAIL */ \
+	E(BUMP, LOG)			/* the CONNECT; then keep-alive */ \
+	E(BUMP, SYNTH)			/* before the 200 only */	\
 	E(SEND_REQ, RECV_RESP_HEAD)					\
 	E(SEND_REQ, CONNECT_UP)		/* retry on a fresh connection */ \
 	E(SEND_REQ, SYNTH)						\
@@ -101,6 +112,7 @@
 	E(RECV_RESP_HEAD, SYNTH)	/* 502, 504 */			\
 	E(CACHE_RESPONSE, REFRESH)	/* a 304 to our condition */	\
 	E(CACHE_RESPONSE, DELIVER)					\
+	E(CACHE_RESPONSE, HIT_SEND)	/* stale instead of a 5xx */	\
 	E(CACHE_RESPONSE, SYNTH)					\
 	E(REFRESH, DELIVER)						\
 	E(REFRESH, HIT_SEND)						\

@@ -13,7 +13,10 @@
  *
  * Once a direction's buffer is empty it moves to a pipe and splice(2):
  * the bytes no longer cross user space, and the buffers go back to the
- * freelist, so a long-lived tunnel holds two pipes and no buffer.
+ * freelist, so a long-lived tunnel holds two pipes and no buffer.  Not
+ * when a side speaks TLS (a CONNECT inside an https_port connection, a
+ * 101 inside a bumped one): then the bytes go through the buffers and
+ * worker/io.h, and a half-close is close_notify then FIN.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -28,6 +31,7 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "io.h"
 #include "log.h"
 #include "sl.h"
 #include "worker.h"
@@ -37,14 +41,14 @@
  * wait, -1 on an error.  *eof is set once src's EOF was passed on.
  */
 static int
-tunnel_pump(int sfd, int dfd, struct buf *b, int *eof, int *src_eof,
-    uint64_t *counter)
+tunnel_pump(struct conn *c, int sfd, int dfd, struct buf *b, int *eof,
+    int *src_eof, uint64_t *counter)
 {
 	ssize_t n;
 	int progress = 0;
 
 	if (buf_len(b) > 0) {
-		n = send(dfd, b->pos, buf_len(b), MSG_NOSIGNAL);
+		n = io_send(c, dfd, b->pos, buf_len(b));
 		if (n > 0) {
 			b->pos += n;
 			*counter += (uint64_t)n;
@@ -55,7 +59,7 @@ tunnel_pump(int sfd, int dfd, struct buf *b, int *eof, int *src_eof,
 			return -1;
 	}
 	if (!*src_eof && buf_room(b) > 0) {
-		n = read(sfd, b->last, buf_room(b));
+		n = io_read(c, sfd, b->last, buf_room(b));
 		if (n > 0) {
 			b->last += n;
 			progress = 1;
@@ -67,7 +71,8 @@ tunnel_pump(int sfd, int dfd, struct buf *b, int *eof, int *src_eof,
 	}
 	if (*src_eof && !*eof && buf_len(b) == 0) {
 		/* Half-close: the peer learns that no more bytes come. */
-		(void)shutdown(dfd, SHUT_WR);
+		if (io_shutdown(c, dfd, 1) == SL_AGAIN)
+			return progress;
 		*eof = 1;
 		progress = 1;
 	}
@@ -82,6 +87,7 @@ tunnel_splice(int sfd, int dfd, struct spipe *sp, int *eof, int *src_eof,
 	uint64_t in, out;
 	int side = 0, was_eof = *src_eof;
 
+	(void)spipe_dst_lowat(sp, dfd);
 	if (spipe_pump(sp, sfd, dfd, UINT64_MAX, &in, &out, src_eof,
 	    &side) == -1)
 		return -1;
@@ -98,7 +104,7 @@ tunnel_splice(int sfd, int dfd, struct spipe *sp, int *eof, int *src_eof,
 static void
 tunnel_try_splice(struct conn *c, struct buf **b, struct spipe *sp)
 {
-	if (sp->open || *b == NULL || buf_len(*b) > 0)
+	if (sp->open || *b == NULL || buf_len(*b) > 0 || io_any_tls(c))
 		return;
 	if (spipe_open(sp) == -1) {
 		log_debug("conn %u: no pipe for the tunnel (%s): copying",
@@ -132,7 +138,7 @@ req_step_tunnel(struct conn *c)
 	}
 	/* Bytes already read (after a 101) go first, through ubuf. */
 	if (!r->r_rbody.sp.open && (c->ubuf == NULL || buf_len(c->ubuf) == 0) &&
-	    spipe_open(&r->r_rbody.sp) == -1)
+	    !io_any_tls(c) && spipe_open(&r->r_rbody.sp) == -1)
 		log_debug("conn %u: no pipe for the tunnel (%s): copying",
 		    c->id, strerror(errno));
 	if (!r->r_rbody.sp.open && c->ubuf == NULL &&
@@ -148,7 +154,7 @@ req_step_tunnel(struct conn *c)
 			    &r->r_body.sp, &r->r_tun.up_eof, &r->r_tun.up_src_eof,
 			    &r->r_bytes_up);
 		else
-			up = tunnel_pump(c->c_io.fd, c->u_io.fd, c->cbuf,
+			up = tunnel_pump(c, c->c_io.fd, c->u_io.fd, c->cbuf,
 			    &r->r_tun.up_eof, &r->r_tun.up_src_eof,
 			    &r->r_bytes_up);
 		if (r->r_rbody.sp.open)
@@ -156,7 +162,7 @@ req_step_tunnel(struct conn *c)
 			    &r->r_rbody.sp, &r->r_tun.down_eof,
 			    &r->r_tun.down_src_eof, &r->r_bytes_out);
 		else
-			down = tunnel_pump(c->u_io.fd, c->c_io.fd, c->ubuf,
+			down = tunnel_pump(c, c->u_io.fd, c->c_io.fd, c->ubuf,
 			    &r->r_tun.down_eof, &r->r_tun.down_src_eof,
 			    &r->r_bytes_out);
 		if (up < 0 || down < 0) {
@@ -171,10 +177,12 @@ req_step_tunnel(struct conn *c)
 	} while (moved);
 	if (r->r_tun.up_eof && r->r_tun.down_eof) {
 		log_debug("conn %u client %s: tunnel to %s done, %llu bytes up, "
-		    "%llu down%s", c->id, c->c_peer_text, r->r_url,
+		    "%llu down%s, unsent bounded at %d up, %d down", c->id,
+		    c->c_peer_text, r->r_url,
 		    (unsigned long long)r->r_bytes_up,
 		    (unsigned long long)r->r_bytes_out, r->r_body.sp.open &&
-		    r->r_rbody.sp.open ? ", spliced" : "");
+		    r->r_rbody.sp.open ? ", spliced" : "",
+		    r->r_body.sp.lowat, r->r_rbody.sp.lowat);
 		r->r_keepalive = 0;
 		return REQ_NEXT(c, LOG);
 	}

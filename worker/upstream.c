@@ -11,6 +11,12 @@
  * is sent again once on a fresh connection when that is safe: an
  * idempotent method without a body (RFC 9110 §9.2.2, RFC 9112 §9.3.1).
  *
+ * An https:// request (absolute-form, or inside a bumped connection)
+ * goes over TLS: after the TCP connect, the TLS_CONNECT step (req_tls.c)
+ * makes the handshake and verifies the origin, then upstream_ready()
+ * goes on as for a plain connection.  Pooled TLS connections come back
+ * with their TLS (pool.h), already verified for the same host.
+ *
  * The cache is not called from here: the fields it wants sent (the
  * conditions of a revalidation) come as r_extra, and a final response
  * head goes to the CACHE_RESPONSE step, which decides what the cache
@@ -32,10 +38,12 @@
 #include "conf.h"
 #include "conn.h"
 #include "http_hdr.h"
+#include "io.h"
 #include "log.h"
 #include "pool.h"
 #include "sl.h"
 #include "str.h"
+#include "tls.h"
 #include "upgrade.h"
 #include "worker.h"
 
@@ -50,6 +58,7 @@ upstream_close(struct conn *c)
 
 	if (fd < 0)
 		return;
+	io_tls_drop(c, fd);
 	ev_io_stop(&c->u_io);
 	close(fd);
 }
@@ -62,12 +71,16 @@ upstream_release(struct conn *c)
 
 	if (fd < 0)
 		return;
-	if (r->r_up_reusable && r->r_addrs != NULL && r->r_host != NULL) {
+	/* Bytes OpenSSL still holds were never asked for: not reusable. */
+	if (r->r_up_reusable && r->r_addrs != NULL && r->r_host != NULL &&
+	    (c->u_tls == NULL || !tls_pending(c->u_tls))) {
 		r->r_up_reusable = 0;
 		pool_put(&c->u_io, (struct sockaddr *)&r->r_addrs[r->r_addr_i],
-		    r->r_host, r->r_up_nreq + 1);
+		    r->r_host, c->u_tls, r->r_up_nreq + 1);
+		c->u_tls = NULL;	/* the pool's now */
 		return;
 	}
+	io_tls_drop(c, fd);
 	ev_io_stop(&c->u_io);
 	close(fd);
 }
@@ -178,7 +191,9 @@ upstream_build_request(struct conn *c)
 	if (buf_printf(o, "%s %s HTTP/1.1\r\nHost: %s%s%s", r->r_method,
 	    r->r_path, v6 ? "[" : "", r->r_host, v6 ? "]" : "") == -1)
 		return -1;
-	if (r->r_port != 80 && buf_printf(o, ":%u", r->r_port) == -1)
+	/* RFC 9110 §4.2.1, §4.2.2: the scheme's default port is left out. */
+	if (r->r_port != (r->r_https ? 443u : 80u) &&
+	    buf_printf(o, ":%u", r->r_port) == -1)
 		return -1;
 	if (buf_append(o, "\r\n", 2) == -1)
 		return -1;
@@ -186,6 +201,13 @@ upstream_build_request(struct conn *c)
 		struct http_field *f = &h->fields[i];
 
 		if (http_hdr_is_hop(h, i) || http_field_is(f, "Host"))
+			continue;
+		/* The whole object for the cache; the range is cut here. */
+		if (r->r_strip_range && (http_field_is(f, "Range") ||
+		    http_field_is(f, "If-Range")))
+			continue;
+		/* The cache's Accept-Encoding instead (written below). */
+		if (r->r_ae != NULL && http_field_is(f, "Accept-Encoding"))
 			continue;
 		/* We answer 100-continue ourselves (RFC 9110 §10.1.1). */
 		if (r->r_expect_continue && http_field_is(f, "Expect"))
@@ -213,6 +235,9 @@ upstream_build_request(struct conn *c)
 	}
 	if (upstream_xff(c, o, xff) == -1)
 		return -1;
+	if (r->r_ae != NULL && buf_printf(o, "Accept-Encoding: %s\r\n",
+	    r->r_ae) == -1)
+		return -1;
 	if (r->r_body.mode == HTTP_BODY_CHUNKED &&
 	    buf_printf(o, "Transfer-Encoding: chunked\r\n") == -1)
 		return -1;
@@ -239,7 +264,8 @@ upstream_build_request(struct conn *c)
 }
 
 /*
- * The connection is up: the tunnel, or the request to send.
+ * The TCP connection is up: TLS first for an https:// request on a new
+ * connection, else upstream_ready().
  * @return the next step (SYNTH with r_err set on an error).
  */
 static enum req_step
@@ -258,6 +284,19 @@ upstream_connected(struct conn *c)
 	log_debug("conn %u client %s: %s connection to %s for %s (request %u "
 	    "on it)", c->id, c->c_peer_text, r->r_up_nreq ? "reusing the" :
 	    "new", r->r_peer, r->r_url, r->r_up_nreq + 1);
+	if (r->r_https && c->u_tls == NULL) {
+		/* The handshake is bounded like the connect. */
+		req_timer(c, worker_conf->connect_timeout);
+		return REQ_TLS_CONNECT;
+	}
+	return upstream_ready(c);
+}
+
+enum req_step
+upstream_ready(struct conn *c)
+{
+	struct req *r = &c->r;
+
 	if (r->r_uhead != NULL && buf_len(r->r_uhead) > 0) {
 		/* A retry or a refetch: the head is still in r_uhead. */
 		req_timer(c, worker_conf->read_timeout);
@@ -306,6 +345,10 @@ req_step_connect_up(struct conn *c)
 	size_t i;
 	int fd, err, rc;
 
+	/* A CONNECT on an ssl-bump port: bumped, or a tunnel as ever. */
+	if (r->r_connect && !r->r_bump_checked && c->c_listen != NULL &&
+	    c->c_listen->tls_mint != NULL && req_tls_bump_wanted(c))
+		return REQ_NEXT(c, BUMP);
 	if (r->r_timed_out) {
 		r->r_timed_out = 0;
 		log_info("conn %u client %s: connect to %s timed out", c->id,
@@ -336,9 +379,9 @@ req_step_connect_up(struct conn *c)
 		/* An idle connection to any allowed address will do. */
 		for (i = 0; i < r->r_naddrs; i++) {
 			sa = (struct sockaddr *)&r->r_addrs[i];
-			if (pool_get(sa, r->r_host, &r->r_up_nreq, &c->u_io,
-			    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-			    conn_io_cb, c) == -1)
+			if (pool_get(sa, r->r_host, r->r_https, &c->u_tls,
+			    &r->r_up_nreq, &c->u_io, EPOLLIN | EPOLLOUT |
+			    EPOLLRDHUP | EPOLLET, conn_io_cb, c) == -1)
 				continue;
 			r->r_addr_i = i;
 			r->r_up_events = 0;
@@ -400,7 +443,7 @@ upstream_answered(struct conn *c)
 	for (;;) {
 		if (buf_room(c->ubuf) == 0)
 			return 1;	/* a large head: RECV_RESP_HEAD judges it */
-		n = read(c->u_io.fd, c->ubuf->last, buf_room(c->ubuf));
+		n = io_read(c, c->u_io.fd, c->ubuf->last, buf_room(c->ubuf));
 		if (n > 0) {
 			c->ubuf->last += n;
 			continue;
@@ -433,22 +476,90 @@ upstream_early_response(struct conn *c)
 	req_timer(c, worker_conf->server_first_byte_timeout);
 }
 
+/*
+ * The request body's waits on the client.  While the relay waits for
+ * client bytes (all it read went upstream), the client is the slow
+ * party: each wait is bounded by request_body_timeout, and all of them
+ * together by request_body_timeout plus the time the bytes moved so far
+ * take at request_body_min_rate (as Apache's mod_reqtimeout MinRate
+ * does), so a client that trickles its body cannot hold the request
+ * until client_lifetime.  A wait on the upstream (bytes read but not
+ * taken) is the origin's: read_timeout, re-armed by the relay on
+ * progress.
+ */
+
+/*
+ * After the relay returned SL_AGAIN: who is it waiting for?  The client
+ * when all it read went upstream: arm the timer for the nearer of the
+ * idle limit (request_body_timeout since the last byte that moved) and
+ * the rate limit (all client waits so far within request_body_timeout +
+ * bytes moved / request_body_min_rate).  @p moved: bytes went upstream
+ * in this run.
+ */
+static void
+upstream_body_wait(struct conn *c, int moved)
+{
+	struct req *r = &c->r;
+	int64_t now = ev_now(), t, allowed, w;
+	size_t rate = worker_conf->request_body_min_rate;
+
+	if (r->r_body_wait_since != 0 && (moved || r->r_body.done ||
+	    r->r_body.ready > 0)) {
+		/* That wait is over. */
+		r->r_body_waited += now - r->r_body_wait_since;
+		r->r_body_wait_since = 0;
+	}
+	if (r->r_body.done || r->r_body.ready > 0)
+		return;		/* the upstream's: read_timeout stays */
+	if (r->r_body_wait_since == 0)
+		r->r_body_wait_since = now;
+	t = r->r_body_wait_since + worker_conf->request_body_timeout - now;
+	if (rate > 0) {
+		w = r->r_body_waited + (now - r->r_body_wait_since);
+		allowed = worker_conf->request_body_timeout +
+		    (int64_t)(r->r_bytes_up * 1000 / rate) - w;
+		if (allowed < t)
+			t = allowed;
+	}
+	req_timer(c, t > 1 ? t : 1);
+}
+
 int
 req_step_send_req(struct conn *c)
 {
 	struct req *r = &c->r;
+	uint64_t up = r->r_bytes_up;
+	int64_t idle;
 	ssize_t n;
 	int rc, side = 0;
 
 	if (r->r_timed_out) {
 		r->r_timed_out = 0;
+		if (r->r_body_wait_since != 0) {
+			/*
+			 * RFC 9110 §15.5.9: the client did not send its
+			 * request in time: 408; the origin's connection,
+			 * which got part of it, is closed (SYNTH).
+			 */
+			idle = ev_now() - r->r_body_wait_since;
+			log_info("conn %u client %s: request body of %s: %s "
+			    "(%llu bytes sent on, %lld ms spent waiting for "
+			    "the client); 408", c->id, c->c_peer_text,
+			    r->r_url, idle >= worker_conf->request_body_timeout
+			    ? "no byte within request_body_timeout" :
+			    "slower than request_body_min_rate",
+			    (unsigned long long)r->r_bytes_up,
+			    (long long)(r->r_body_waited + idle));
+			r->r_keepalive = 0;
+			return REQ_FAIL(c, ERR_REQUEST_TIMEOUT);
+		}
 		log_info("conn %u client %s: sending %s upstream timed out",
 		    c->id, c->c_peer_text, r->r_url);
 		return REQ_FAIL(c, ERR_READ_TIMEOUT);
 	}
 	while (buf_len(r->r_uhead) > 0) {
-		n = send(c->u_io.fd, r->r_uhead->pos, buf_len(r->r_uhead),
-		    MSG_NOSIGNAL);
+		n = io_send(c, c->u_io.fd, r->r_uhead->pos,
+		    buf_len(r->r_uhead));
 		if (n > 0) {
 			r->r_uhead->pos += n;
 			continue;
@@ -465,9 +576,9 @@ req_step_send_req(struct conn *c)
 	}
 	while (r->r_expect_continue &&
 	    r->r_continue_sent < (int)STR_LIT_LEN(upstream_continue)) {
-		n = send(c->c_io.fd, upstream_continue + r->r_continue_sent,
-		    STR_LIT_LEN(upstream_continue) - (size_t)r->r_continue_sent,
-		    MSG_NOSIGNAL);
+		n = io_send(c, c->c_io.fd, upstream_continue +
+		    r->r_continue_sent, STR_LIT_LEN(upstream_continue) -
+		    (size_t)r->r_continue_sent);
 		if (n > 0) {
 			r->r_continue_sent += (int)n;
 			r->r_bytes_out += (uint64_t)n;
@@ -506,8 +617,10 @@ req_step_send_req(struct conn *c)
 		return REQ_FAIL(c, ERR_BODY_TOO_BIG);
 	}
 	if (rc == SL_AGAIN) {
-		if (!upstream_answered(c))
+		if (!upstream_answered(c)) {
+			upstream_body_wait(c, r->r_bytes_up != up);
 			return SL_AGAIN;
+		}
 		upstream_early_response(c);
 		return REQ_NEXT(c, RECV_RESP_HEAD);
 	}
@@ -613,10 +726,19 @@ upstream_final(struct conn *c, const struct http_head *h)
 		    why ? why : "?");
 		return ERR_INVALID_RESP;
 	}
-	body_init(&r->r_rbody, mode, len, mode == HTTP_BODY_CHUNKED &&
-	    r->r_version == 10);
+	/*
+	 * RFC 9112 §6.3 item 8: a body the origin ends by closing goes to
+	 * an HTTP/1.1 client chunked, so that one cut short never looks
+	 * whole (the last chunk goes only after a clean close); an HTTP/1.0
+	 * client gets it (and a de-chunked body) until we close.
+	 */
+	body_init(&r->r_rbody, mode, len,
+	    (mode == HTTP_BODY_CHUNKED && r->r_version == 10 ? BODY_DECODE :
+	    0) | (mode == HTTP_BODY_EOF && r->r_version == 11 ? BODY_ENCODE :
+	    0));
 	/* RFC 9112 §9.3: only a self-delimited body allows reuse. */
-	if (mode == HTTP_BODY_EOF || r->r_rbody.decode || worker_draining())
+	if ((mode == HTTP_BODY_EOF && !r->r_rbody.encode) ||
+	    r->r_rbody.decode || worker_draining())
 		r->r_keepalive = 0;
 	r->r_status = h->status;
 	/* RFC 9112 §9.3: may this upstream connection serve another request? */
@@ -752,7 +874,7 @@ req_step_recv_resp_head(struct conn *c)
 				c->ubuf = nb;
 			}
 		}
-		rd = read(c->u_io.fd, c->ubuf->last, buf_room(c->ubuf));
+		rd = io_read(c, c->u_io.fd, c->ubuf->last, buf_room(c->ubuf));
 		if (rd > 0) {
 			c->ubuf->last += rd;
 			continue;

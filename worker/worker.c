@@ -36,6 +36,8 @@
 #include "pool.h"
 #include "priv.h"
 #include "sl.h"
+#include "sockaddr.h"
+#include "tls.h"
 #include "worker.h"
 
 #define WORKER_MAX_LISTEN	64
@@ -47,6 +49,7 @@ static int		 worker_exit_now;
 static int		 worker_slot;
 static struct ev_io	 worker_lio[WORKER_MAX_LISTEN];
 static int		 worker_lfd[WORKER_MAX_LISTEN];
+static const struct conf_listen *worker_laddr[WORKER_MAX_LISTEN];
 static size_t		 worker_nlio;
 static struct ev_io	 worker_sigio;
 static struct ev_timer	 worker_drain_timer;
@@ -91,7 +94,8 @@ worker_accept(struct ev_io *io, uint32_t revents)
 			log_warn("worker %d: accept", worker_slot);
 			return;
 		}
-		conn_accept(fd, (struct sockaddr *)&ss, len);
+		/* io->data is the port's conf_listen (TLS or not). */
+		conn_accept(fd, (struct sockaddr *)&ss, len, io->data);
 	}
 }
 
@@ -105,7 +109,8 @@ worker_listen_start(void)
 			continue;
 		/* One wake-up per connection across workers, as nginx does. */
 		if (ev_io_start(&worker_lio[i], worker_lfd[i],
-		    EPOLLIN | EPOLLEXCLUSIVE, worker_accept, NULL) == -1)
+		    EPOLLIN | EPOLLEXCLUSIVE, worker_accept,
+		    (void *)worker_laddr[i]) == -1)
 			return -1;
 	}
 	return 0;
@@ -175,8 +180,8 @@ worker_signal(struct ev_io *io, uint32_t revents)
 				log_warn("worker %d: reopen cache_log",
 				    worker_slot);
 			if (accesslog_reopen() == -1)
-				log_warn("worker %d: reopen access_log %s",
-				    worker_slot, worker_conf->access_log);
+				log_warnx("worker %d: an access log could not "
+				    "be reopened", worker_slot);
 			else
 				log_info("worker %d: log files reopened",
 				    worker_slot);
@@ -212,7 +217,8 @@ worker_done(void)
 }
 
 void
-worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
+worker_main(const struct conf *c, const int *lfds,
+    const struct conf_listen *laddrs, size_t nlfds, int slot)
 {
 	sigset_t set;
 	size_t i;
@@ -236,8 +242,8 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Opened as root; the master made the file ours before fork. */
-	if (accesslog_open(c->access_log) == -1)
-		fatal("worker %d: access_log %s", slot, c->access_log);
+	if (accesslog_open(c) == -1)
+		fatalx("worker %d: cannot open the access logs", slot);
 	if (priv_drop(c->effective_user, "worker", err, sizeof(err)) == -1)
 		fatalx("worker %d: %s", slot, err);
 
@@ -253,6 +259,9 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 	/* LMDB is opened in each child, after fork (cache/store.h). */
 	if (cache_open(c, err, sizeof(err)) != 0)
 		log_warnx("worker %d: %s: proxying without caching", slot, err);
+	/* The key for minted certificates is this worker's own. */
+	if (tls_worker_init(c) == -1)
+		fatalx("worker %d: cannot set up TLS", slot);
 	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd == -1 || ev_io_start(&worker_sigio, sfd, EPOLLIN,
 	    worker_signal, NULL) == -1)
@@ -262,6 +271,7 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 		    WORKER_MAX_LISTEN);
 	for (i = 0; i < nlfds; i++) {
 		worker_lfd[i] = lfds[i];
+		worker_laddr[i] = &laddrs[i];
 		worker_lio[i].fd = -1;
 	}
 	worker_nlio = nlfds;
@@ -274,6 +284,7 @@ worker_main(const struct conf *c, const int *lfds, size_t nlfds, int slot)
 	log_notice("worker %d started, pid %ld", slot, (long)getpid());
 	if (ev_run(worker_done) == -1)
 		fatal("worker %d: epoll_wait", slot);
+	accesslog_close();
 	auth_shutdown();
 	cache_close();
 	log_info("worker %d exiting", slot);

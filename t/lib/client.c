@@ -23,6 +23,10 @@
 struct client {
 	CURL		*curl;
 	int		 proxy_port;
+	char		 cafile[300];	/* client_tls(): "" none */
+	char		 resolve[300];	/* "host:port:127.0.0.1" or "" */
+	int		 proxy_https;	/* TLS to the proxy */
+	char		 proxy_user[256];	/* "user:password", or "" */
 };
 
 /* Upload state for the read callback. */
@@ -163,7 +167,7 @@ client_do(struct client *c, const struct client_req *q,
     struct client_resp *r)
 {
 	struct client_upload up;
-	struct curl_slist *hl;
+	struct curl_slist *hl, *rl = NULL;
 	char proxy[64], errbuf[CURL_ERROR_SIZE];
 	const char *method = q->method != NULL ? q->method : "GET";
 	CURLcode rc;
@@ -174,13 +178,31 @@ client_do(struct client *c, const struct client_req *q,
 	curl_easy_reset(e);
 	curl_easy_setopt(e, CURLOPT_URL, q->url);
 	if (c->proxy_port > 0) {
-		snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d",
-		    c->proxy_port);
+		snprintf(proxy, sizeof(proxy), "%s://127.0.0.1:%d",
+		    c->proxy_https ? "https" : "http", c->proxy_port);
 		curl_easy_setopt(e, CURLOPT_PROXY, proxy);
 		/* "" means: no host bypasses the proxy, whatever no_proxy. */
 		curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+		if (c->proxy_user[0] != '\0') {
+			/* curl --proxy-user: Basic, to the proxy only. */
+			curl_easy_setopt(e, CURLOPT_PROXYUSERPWD,
+			    c->proxy_user);
+			curl_easy_setopt(e, CURLOPT_PROXYAUTH,
+			    (long)CURLAUTH_BASIC);
+		}
 	} else {
 		curl_easy_setopt(e, CURLOPT_PROXY, "");
+	}
+	if (c->cafile[0] != '\0') {
+		/* Only the test CA, for origins and an HTTPS proxy alike. */
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->cafile);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(e, CURLOPT_PROXY_CAINFO, c->cafile);
+		curl_easy_setopt(e, CURLOPT_PROXY_CAPATH, NULL);
+	}
+	if (c->resolve[0] != '\0') {
+		rl = curl_slist_append(NULL, c->resolve);
+		curl_easy_setopt(e, CURLOPT_RESOLVE, rl);
 	}
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -222,8 +244,10 @@ client_do(struct client *c, const struct client_req *q,
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &r->num_connects);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(e, CURLOPT_RESOLVE, NULL);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hl);
+	curl_slist_free_all(rl);
 	if (r->body == NULL)
 		(void)client_buf_add(&r->body, &r->body_len, "", 0);
 	if (r->headers == NULL)
@@ -233,6 +257,27 @@ client_do(struct client *c, const struct client_req *q,
 		return 0;
 	}
 	return r->status;
+}
+
+void
+client_tls(struct client *c, const char *cafile, const char *host, int port,
+    int proxy_https)
+{
+	snprintf(c->cafile, sizeof(c->cafile), "%s", cafile != NULL ? cafile :
+	    "");
+	if (host != NULL)
+		snprintf(c->resolve, sizeof(c->resolve), "%s:%d:127.0.0.1",
+		    host, port);
+	else
+		c->resolve[0] = '\0';
+	c->proxy_https = proxy_https;
+}
+
+void
+client_proxy_user(struct client *c, const char *userpwd)
+{
+	snprintf(c->proxy_user, sizeof(c->proxy_user), "%s",
+	    userpwd != NULL ? userpwd : "");
 }
 
 long

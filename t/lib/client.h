@@ -75,6 +75,23 @@ long	client_do(struct client *c, const struct client_req *q,
 	    struct client_resp *r);
 
 /**
+ * @brief TLS settings of @p c for the next requests: trust only @p cafile
+ *	(PEM; for origins and an HTTPS proxy; NULL: curl's default), reach
+ *	@p host:@p port at 127.0.0.1 whatever DNS says (curl --resolve; NULL:
+ *	none), and with @p proxy_https speak TLS to the proxy (curl --proxy
+ *	https://127.0.0.1:PORT, its certificate checked for 127.0.0.1).
+ *	https:// URLs through the proxy go by CONNECT, as curl does.
+ */
+void	client_tls(struct client *c, const char *cafile, const char *host,
+	    int port, int proxy_https);
+
+/**
+ * @brief Credentials for the proxy (curl --proxy-user "user:password",
+ *	Basic; sent in CONNECT and in proxied requests), NULL: none.
+ */
+void	client_proxy_user(struct client *c, const char *userpwd);
+
+/**
  * @brief One GET of @p url through the proxy on a fresh connection.
  * @return the status as client_do().
  */

@@ -29,6 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "harness.h"
 #include "origin.h"
 #include "tap.h"
@@ -45,6 +48,9 @@ struct origin_conn {
 	int		 id;
 	char		*buf;
 	size_t		 len, cap;
+	SSL		*ssl;		/* TLS mode, after the handshake */
+	char		 sni[256];	/* "" when none */
+	int		 no_notify;	/* close without close_notify */
 };
 
 struct origin {
@@ -57,6 +63,8 @@ struct origin {
 	int		 stop[2];
 	pthread_t	 thread;
 	int		 running;
+	SSL_CTX		*tls;		/* origin_start_tls(), or NULL */
+	int		 tls_failed;	/* handshakes that failed */
 	pthread_mutex_t	 mtx;
 	struct origin_req *req[ORIGIN_MAX_REQS];
 	int		 nreq;
@@ -164,6 +172,29 @@ origin_fill(struct origin *o, struct origin_conn *c)
 		c->cap *= 2;
 	}
 	for (;;) {
+		if (c->ssl != NULL) {
+			size_t got;
+			int rc, e;
+
+			ERR_clear_error();
+			rc = SSL_read_ex(c->ssl, c->buf + c->len,
+			    c->cap - c->len, &got);
+			if (rc == 1) {
+				c->len += got;
+				return (ssize_t)got;
+			}
+			e = SSL_get_error(c->ssl, rc);
+			ERR_clear_error();
+			if (e == SSL_ERROR_ZERO_RETURN)
+				return 0;
+			if (e != SSL_ERROR_WANT_READ &&
+			    e != SSL_ERROR_WANT_WRITE)
+				return -1;
+			if (origin_wait(o, c->fd, e == SSL_ERROR_WANT_READ ?
+			    POLLIN : POLLOUT, ORIGIN_IO_MS) != 1)
+				return -1;
+			continue;
+		}
 		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
 		if (n >= 0) {
 			c->len += (size_t)n;
@@ -191,6 +222,24 @@ origin_send(struct origin *o, struct origin_conn *c, const void *p, size_t n)
 	const char *q = p;
 	ssize_t w;
 
+	while (n > 0 && c->ssl != NULL) {
+		size_t done;
+		int rc, e;
+
+		ERR_clear_error();
+		rc = SSL_write_ex(c->ssl, q, n, &done);
+		if (rc == 1) {
+			q += done;
+			n -= done;
+			continue;
+		}
+		e = SSL_get_error(c->ssl, rc);
+		ERR_clear_error();
+		if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) ||
+		    origin_wait(o, c->fd, e == SSL_ERROR_WANT_READ ? POLLIN :
+		    POLLOUT, ORIGIN_IO_MS) != 1)
+			return -1;
+	}
 	while (n > 0) {
 		w = send(c->fd, q, n, MSG_NOSIGNAL);
 		if (w > 0) {
@@ -289,8 +338,9 @@ static int
 origin_take_chunked(struct origin *o, struct origin_conn *c,
     struct origin_sink *s)
 {
-	char line[4096], *end;
+	char line[4096], *end, *nt;
 	unsigned long long size;
+	size_t n;
 
 	for (;;) {
 		if (origin_line(o, c, line, sizeof(line)) == -1)
@@ -305,12 +355,19 @@ origin_take_chunked(struct origin *o, struct origin_conn *c,
 		    line[0] != '\0')
 			return -1;
 	}
-	/* Trailer section, up to the empty line. */
-	do {
+	/* Trailer section, up to the empty line, kept as received. */
+	for (;;) {
 		if (origin_line(o, c, line, sizeof(line)) == -1)
 			return -1;
-	} while (line[0] != '\0');
-	return 0;
+		if (line[0] == '\0')
+			return 0;
+		n = (s->r->trailers != NULL ? strlen(s->r->trailers) : 0);
+		nt = realloc(s->r->trailers, n + strlen(line) + 3);
+		if (nt == NULL)
+			return -1;
+		s->r->trailers = nt;
+		snprintf(nt + n, strlen(line) + 3, "%s\r\n", line);
+	}
 }
 
 char *
@@ -452,6 +509,8 @@ origin_respond(struct origin *o, struct origin_conn *c,
 	size_t blen, half;
 	int n, has_framing, no_body, is_head;
 
+	if (s->flags & ORIGIN_NO_CLOSE_NOTIFY)
+		c->no_notify = 1;
 	if (s->flags & ORIGIN_NO_RESPONSE)
 		return -1;
 	if (s->delay_ms > 0 && origin_pause(o, c, s->delay_ms) == -1)
@@ -505,9 +564,18 @@ origin_respond(struct origin *o, struct origin_conn *c,
 	if (no_body)
 		return (s->flags & (ORIGIN_CLOSE | ORIGIN_NO_LENGTH)) ? -1 : 0;
 
-	half = (s->flags & ORIGIN_STALL) ? blen / 2 : blen;
+	half = (s->flags & (ORIGIN_STALL | ORIGIN_RESET)) ? blen / 2 : blen;
 	if (origin_send_body(o, c, s, body, 0, half) == -1)
 		return -1;
+	if (s->flags & ORIGIN_RESET) {
+		struct linger l = { 1, 0 };
+
+		if (s->stall_ms > 0 && origin_pause(o, c, s->stall_ms) == -1)
+			return -1;
+		/* close() with SO_LINGER 0 sends RST (origin_conn_close). */
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		return -1;
+	}
 	if (s->flags & ORIGIN_STALL) {
 		if (origin_pause(o, c, s->stall_ms) == -1)
 			return -1;
@@ -528,6 +596,8 @@ origin_req_free(struct origin_req *r)
 	free(r->line);
 	free(r->head);
 	free(r->body);
+	free(r->sni);
+	free(r->trailers);
 	free(r);
 }
 
@@ -584,6 +654,11 @@ origin_serve_one(struct origin *o, struct origin_conn *c)
 	r->body[0] = '\0';
 	r->line = strndup(r->head, strcspn(r->head, "\r\n"));
 	r->conn = c->id;
+	if (c->ssl != NULL) {
+		r->tls = 1;
+		if (c->sni[0] != '\0')
+			r->sni = strdup(c->sni);
+	}
 	origin_consume(c, hlen);
 
 	pthread_mutex_lock(&o->mtx);
@@ -649,12 +724,63 @@ origin_serve_one(struct origin *o, struct origin_conn *c)
 static void
 origin_conn_close(struct origin_conn *c)
 {
+	if (c->ssl != NULL) {
+		/* close_notify: a clean end (unless the step says not). */
+		if (!c->no_notify)
+			(void)SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+		ERR_clear_error();
+		c->ssl = NULL;
+	}
+	c->sni[0] = '\0';
+	c->no_notify = 0;
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
 	free(c->buf);
 	c->buf = NULL;
 	c->len = c->cap = 0;
+}
+
+/*
+ * TLS mode: the handshake, at once, bounded like every wait here.  A
+ * failed one (the proxy refused our certificate) is counted, not noted:
+ * tests make it happen on purpose.
+ */
+static int
+origin_tls_accept(struct origin *o, struct origin_conn *c)
+{
+	const char *sni;
+	int rc, e;
+
+	ERR_clear_error();
+	if ((c->ssl = SSL_new(o->tls)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1)
+		goto fail;
+	SSL_set_accept_state(c->ssl);
+	for (;;) {
+		ERR_clear_error();
+		rc = SSL_do_handshake(c->ssl);
+		if (rc == 1)
+			break;
+		e = SSL_get_error(c->ssl, rc);
+		if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) ||
+		    origin_wait(o, c->fd, e == SSL_ERROR_WANT_READ ? POLLIN :
+		    POLLOUT, ORIGIN_IO_MS) != 1)
+			goto fail;
+	}
+	sni = SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
+	snprintf(c->sni, sizeof(c->sni), "%s", sni != NULL ? sni : "");
+	return 0;
+fail:
+	ERR_clear_error();
+	/* No close_notify after a failed handshake. */
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	pthread_mutex_lock(&o->mtx);
+	o->tls_failed++;
+	pthread_mutex_unlock(&o->mtx);
+	return -1;
 }
 
 static void *
@@ -705,7 +831,9 @@ origin_thread(void *arg)
 				pthread_mutex_lock(&o->mtx);
 				c->id = ++o->nconn;
 				pthread_mutex_unlock(&o->mtx);
-				if (c->buf == NULL)
+				if (c->buf == NULL ||
+				    (o->tls != NULL &&
+				    origin_tls_accept(o, c) == -1))
 					origin_conn_close(c);
 			}
 		}
@@ -719,7 +847,8 @@ origin_thread(void *arg)
 					origin_conn_close(c);
 					break;
 				}
-			} while (c->len > 0);
+			} while (c->len > 0 || (c->ssl != NULL &&
+			    SSL_pending(c->ssl) > 0));
 		}
 	}
 	for (i = 0; i < ORIGIN_MAX_CONNS; i++)
@@ -727,8 +856,53 @@ origin_thread(void *arg)
 	return NULL;
 }
 
+static struct origin *origin_launch(const struct origin_step *, int,
+		    SSL_CTX *);
+
+struct origin *
+origin_start_tls(const struct origin_step *steps, int nsteps,
+    const struct origin_tls *t)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		bail_out("origin: cannot make a TLS context");
+	/* Level 0: the origin under test may be as weak as the test wants;
+	   sluice's side is what decides. */
+	SSL_CTX_set_security_level(ctx, 0);
+	SSL_CTX_set_min_proto_version(ctx, t->min_version != 0 ?
+	    t->min_version : TLS1_VERSION);
+	SSL_CTX_set_max_proto_version(ctx, t->max_version);
+	if (t->ciphers != NULL &&
+	    SSL_CTX_set_cipher_list(ctx, t->ciphers) != 1)
+		bail_out("origin: bad cipher list %s", t->ciphers);
+	if (SSL_CTX_use_certificate_chain_file(ctx, t->cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, t->key != NULL ? t->key :
+	    t->cert, SSL_FILETYPE_PEM) != 1)
+		bail_out("origin: cannot load %s", t->cert);
+	return origin_launch(steps, nsteps, ctx);
+}
+
+int
+origin_tls_failed(struct origin *o)
+{
+	int n;
+
+	pthread_mutex_lock(&o->mtx);
+	n = o->tls_failed;
+	pthread_mutex_unlock(&o->mtx);
+	return n;
+}
+
 struct origin *
 origin_start(const struct origin_step *steps, int nsteps)
+{
+	return origin_launch(steps, nsteps, NULL);
+}
+
+/* Bind, then start the thread (which sees @p tls from its start). */
+static struct origin *
+origin_launch(const struct origin_step *steps, int nsteps, SSL_CTX *tls)
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
@@ -741,6 +915,7 @@ origin_start(const struct origin_step *steps, int nsteps)
 		bail_out("origin: out of memory");
 	o->steps = steps;
 	o->nsteps = nsteps;
+	o->tls = tls;
 	for (i = 0; i < ORIGIN_MAX_CONNS; i++)
 		o->conn[i].fd = -1;
 	pthread_mutex_init(&o->mtx, NULL);
@@ -855,6 +1030,7 @@ origin_free(struct origin *o)
 	close(o->stop[0]);
 	close(o->stop[1]);
 	free(o->echo);
+	SSL_CTX_free(o->tls);
 	pthread_mutex_destroy(&o->mtx);
 	free(o);
 }

@@ -67,6 +67,11 @@
 #define ORIGIN_REPEAT		0x80	/* matches any number of requests
 					   (at least one); the next request
 					   that does not match moves on */
+#define ORIGIN_NO_CLOSE_NOTIFY	0x100	/* TLS: when this step closes the
+					   connection, no close_notify (a
+					   truncation) */
+#define ORIGIN_RESET		0x200	/* head and half the body, stall_ms,
+					   then a TCP reset (SO_LINGER 0) */
 
 struct origin_step {
 	const char	*expect;	/* request line prefix: "GET /a" */
@@ -78,7 +83,7 @@ struct origin_step {
 	size_t		 body_len;	/* with @c body: 0 means strlen */
 	unsigned	 flags;		/* ORIGIN_* */
 	int		 delay_ms;	/* before the response */
-	int		 stall_ms;	/* ORIGIN_STALL */
+	int		 stall_ms;	/* ORIGIN_STALL, ORIGIN_RESET */
 };
 
 struct origin_req {
@@ -88,8 +93,22 @@ struct origin_req {
 	uint64_t	 body_hash;	/* harness_hash() of the whole body */
 	char		*body;		/* first ORIGIN_BODY_KEEP bytes + NUL */
 	int		 chunked;	/* the body came chunked */
+	char		*trailers;	/* its trailer field lines as
+					   received, each with CRLF, or
+					   NULL */
 	int		 conn;		/* connection number, from 1 */
 	int		 step;		/* step matched, -1 unexpected */
+	int		 tls;		/* it came over TLS */
+	char		*sni;		/* the SNI of its connection, or NULL */
+};
+
+/** TLS mode (origin_start_tls()). */
+struct origin_tls {
+	const char	*cert;		/* PEM: certificate and chain */
+	const char	*key;		/* NULL: in @c cert */
+	int		 min_version;	/* 0: TLS 1.0; else e.g. TLS1_2_VERSION */
+	int		 max_version;	/* 0: the library's newest */
+	const char	*ciphers;	/* TLS 1.2 and older, NULL: default */
 };
 
 struct origin;
@@ -102,6 +121,21 @@ struct origin;
  * @note Partner: origin_finish(), then origin_free().
  */
 struct origin	*origin_start(const struct origin_step *steps, int nsteps);
+
+/**
+ * @brief origin_start() speaking TLS: each connection's handshake comes
+ *	first (bounded), with @p t's certificate; the origin accepts TLS 1.0
+ *	to 1.3 and every suite at security level 0 unless @p t narrows it,
+ *	so that what a test sees is the client's choice.  Requests record
+ *	tls = 1 and their connection's SNI.  A connection whose handshake
+ *	fails is counted (origin_tls_failed()), never served.
+ * @note Same partners as origin_start().
+ */
+struct origin	*origin_start_tls(const struct origin_step *steps, int nsteps,
+		    const struct origin_tls *t);
+
+/** @return TLS handshakes that failed (TLS mode). */
+int	origin_tls_failed(struct origin *o);
 
 /** @return the port the origin listens on. */
 int	origin_port(const struct origin *o);

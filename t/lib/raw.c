@@ -23,6 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "harness.h"
 #include "raw.h"
 
@@ -46,6 +50,79 @@ raw_left(int64_t until)
 	int64_t l = until - raw_now();
 
 	return l > 0 ? (int)l : 0;
+}
+
+/*
+ * recv(2) and send(2), or SSL_read() and SSL_write() in their shape
+ * (-1 with EAGAIN and c->want set when the TLS wants an event; EOF as 0,
+ * a TCP EOF without close_notify noted in c->tls_truncated).
+ */
+static ssize_t
+raw_io_recv(struct raw *c, void *p, size_t n)
+{
+	unsigned long e;
+	int rc;
+
+	if (c->ssl == NULL) {
+		c->want = POLLIN;
+		return recv(c->fd, p, n, 0);
+	}
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_read(c->ssl, p, (int)(n > 1 << 30 ? 1 << 30 : n));
+	if (rc > 0)
+		return rc;
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_WANT_READ:
+		c->want = POLLIN;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		c->want = POLLOUT;
+		errno = EAGAIN;
+		return -1;
+	default:
+		e = ERR_peek_error();
+		if (e == 0 || ERR_GET_REASON(e) ==
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			c->tls_truncated = 1;
+		snprintf(c->tls_error, sizeof(c->tls_error), "read: %s",
+		    e != 0 ? ERR_reason_error_string(e) : "EOF");
+		ERR_clear_error();
+		errno = ECONNRESET;
+		return -1;
+	}
+}
+
+static ssize_t
+raw_io_send(struct raw *c, const void *p, size_t n)
+{
+	int rc;
+
+	if (c->ssl == NULL) {
+		c->want = POLLOUT;
+		return send(c->fd, p, n, MSG_NOSIGNAL);
+	}
+	ERR_clear_error();
+	rc = SSL_write(c->ssl, p, (int)(n > 1 << 30 ? 1 << 30 : n));
+	if (rc > 0)
+		return rc;
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		c->want = POLLIN;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		c->want = POLLOUT;
+		errno = EAGAIN;
+		return -1;
+	default:
+		ERR_clear_error();
+		errno = EPIPE;
+		return -1;
+	}
 }
 
 static int
@@ -108,6 +185,10 @@ fail:
 void
 raw_close(struct raw *c)
 {
+	SSL_free(c->ssl);
+	SSL_CTX_free(c->ssl_ctx);
+	ERR_clear_error();
+	c->ssl = c->ssl_ctx = NULL;
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
@@ -124,7 +205,7 @@ raw_send(struct raw *c, const void *p, size_t n)
 	ssize_t w;
 
 	while (n > 0) {
-		w = send(c->fd, q, n, MSG_NOSIGNAL);
+		w = raw_io_send(c, q, n);
 		if (w > 0) {
 			q += w;
 			n -= (size_t)w;
@@ -133,7 +214,7 @@ raw_send(struct raw *c, const void *p, size_t n)
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-		    raw_poll(c->fd, POLLOUT, raw_left(until)) == 1)
+		    raw_poll(c->fd, c->want, raw_left(until)) == 1)
 			continue;
 		return -1;
 	}
@@ -149,7 +230,97 @@ raw_sends(struct raw *c, const char *s)
 int
 raw_shutdown(struct raw *c)
 {
+	if (c->ssl != NULL) {
+		/* close_notify, our direction only (RFC 8446 §6.1). */
+		ERR_clear_error();
+		(void)SSL_shutdown(c->ssl);
+		ERR_clear_error();
+	}
 	return shutdown(c->fd, SHUT_WR);
+}
+
+int
+raw_tls(struct raw *c, const struct raw_tls_opts *o, int ms)
+{
+	int64_t until = raw_now() + ms;
+	unsigned long e;
+	long v;
+	int rc, err;
+
+	c->tls_error[0] = '\0';
+	ERR_clear_error();
+	if ((c->ssl_ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		goto fail;
+	if (o->seclevel0)
+		SSL_CTX_set_security_level(c->ssl_ctx, 0);
+	if (o->max_version != 0) {
+		SSL_CTX_set_min_proto_version(c->ssl_ctx, 0);
+		SSL_CTX_set_max_proto_version(c->ssl_ctx, o->max_version);
+	}
+	if (o->ciphers != NULL &&
+	    SSL_CTX_set_cipher_list(c->ssl_ctx, o->ciphers) != 1)
+		goto fail;
+	if (o->cafile != NULL) {
+		if (SSL_CTX_load_verify_locations(c->ssl_ctx, o->cafile,
+		    NULL) != 1)
+			goto fail;
+		SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER, NULL);
+	}
+	SSL_CTX_set_mode(c->ssl_ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if ((c->ssl = SSL_new(c->ssl_ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1)
+		goto fail;
+	if (o->sni != NULL && SSL_set_tlsext_host_name(c->ssl, o->sni) != 1)
+		goto fail;
+	if (o->cafile != NULL && o->verify_host != NULL) {
+		X509_VERIFY_PARAM *vp = SSL_get0_param(c->ssl);
+
+		if (X509_VERIFY_PARAM_set1_ip_asc(vp, o->verify_host) != 1 &&
+		    X509_VERIFY_PARAM_set1_host(vp, o->verify_host, 0) != 1)
+			goto fail;
+	}
+	SSL_set_connect_state(c->ssl);
+	for (;;) {
+		ERR_clear_error();
+		rc = SSL_do_handshake(c->ssl);
+		if (rc == 1)
+			return 0;
+		err = SSL_get_error(c->ssl, rc);
+		if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+			break;
+		if (raw_poll(c->fd, err == SSL_ERROR_WANT_READ ? POLLIN :
+		    POLLOUT, raw_left(until)) != 1) {
+			snprintf(c->tls_error, sizeof(c->tls_error),
+			    "handshake timed out");
+			return -1;
+		}
+	}
+	v = SSL_get_verify_result(c->ssl);
+	e = ERR_peek_error();
+	snprintf(c->tls_error, sizeof(c->tls_error), "%s%s%s",
+	    e != 0 ? ERR_reason_error_string(e) : "EOF in the handshake",
+	    v != X509_V_OK ? ": " : "", v != X509_V_OK ?
+	    X509_verify_cert_error_string(v) : "");
+	ERR_clear_error();
+	return -1;
+fail:
+	e = ERR_peek_error();
+	snprintf(c->tls_error, sizeof(c->tls_error), "set-up: %s",
+	    e != 0 ? ERR_reason_error_string(e) : "?");
+	ERR_clear_error();
+	return -1;
+}
+
+void *
+raw_tls_peer(struct raw *c)
+{
+	return c->ssl != NULL ? SSL_get0_peer_certificate(c->ssl) : NULL;
+}
+
+const char *
+raw_tls_version(struct raw *c)
+{
+	return c->ssl != NULL ? SSL_get_version(c->ssl) : NULL;
 }
 
 /* Read more into the buffer. @return bytes, 0 EOF, -1 timeout/error. */
@@ -169,7 +340,7 @@ raw_fill(struct raw *c, int64_t until)
 		c->cap *= 2;
 	}
 	for (;;) {
-		n = recv(c->fd, c->buf + c->len, c->cap - c->len - 1, 0);
+		n = raw_io_recv(c, c->buf + c->len, c->cap - c->len - 1);
 		if (n > 0) {
 			c->len += (size_t)n;
 			return n;
@@ -182,7 +353,7 @@ raw_fill(struct raw *c, int64_t until)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (raw_poll(c->fd, POLLIN, raw_left(until)) != 1)
+		if (raw_poll(c->fd, c->want, raw_left(until)) != 1)
 			return -1;
 	}
 }
@@ -489,7 +660,7 @@ raw_exchange(struct raw *c, const void *p, size_t n, int shut,
 	}
 	for (;;) {
 		if (x->sent == n && shut && !shut_done) {
-			if (shutdown(c->fd, SHUT_WR) == -1)
+			if (raw_shutdown(c) == -1)
 				return -1;
 			shut_done = 1;
 		}
@@ -513,13 +684,20 @@ raw_exchange(struct raw *c, const void *p, size_t n, int shut,
 		    (opos < olen ? POLLOUT : 0));
 		if (pf.events == 0)
 			return -1;	/* peer closed before we sent it all */
-		rc = poll(&pf, 1, raw_left(until));
+		/* Bytes OpenSSL holds come without a poll event. */
+		if (c->ssl != NULL && !c->eof && SSL_pending(c->ssl) > 0) {
+			rc = 1;
+			pf.revents = POLLIN;
+		} else
+			rc = poll(&pf, 1, raw_left(until));
 		if (rc == -1 && errno == EINTR)
 			continue;
 		if (rc <= 0)
 			return -1;
+		if (c->ssl != NULL && (pf.revents & POLLOUT) && !c->eof)
+			pf.revents |= POLLIN;	/* a TLS read may want it */
 		if (pf.revents & (POLLIN | POLLHUP | POLLERR)) {
-			got = recv(c->fd, in, sizeof(in), 0);
+			got = raw_io_recv(c, in, sizeof(in));
 			if (got > 0) {
 				x->hash = harness_hash(x->hash, in,
 				    (size_t)got);
@@ -530,8 +708,8 @@ raw_exchange(struct raw *c, const void *p, size_t n, int shut,
 				return -1;
 			}
 		}
-		if ((pf.revents & POLLOUT) && opos < olen) {
-			w = send(c->fd, out + opos, olen - opos, MSG_NOSIGNAL);
+		if ((pf.revents & (POLLOUT | POLLIN)) && opos < olen) {
+			w = raw_io_send(c, out + opos, olen - opos);
 			if (w > 0) {
 				opos += (size_t)w;
 				x->sent += (size_t)w;

@@ -18,6 +18,12 @@
  *	raw_close(&c);
  *
  * Every call that waits takes a bound in milliseconds.
+ *
+ * TLS: raw_tls() starts a TLS client on the connection (at once for an
+ * https_port, or after a CONNECT's 200 for a bumped or tunnelled one);
+ * from then on every call here reads and writes through it, and
+ * raw_shutdown() sends close_notify before the FIN.  A TCP EOF without
+ * close_notify is an EOF with tls_truncated set.
  */
 #ifndef SLUICE_RAW_H
 #define SLUICE_RAW_H
@@ -32,6 +38,23 @@ struct raw {
 	char		*buf;		/* bytes read, not consumed yet */
 	size_t		 len, cap;
 	int		 eof;		/* the peer closed (or reset) */
+	void		*ssl;		/* SSL * after raw_tls(), or NULL */
+	void		*ssl_ctx;	/* its SSL_CTX * */
+	short		 want;		/* TLS: what the last call waits for */
+	int		 tls_truncated;	/* TLS: EOF came without close_notify */
+	char		 tls_error[256];	/* why raw_tls() failed */
+};
+
+/** What raw_tls() should do. */
+struct raw_tls_opts {
+	const char	*sni;		/* server_name, or NULL: none */
+	const char	*cafile;	/* verify the chain against it, or
+					   NULL: no verification */
+	const char	*verify_host;	/* with cafile: check the name (or
+					   IP literal), NULL: chain only */
+	int		 max_version;	/* 0, or e.g. TLS1_VERSION */
+	const char	*ciphers;	/* TLS 1.2 list, or NULL: default */
+	int		 seclevel0;	/* security level 0 (old versions) */
 };
 
 struct raw_resp {
@@ -59,8 +82,25 @@ struct raw_xfer {
  */
 int	raw_open(struct raw *c, int port);
 
-/** @brief Close the connection and free the buffer. */
+/** @brief Close the connection and free the buffer (and the TLS). */
 void	raw_close(struct raw *c);
+
+/**
+ * @brief Start TLS on @p c as a client and complete the handshake
+ *	(bounded by @p ms).
+ * @return 0, or -1 with c->tls_error saying why (the verification
+ *	error, the alert received, or a timeout).
+ */
+int	raw_tls(struct raw *c, const struct raw_tls_opts *o, int ms);
+
+/**
+ * @brief The peer's certificate after raw_tls() (an X509 *, owned by
+ *	the connection), or NULL.
+ */
+void	*raw_tls_peer(struct raw *c);
+
+/** @brief "TLSv1.3"... after raw_tls(), or NULL. */
+const char *raw_tls_version(struct raw *c);
 
 /** @brief Send all of @p p (bounded, 10 s). @return 0, -1 error. */
 int	raw_send(struct raw *c, const void *p, size_t n);

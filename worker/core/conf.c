@@ -40,6 +40,7 @@
 #include "log.h"
 
 #define CONF_ARGS_ANY		(CONF_MAX_ARGS - 1)
+#define CONF_ARGS_TAIL		CONF_MAX_ARGS	/* the last: rest of the line */
 #define CONF_LINE_MAX		8192
 #define CONF_INCLUDE_MAX	8		/* include nesting levels */
 #define CONF_FILE_MAX		(16 * 1024 * 1024)
@@ -99,6 +100,8 @@ static const struct conf_directive conf_directives[] = {
 	((type *)(void *)((char *)(c) + (d)->off))
 
 static int	conf_file_parse(struct conf_parse *, const char *);
+static int	conf_line_add(struct conf_parse *, struct conf_line **,
+		    size_t *, int, char **, const unsigned char *);
 
 static void __attribute__((format(printf, 2, 3)))
 conf_error(struct conf_parse *p, const char *fmt, ...)
@@ -330,8 +333,159 @@ conf_listen_same(const struct conf_listen *a, const struct conf_listen *b)
 /* ---------------------------------------------------------------- setters */
 
 /*
- * http_port [addr:]port | [v6addr]:port; may repeat.  Squid's options
- * after the address (intercept, accel, ssl-bump...) are refused one by one.
+ * A file named by an option: relative to the directory of the file that
+ * names it (like include and acl files).  @return a malloc'd path, NULL
+ * after an error.
+ */
+static char *
+conf_path(struct conf_parse *p, const char *opt, const char *v)
+{
+	const char *slash;
+	size_t dlen;
+	char *path;
+
+	if (*v == '\0') {
+		conf_error(p, "%s needs a file name", opt);
+		return NULL;
+	}
+	slash = strrchr(p->file, '/');
+	dlen = v[0] != '/' && slash != NULL ? (size_t)(slash - p->file) + 1 : 0;
+	if ((path = malloc(dlen + strlen(v) + 1)) == NULL) {
+		conf_error(p, "out of memory");
+		return NULL;
+	}
+	memcpy(path, p->file, dlen);
+	strcpy(path + dlen, v);
+	return path;
+}
+
+/* "1.2" or "1.3" as a TLS protocol version; -1 otherwise. */
+static int
+conf_tls_version(const char *v)
+{
+	if (strcmp(v, "1.2") == 0)
+		return 0x0303;
+	if (strcmp(v, "1.3") == 0)
+		return 0x0304;
+	return -1;
+}
+
+/* Options of squid's http(s)_port that sluice refuses, with the reason. */
+static const struct {
+	const char	*name;		/* up to '=' when it takes a value */
+	const char	*why;
+} conf_listen_refused[] = {
+	{ "options", "the protocol options are fixed (TLS 1.2 and 1.3, no "
+	    "compression, no renegotiation)" },
+	{ "cipher", "the cipher policy is fixed (ECDHE with AES-GCM or "
+	    "ChaCha20-Poly1305 for TLS 1.2, the TLS 1.3 suites)" },
+	{ "tls-dh", "only ECDHE key exchange is offered" },
+	{ "dhparams", "only ECDHE key exchange is offered" },
+	{ "sslflags", "verification cannot be changed" },
+	{ "tls-cafile", "client certificates are not supported" },
+	{ "clientca", "client certificates are not supported" },
+	{ "tls-cert-chain", "put the chain after the certificate in tls-cert=" },
+	{ "intercept", "interception is not supported" },
+	{ "tproxy", "interception is not supported" },
+	{ "accel", "reverse proxying is not supported" },
+	{ NULL, NULL }
+};
+
+/*
+ * The TLS options of one http_port or https_port word: tls-cert=FILE
+ * (squid's older cert= too), tls-key=FILE (key=), tls-min-version=1.2|1.3,
+ * and for http_port ssl-bump, generate-host-certificates=on and
+ * dynamic_cert_mem_cache_size=SIZE.  @return 0, or -1 after an error.
+ */
+static int
+conf_listen_option(struct conf_parse *p, const char *dname,
+    struct conf_listen *l, const char *w, int *bumpopt)
+{
+	const char *eq = strchr(w, '='), *v = eq != NULL ? eq + 1 : "";
+	size_t nlen = eq != NULL ? (size_t)(eq - w) : strlen(w);
+	char **slot = NULL;
+	size_t i;
+	int ver;
+
+#define CONF_OPT(s)	(nlen == strlen(s) && strncmp(w, (s), nlen) == 0)
+	if (CONF_OPT("ssl-bump") && eq == NULL) {
+		if (l->kind == CONF_LISTEN_HTTPS) {
+			conf_error(p, "https_port ssl-bump is not supported "
+			    "(bump CONNECTs received on an http_port)");
+			return -1;
+		}
+		l->ssl_bump = 1;
+		return 0;
+	}
+	if (eq != NULL && (CONF_OPT("tls-cert") || CONF_OPT("cert")))
+		slot = &l->tls.cert;
+	else if (eq != NULL && (CONF_OPT("tls-key") || CONF_OPT("key")))
+		slot = &l->tls.key;
+	if (slot != NULL) {
+		if (*slot != NULL) {
+			conf_error(p, "%s option %.*s given twice", dname,
+			    (int)nlen, w);
+			return -1;
+		}
+		return (*slot = conf_path(p, w, v)) == NULL ? -1 : 0;
+	}
+	if (eq != NULL && CONF_OPT("tls-min-version")) {
+		if ((ver = conf_tls_version(v)) == -1) {
+			conf_error(p, "%s tls-min-version=%s: only 1.2 and 1.3 "
+			    "(TLS below 1.2 is never offered)", dname, v);
+			return -1;
+		}
+		l->tls.min_version = ver;
+		return 0;
+	}
+	if (eq != NULL && (CONF_OPT("generate-host-certificates") ||
+	    CONF_OPT("dynamic_cert_mem_cache_size")))
+		*bumpopt = 1;
+	if (eq != NULL && CONF_OPT("generate-host-certificates")) {
+		if (strcmp(v, "on") != 0) {
+			conf_error(p, "%s generate-host-certificates=%s: only "
+			    "on (sluice bumps with certificates it mints)",
+			    dname, v);
+			return -1;
+		}
+		return 0;
+	}
+	if (eq != NULL && CONF_OPT("dynamic_cert_mem_cache_size")) {
+		if (conf_parse_size(v, NULL, &l->tls.cert_cache) == -1 ||
+		    l->tls.cert_cache < 16 * 1024 ||
+		    l->tls.cert_cache > 1024UL * 1024 * 1024) {
+			conf_error(p, "%s dynamic_cert_mem_cache_size=%s: a size "
+			    "from 16KB to 1GB", dname, v);
+			return -1;
+		}
+		return 0;
+	}
+	for (i = 0; conf_listen_refused[i].name != NULL; i++)
+		if (CONF_OPT(conf_listen_refused[i].name)) {
+			conf_error(p, "%s option %s is not supported: %s",
+			    dname, w, conf_listen_refused[i].why);
+			return -1;
+		}
+#undef CONF_OPT
+	conf_error(p, "%s option %s is not supported", dname, w);
+	return -1;
+}
+
+static void
+conf_tls_free(struct conf_tls *t)
+{
+	free(t->cert);
+	free(t->key);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * http_port [addr:]port [ssl-bump tls-cert=CA tls-key=CAKEY
+ *	generate-host-certificates=on dynamic_cert_mem_cache_size=SIZE
+ *	tls-min-version=1.2|1.3]
+ * https_port [addr:]port tls-cert=FILE [tls-key=FILE] [tls-min-version=..]
+ * Both may repeat; an address is used once across both.  The files are
+ * read and checked by the master (tls_conf_compile()), not here.
  */
 static int
 conf_set_listen(struct conf_parse *p, const struct conf_directive *d,
@@ -341,28 +495,68 @@ conf_set_listen(struct conf_parse *p, const struct conf_directive *d,
 	struct conf_listen l, *nl;
 	const char *why;
 	size_t i;
-	int j, bad = 0;
+	int j, bad = 0, tlsopt = 0, bumpopt = 0;
 
 	if (conf_parse_listen(argv[1], &l, &why) == -1) {
-		conf_error(p, "http_port '%s': %s", argv[1], why);
+		conf_error(p, "%s '%s': %s", d->name, argv[1], why);
 		bad = 1;
 	}
+	l.kind = strcmp(d->name, "https_port") == 0 ? CONF_LISTEN_HTTPS :
+	    CONF_LISTEN_HTTP;
+	l.tls.min_version = 0x0303;
+	l.tls.cert_cache = 4 * 1024 * 1024;	/* squid's default */
 	for (j = 2; j < argc; j++) {
-		conf_error(p, "http_port option %s is not supported", argv[j]);
+		if (conf_listen_option(p, d->name, &l, argv[j], &bumpopt) ==
+		    -1)
+			bad = 1;
+		if (strncmp(argv[j], "tls-", 4) == 0 ||
+		    strncmp(argv[j], "cert=", 5) == 0 ||
+		    strncmp(argv[j], "key=", 4) == 0)
+			tlsopt = 1;
+	}
+	if (!bad && l.kind == CONF_LISTEN_HTTP && !l.ssl_bump &&
+	    (tlsopt || bumpopt)) {
+		conf_error(p, "http_port %s: TLS options need ssl-bump (or "
+		    "use https_port)", argv[1]);
 		bad = 1;
 	}
-	if (bad)
+	if (!bad && l.kind == CONF_LISTEN_HTTPS && bumpopt) {
+		conf_error(p, "https_port %s: generate-host-certificates and "
+		    "dynamic_cert_mem_cache_size belong to an http_port with "
+		    "ssl-bump", argv[1]);
+		bad = 1;
+	}
+	if (!bad && (l.kind == CONF_LISTEN_HTTPS || l.ssl_bump) &&
+	    l.tls.cert == NULL) {
+		conf_error(p, l.ssl_bump ? "http_port %s ssl-bump needs "
+		    "tls-cert=CA.pem (the CA that signs the minted "
+		    "certificates; see sluice -C)" : "https_port %s needs "
+		    "tls-cert=FILE", argv[1]);
+		bad = 1;
+	}
+	if (bad) {
+		conf_tls_free(&l.tls);
 		return -1;
+	}
+	/* squid: the key is in the certificate file unless named. */
+	if (l.tls.cert != NULL && l.tls.key == NULL &&
+	    (l.tls.key = strdup(l.tls.cert)) == NULL) {
+		conf_error(p, "out of memory");
+		conf_tls_free(&l.tls);
+		return -1;
+	}
 	for (i = 0; i < c->nlisten; i++) {
 		if (conf_listen_same(&c->listen[i], &l)) {
-			conf_error(p, "http_port %s repeats %s:%d", argv[1],
+			conf_error(p, "%s %s repeats %s:%d", d->name, argv[1],
 			    c->listen[i].file, c->listen[i].line);
+			conf_tls_free(&l.tls);
 			return -1;
 		}
 	}
 	nl = realloc(c->listen, (c->nlisten + 1) * sizeof(*nl));
 	if (nl == NULL) {
 		conf_error(p, "out of memory");
+		conf_tls_free(&l.tls);
 		return -1;
 	}
 	l.file = p->file;
@@ -424,6 +618,56 @@ conf_set_size(struct conf_parse *p, const struct conf_directive *d,
 		    argc > 2 ? argv[2] : "");
 		return -1;
 	}
+	return 0;
+}
+
+/* A size, or -1 (squid's "none" / "unlimited" for some directives). */
+static int
+conf_set_ssize(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	int64_t *v = CONF_FIELD(p->c, d, int64_t);
+	size_t n;
+
+	if (strcmp(argv[1], "-1") == 0 && (argc == 2 ||
+	    strcmp(argv[2], "KB") == 0 || strcmp(argv[2], "MB") == 0 ||
+	    strcmp(argv[2], "bytes") == 0)) {
+		*v = -1;
+		return 0;
+	}
+	if (conf_parse_size(argv[1], argc > 2 ? argv[2] : NULL, &n) == -1 ||
+	    n > (size_t)INT64_MAX) {
+		conf_error(p, "'%s': bad size '%s%s%s' (units: bytes KB MB GB; "
+		    "or -1)", d->name, argv[1], argc > 2 ? " " : "",
+		    argc > 2 ? argv[2] : "");
+		return -1;
+	}
+	*v = (int64_t)n;
+	return 0;
+}
+
+/* A percentage, 0..100, with or without '%'. */
+static int
+conf_set_pct(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	char buf[16];
+	size_t n = strlen(argv[1]);
+	long long v;
+
+	if (n == 0 || n >= sizeof(buf)) {
+		conf_error(p, "'%s': bad percentage '%s'", d->name, argv[1]);
+		return -1;
+	}
+	memcpy(buf, argv[1], n + 1);
+	if (buf[n - 1] == '%')
+		buf[n - 1] = '\0';
+	if (conf_number(buf, 0, 100, &v) != 0) {
+		conf_error(p, "'%s': bad percentage '%s' (0..100)", d->name,
+		    argv[1]);
+		return -1;
+	}
+	*CONF_FIELD(p->c, d, int) = (int)v;
 	return 0;
 }
 
@@ -594,43 +838,24 @@ conf_set_path_none(struct conf_parse *p, const struct conf_directive *d,
 }
 
 /*
- * access_log [stdio:]PATH [squid|logformat=squid] | none.  Squid's other
- * modules (daemon:, tcp:, udp:, syslog:) and formats are refused.
+ * access_log ... and logformat NAME FORMAT: kept whole for
+ * worker/accesslog.c, which checks them once every acl and logformat
+ * line is known.
  */
 static int
 conf_set_access_log(struct conf_parse *p, const struct conf_directive *d,
     int argc, char **argv, const unsigned char *quoted)
 {
-	const char *path = argv[1], *q;
-	int bad = 0;
+	return conf_line_add(p, &p->c->access_log_lines,
+	    &p->c->naccess_log_lines, argc, argv, quoted);
+}
 
-	if (argc > 2 && strcmp(argv[2], "squid") != 0 &&
-	    strcmp(argv[2], "logformat=squid") != 0) {
-		conf_error(p, "access_log format '%s' is not supported "
-		    "(only squid)", argv[2]);
-		bad = 1;
-	}
-	if (strcmp(path, "none") == 0)
-		return bad ? -1 : conf_string_store(p, d, NULL);
-	if (strncmp(path, "stdio:", 6) == 0) {
-		path += 6;
-	} else if (path[0] != '/') {
-		/* "module:place" with a module name made of letters. */
-		for (q = path; *q >= 'a' && *q <= 'z'; q++)
-			continue;
-		if (q != path && *q == ':') {
-			conf_error(p, "access_log module '%.*s' is not "
-			    "supported (only stdio)", (int)(q - path), path);
-			return -1;
-		}
-	}
-	if (*path == '\0') {
-		conf_error(p, "access_log needs a path");
-		return -1;
-	}
-	if (bad)
-		return -1;
-	return conf_string_store(p, d, path);
+static int
+conf_set_logformat(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	return conf_line_add(p, &p->c->logformat_lines,
+	    &p->c->nlogformat_lines, argc, argv, quoted);
 }
 
 /*
@@ -851,6 +1076,15 @@ conf_set_upgrade(struct conf_parse *p, const struct conf_directive *d,
 	    argc, argv, quoted);
 }
 
+/* pac_direct, pac_proxy, pac_fallback...: checked by acl/pac.c. */
+static int
+conf_set_pac(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	return conf_line_add(p, &p->c->pac_lines, &p->c->npac_lines, argc,
+	    argv, quoted);
+}
+
 /* cache allow|deny [!]acl...: the names are checked by acl/. */
 static int
 conf_set_cache(struct conf_parse *p, const struct conf_directive *d,
@@ -894,18 +1128,194 @@ conf_refresh_minutes(struct conf_parse *p, const char *what, const char *s,
 	return 0;
 }
 
-/* squid's refresh_pattern options: those that break HTTP are refused. */
-static const char *const conf_refresh_violations[] = {
-	"override-expire", "override-lastmod", "reload-into-ims",
-	"ignore-reload", "ignore-no-store", "ignore-private",
-	"ignore-must-revalidate", "ignore-auth", "ignore-no-cache", NULL
+/* The end of the bracket expression opening at @p p ('['), or NULL. */
+static const char *
+conf_bracket_end(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;		/* a ']' first is a member */
+	for (; *p != '\0'; p++) {
+		if (*p == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.')) {
+			char k = p[1];
+
+			/* [:class:], [=equiv=], [.coll.]: to their close. */
+			for (p += 2; *p != '\0' && !(p[0] == k && p[1] == ']');
+			    p++)
+				;
+			if (*p == '\0')
+				return NULL;
+			p++;
+			continue;
+		}
+		if (*p == ']')
+			return p;
+	}
+	return NULL;
+}
+
+size_t
+conf_regex_hint(const char *re, char out[CONF_HINT_MAX + 1])
+{
+	char cur[CONF_HINT_MAX + 1];
+	size_t best = 0, n = 0;
+	const char *p;
+	int depth = 0, last_lit = 0;
+
+#define HINT_BREAK() do {						\
+	if (n > best) {							\
+		memcpy(out, cur, n);					\
+		best = n;						\
+	}								\
+	n = 0;								\
+	last_lit = 0;							\
+} while (0)
+	for (p = re; *p != '\0'; p++) {
+		char c = *p, lit;
+
+		switch (c) {
+		case '\\':
+			/* \. is a '.'; \w, \b, \1...: not plain, break. */
+			lit = p[1];
+			if (lit == '\0' || (lit >= '0' && lit <= '9') ||
+			    (lit >= 'a' && lit <= 'z') ||
+			    (lit >= 'A' && lit <= 'Z')) {
+				HINT_BREAK();
+				if (lit != '\0')
+					p++;
+				continue;
+			}
+			p++;
+			break;
+		case '[':
+			HINT_BREAK();
+			if ((p = conf_bracket_end(p)) == NULL) {
+				out[0] = '\0';	/* regcomp refuses it anyway */
+				return 0;
+			}
+			continue;
+		case '(':
+			depth++;
+			HINT_BREAK();
+			continue;
+		case ')':
+			depth--;
+			HINT_BREAK();
+			continue;
+		case '|':
+			if (depth == 0) {
+				out[0] = '\0';	/* either side may match */
+				return 0;
+			}
+			HINT_BREAK();
+			continue;
+		case '?': case '*': case '{':
+			/* The atom before may be absent: not required. */
+			if (last_lit && n > 0)
+				n--;
+			HINT_BREAK();
+			if (c == '{')
+				while (p[1] != '\0' && *p != '}')
+					p++;
+			continue;
+		case '+':
+			/* At least once: what came before stays required. */
+			HINT_BREAK();
+			continue;
+		case '.': case '^': case '$':
+			HINT_BREAK();
+			continue;
+		default:
+			lit = c;
+			break;
+		}
+		if (depth > 0) {
+			HINT_BREAK();
+			continue;
+		}
+		if (n < CONF_HINT_MAX) {
+			cur[n++] = lit;
+			last_lit = 1;
+		} else
+			last_lit = 0;	/* a ? after cannot reach the kept */
+	}
+	HINT_BREAK();
+#undef HINT_BREAK
+	if (best < 3)
+		best = 0;
+	out[best] = '\0';
+	return best;
+}
+
+/*
+ * squid's refresh_pattern options (cache/refresh.h says what each one
+ * overrides); the values are REFRESH_* of cache/policy.h, which core/
+ * cannot include: t/unit-conf checks that they agree.
+ */
+static const struct {
+	const char	*name;
+	unsigned	 flag;
+} conf_refresh_options[] = {
+	{ "override-expire",	0x0001 },	/* REFRESH_OVERRIDE_EXPIRE */
+	{ "override-lastmod",	0x0002 },	/* REFRESH_OVERRIDE_LASTMOD */
+	{ "ignore-reload",	0x0004 },	/* REFRESH_IGNORE_RELOAD */
+	{ "reload-into-ims",	0x0008 },	/* REFRESH_RELOAD_INTO_IMS */
+	{ "store-stale",	0x0010 },	/* REFRESH_STORE_STALE */
+	{ "refresh-ims",	0x0020 },	/* REFRESH_IMS */
+	{ "immutable",		0x0040 },	/* REFRESH_IMMUTABLE */
+	{ NULL,			0 }
 };
+
+/*
+ * squid's options that would store or share what the origin keeps for
+ * one client, or serve without the check an origin demands: refused.
+ */
+static const char *const conf_refresh_refused[] = {
+	"ignore-no-store", "ignore-private", "ignore-must-revalidate",
+	"ignore-auth", "ignore-no-cache", NULL
+};
+
+/* One option word of a refresh_pattern line into @p rp. */
+static int
+conf_refresh_option(struct conf_parse *p, struct conf_refresh *rp,
+    const char *w)
+{
+	long long n;
+	size_t i;
+
+	for (i = 0; conf_refresh_options[i].name != NULL; i++)
+		if (strcmp(w, conf_refresh_options[i].name) == 0) {
+			rp->flags |= conf_refresh_options[i].flag;
+			return 0;
+		}
+	if (strncmp(w, "max-stale=", 10) == 0) {
+		/* squid: seconds, an integer. */
+		if (conf_number(w + 10, 0, INT64_MAX / 1000, &n) != 0) {
+			conf_error(p, "refresh_pattern: bad max-stale '%s' "
+			    "(seconds, 0 or more)", w + 10);
+			return -1;
+		}
+		rp->max_stale = (int64_t)n;
+		return 0;
+	}
+	for (i = 0; conf_refresh_refused[i] != NULL; i++)
+		if (strcmp(w, conf_refresh_refused[i]) == 0) {
+			conf_error(p, "refresh_pattern option '%s' is not "
+			    "supported: it would share or serve what the "
+			    "origin keeps for one client or demands to check "
+			    "(RFC 9111 §3, §3.5, §5.2.2)", w);
+			return -1;
+		}
+	conf_error(p, "refresh_pattern: unknown option '%s'", w);
+	return -1;
+}
 
 /*
  * refresh_pattern [-i] REGEX MIN PERCENT MAX [options] (squid): MIN and
  * MAX in minutes, PERCENT an integer with or without '%'.  The regex is
- * POSIX extended, matched against the whole URL (cache/refresh.h).  No
- * option is supported: those that violate HTTP (RFC 9111) never will be.
+ * POSIX extended, matched against the whole URL (cache/refresh.h).
  */
 static int
 conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
@@ -915,7 +1325,7 @@ conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
 	struct conf_refresh *rp, **nr;
 	char err[256], pct[32];
 	long long n;
-	size_t len, i;
+	size_t len;
 	int a = 1, flags = REG_EXTENDED | REG_NOSUB, rc, bad = 0;
 
 	/* "-i" ignores case, "+i" (squid) says the default again. */
@@ -937,6 +1347,7 @@ conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
 	}
 	rp->file = p->file;
 	rp->line = p->line;
+	rp->max_stale = -1;
 	if (conf_refresh_minutes(p, "MIN", argv[a + 1], &rp->min) == -1)
 		bad = 1;
 	len = strlen(argv[a + 2]);
@@ -951,21 +1362,13 @@ conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
 		rp->percent = (int)n;
 	if (conf_refresh_minutes(p, "MAX", argv[a + 3], &rp->max) == -1)
 		bad = 1;
-	for (a += 4; a < argc; a++) {
-		for (i = 0; conf_refresh_violations[i] != NULL; i++)
-			if (strcmp(argv[a], conf_refresh_violations[i]) == 0)
-				break;
-		if (conf_refresh_violations[i] != NULL)
-			conf_error(p, "refresh_pattern option '%s' violates "
-			    "HTTP (RFC 9111) and is not supported", argv[a]);
-		else if (strcmp(argv[a], "refresh-ims") == 0 ||
-		    strcmp(argv[a], "store-stale") == 0 ||
-		    strncmp(argv[a], "max-stale=", 10) == 0)
-			conf_error(p, "refresh_pattern option '%s' is not "
-			    "supported yet", argv[a]);
-		else
-			conf_error(p, "refresh_pattern: unknown option '%s'",
-			    argv[a]);
+	for (a += 4; a < argc; a++)
+		if (conf_refresh_option(p, rp, argv[a]) == -1)
+			bad = 1;
+	/* immutable: a 200 is fresh for MAX; MAX 0 would mean never. */
+	if (!bad && (rp->flags & 0x0040) && rp->max == 0) {
+		conf_error(p, "refresh_pattern: immutable needs a MAX above 0 "
+		    "(how long a 200 stays fresh)");
 		bad = 1;
 	}
 	if (bad)
@@ -976,6 +1379,8 @@ conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
 		    rp->pattern, err);
 		goto fail;
 	}
+	rp->icase = (flags & REG_ICASE) != 0;
+	(void)conf_regex_hint(rp->pattern, rp->hint);
 	if ((nr = realloc(c->refresh, (c->nrefresh + 1) * sizeof(*nr))) ==
 	    NULL) {
 		regfree(&rp->re);
@@ -988,6 +1393,104 @@ conf_set_refresh(struct conf_parse *p, const struct conf_directive *d,
 fail:
 	free(rp->pattern);
 	free(rp);
+	return -1;
+}
+
+/*
+ * REPLACEMENT of store_id_rewrite: text, with \0..\9 (the match, its
+ * groups) and \\ (a backslash); a group the regex does not have is an
+ * error.
+ */
+static int
+conf_storeid_check(struct conf_parse *p, const char *repl, size_t nsub)
+{
+	const char *s;
+
+	if (*repl == '\0') {
+		conf_error(p, "store_id_rewrite: empty REPLACEMENT");
+		return -1;
+	}
+	for (s = repl; *s != '\0'; s++) {
+		if (*s != '\\')
+			continue;
+		s++;
+		if (*s == '\\')
+			continue;
+		if (*s < '0' || *s > '9') {
+			conf_error(p, "store_id_rewrite: '\\%c' in "
+			    "REPLACEMENT: only \\0..\\9 and \\\\",
+			    *s != '\0' ? *s : ' ');
+			return -1;
+		}
+		if ((size_t)(*s - '0') > nsub) {
+			conf_error(p, "store_id_rewrite: REPLACEMENT uses \\%c "
+			    "but the regex has %zu group%s", *s, nsub,
+			    nsub == 1 ? "" : "s");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * store_id_rewrite [-i] REGEX REPLACEMENT: squid's store_id without a
+ * helper process.  The regex is POSIX extended, matched against the
+ * whole URL; the lines are tried in file order, the first match wins
+ * (cache/storeid.h).
+ */
+static int
+conf_set_store_id(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	struct conf *c = p->c;
+	struct conf_storeid *e, **ne;
+	char err[256];
+	int a = 1, flags = REG_EXTENDED, rc;
+
+	if (strcmp(argv[a], "-i") == 0) {
+		flags |= REG_ICASE;
+		a++;
+	}
+	if (argc - a != 2) {
+		conf_error(p, "store_id_rewrite takes [-i] REGEX REPLACEMENT");
+		return -1;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL ||
+	    (e->pattern = strdup(argv[a])) == NULL ||
+	    (e->repl = strdup(argv[a + 1])) == NULL) {
+		if (e != NULL)
+			free(e->pattern);
+		free(e);
+		conf_error(p, "out of memory");
+		return -1;
+	}
+	e->file = p->file;
+	e->line = p->line;
+	if ((rc = regcomp(&e->re, e->pattern, flags)) != 0) {
+		regerror(rc, &e->re, err, sizeof(err));
+		conf_error(p, "store_id_rewrite: bad regex '%s': %s",
+		    e->pattern, err);
+		goto fail;
+	}
+	e->icase = (flags & REG_ICASE) != 0;
+	(void)conf_regex_hint(e->pattern, e->hint);
+	if (conf_storeid_check(p, e->repl, e->re.re_nsub) == -1) {
+		regfree(&e->re);
+		goto fail;
+	}
+	if ((ne = realloc(c->store_id, (c->nstore_id + 1) *
+	    sizeof(*ne))) == NULL) {
+		conf_error(p, "out of memory");
+		regfree(&e->re);
+		goto fail;
+	}
+	ne[c->nstore_id++] = e;
+	c->store_id = ne;
+	return 0;
+fail:
+	free(e->pattern);
+	free(e->repl);
+	free(e);
 	return -1;
 }
 
@@ -1183,6 +1686,129 @@ conf_set_auth_param(struct conf_parse *p, const struct conf_directive *d,
 	return -1;
 }
 
+/*
+ * tls_outgoing_options [cafile=FILE]... [default-ca=on|off]
+ *	[min-version=1.2|1.3] (squid's syntax): how sluice speaks TLS to
+ * origins.  cafile= adds trusted CAs (PEM, may repeat); default-ca=off
+ * leaves out the system trust store.  Verification cannot be turned off:
+ * squid's flags=DONT_VERIFY_PEER and friends are refused.  Once per file.
+ */
+static int
+conf_set_tls_outgoing(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	struct conf *c = p->c;
+	char *paths[CONF_MAX_ARGS], **av, *s, *v;
+	size_t len;
+	int i, n = 0, ver, bad = 0;
+
+	if (c->tls_out_file != NULL) {
+		conf_error(p, "tls_outgoing_options repeats %s:%d (give every "
+		    "option on one line)", c->tls_out_file, c->tls_out_line);
+		return -1;
+	}
+	for (i = 1; i < argc; i++) {
+		v = strchr(argv[i], '=');
+		v = v != NULL ? v + 1 : NULL;
+		if (strncmp(argv[i], "cafile=", 7) == 0) {
+			if ((paths[n] = conf_path(p, "cafile=", v)) == NULL)
+				bad = 1;
+			else
+				n++;
+		} else if (strncmp(argv[i], "default-ca=", 11) == 0) {
+			if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+				conf_error(p, "tls_outgoing_options default-ca= "
+				    "takes on or off, not '%s'", v);
+				bad = 1;
+			} else
+				c->tls_default_ca = strcmp(v, "on") == 0;
+		} else if (strncmp(argv[i], "min-version=", 12) == 0) {
+			if ((ver = conf_tls_version(v)) == -1) {
+				conf_error(p, "tls_outgoing_options min-version="
+				    "%s: only 1.2 and 1.3 (TLS below 1.2 is "
+				    "never used)", v);
+				bad = 1;
+			} else
+				c->tls_out_min = ver;
+		} else if (strncmp(argv[i], "flags=", 6) == 0) {
+			conf_error(p, "tls_outgoing_options %s is not supported: "
+			    "origin certificates are always verified",
+			    argv[i]);
+			bad = 1;
+		} else if (strncmp(argv[i], "options=", 8) == 0 ||
+		    strncmp(argv[i], "cipher=", 7) == 0) {
+			conf_error(p, "tls_outgoing_options %s is not supported: "
+			    "the protocol and cipher policy is fixed", argv[i]);
+			bad = 1;
+		} else {
+			conf_error(p, "tls_outgoing_options: unknown option "
+			    "'%s'", argv[i]);
+			bad = 1;
+		}
+	}
+	if (!bad && n > 0) {
+		/* One block: the pointers, then the strings. */
+		len = (size_t)(n + 1) * sizeof(char *);
+		for (i = 0; i < n; i++)
+			len += strlen(paths[i]) + 1;
+		if ((av = malloc(len)) == NULL) {
+			conf_error(p, "out of memory");
+			bad = 1;
+		} else {
+			s = (char *)(av + n + 1);
+			for (i = 0; i < n; i++) {
+				av[i] = s;
+				strcpy(s, paths[i]);
+				s += strlen(paths[i]) + 1;
+			}
+			av[n] = NULL;
+			c->tls_cafile = av;
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	if (bad)
+		return -1;
+	c->tls_out_file = p->file;
+	c->tls_out_line = p->line;
+	return 0;
+}
+
+/*
+ * ssl_bump bump|splice [!]acl... (squid's syntax, its two final actions):
+ * in order, the first line whose acls all match decides what happens to a
+ * CONNECT received on an http_port with ssl-bump; none matched: splice (a
+ * plain tunnel).  The names are checked by acl/ (tls_conf_compile()).
+ */
+static int
+conf_set_ssl_bump(struct conf_parse *p, const struct conf_directive *d,
+    int argc, char **argv, const unsigned char *quoted)
+{
+	static const char *const later[] = { "peek", "stare", "terminate",
+	    "client-first", "server-first", "none", NULL };
+	int i;
+
+	if (strcmp(argv[1], "bump") != 0 && strcmp(argv[1], "splice") != 0) {
+		for (i = 0; later[i] != NULL; i++)
+			if (strcmp(argv[1], later[i]) == 0)
+				break;
+		if (later[i] != NULL)
+			conf_error(p, "ssl_bump %s is not supported (only bump "
+			    "and splice)", argv[1]);
+		else
+			conf_error(p, "ssl_bump takes bump or splice, not '%s'",
+			    argv[1]);
+		return -1;
+	}
+	if (argc < 3) {
+		conf_error(p, "ssl_bump %s needs at least one acl name (all "
+		    "for every CONNECT)", argv[1]);
+		return -1;
+	}
+	return conf_line_add(p, &p->c->ssl_bump_lines, &p->c->nssl_bump_lines,
+	    argc, argv, quoted);
+}
+
 /* include FILE: relative to the directory of the including file. */
 static int
 conf_set_include(struct conf_parse *p, const struct conf_directive *d,
@@ -1293,14 +1919,25 @@ conf_line_run(struct conf_parse *p, char *s)
 {
 	char *argv[CONF_MAX_ARGS + 1];
 	unsigned char quoted[CONF_MAX_ARGS];
-	const struct conf_directive *d;
-	int argc = 0, q, end = 0;
-	size_t i;
+	const struct conf_directive *d = NULL;
+	int argc = 0, q, end = 0, tail_at = 0;
+	size_t i = 0, len;
 	char *w;
 
 	while (!end) {
 		while (*s == ' ' || *s == '\t')
 			s++;
+		if (tail_at > 0 && argc == tail_at) {
+			/* The rest of the line as written, '#' and quotes too. */
+			len = strlen(s);
+			while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+				s[--len] = '\0';
+			if (len > 0) {
+				argv[argc] = s;
+				quoted[argc++] = 0;
+			}
+			break;
+		}
 		if (*s == '\0' || *s == '#')
 			break;
 		if (argc == CONF_MAX_ARGS) {
@@ -1335,20 +1972,29 @@ conf_line_run(struct conf_parse *p, char *s)
 			*s++ = '\0';
 		argv[argc] = w;
 		quoted[argc++] = (unsigned char)q;
+		if (argc == 1) {
+			for (i = 0; i < CONF_NDIRECTIVES; i++)
+				if (strcmp(conf_directives[i].name, argv[0]) == 0)
+					break;
+			if (i == CONF_NDIRECTIVES) {
+				conf_error(p, "unknown directive '%s'", argv[0]);
+				return;
+			}
+			d = &conf_directives[i];
+			if (d->max_args == CONF_ARGS_TAIL)
+				tail_at = d->min_args;
+		}
 	}
 	if (argc == 0)
 		return;
 	argv[argc] = NULL;
-
-	for (i = 0; i < CONF_NDIRECTIVES; i++)
-		if (strcmp(conf_directives[i].name, argv[0]) == 0)
-			break;
-	if (i == CONF_NDIRECTIVES) {
-		conf_error(p, "unknown directive '%s'", argv[0]);
-		return;
-	}
-	d = &conf_directives[i];
-	if (argc - 1 < d->min_args || argc - 1 > d->max_args) {
+	if (d->max_args == CONF_ARGS_TAIL) {
+		if (argc - 1 != d->min_args) {
+			conf_error(p, "'%s' takes %d arguments, the last one "
+			    "being the rest of the line", d->name, d->min_args);
+			return;
+		}
+	} else if (argc - 1 < d->min_args || argc - 1 > d->max_args) {
 		conf_error(p, "'%s' takes %d..%d arguments", d->name,
 		    d->min_args, d->max_args);
 		return;
@@ -1428,6 +2074,7 @@ conf_validate(struct conf_parse *p)
 {
 	struct conf *c = p->c;
 	char host[256];
+	size_t i;
 
 	if (conf_auth_defaults(p) == -1)
 		return;
@@ -1441,6 +2088,17 @@ conf_validate(struct conf_parse *p)
 		    "request_header_max_size (%zu)", c->path,
 		    c->request_line_max_size, c->request_header_max_size);
 		p->nerrors++;
+	}
+	if (c->nssl_bump_lines > 0) {
+		for (i = 0; i < c->nlisten; i++)
+			if (c->listen[i].ssl_bump)
+				break;
+		if (i == c->nlisten) {
+			log_warnx("%s:%d: ssl_bump rules, but no http_port has "
+			    "ssl-bump", c->ssl_bump_lines[0].file,
+			    c->ssl_bump_lines[0].line);
+			p->nerrors++;
+		}
 	}
 	if (c->server_idle_pconn_max_per_origin > c->server_idle_pconn_max) {
 		log_warnx("%s: server_idle_pconn_max_per_origin is above "
@@ -1473,6 +2131,8 @@ conf_load(const char *path, struct conf **out)
 		free(c);
 		return -1;
 	}
+	c->tls_default_ca = 1;
+	c->tls_out_min = 0x0303;
 	memset(&p, 0, sizeof(p));
 	p.c = c;
 	conf_defaults_apply(&p);
@@ -1511,10 +2171,13 @@ conf_free(struct conf *c)
 	if (c == NULL)
 		return;
 	free(c->path);
+	for (i = 0; i < c->nlisten; i++)
+		conf_tls_free(&c->listen[i].tls);
 	free(c->listen);
+	free(c->tls_cafile);
+	conf_lines_free(c->ssl_bump_lines, c->nssl_bump_lines);
 	free(c->effective_user);
 	free(c->pid_file);
-	free(c->access_log);
 	free(c->cache_log);
 	free(c->visible_hostname);
 	free(c->dns_nameservers);
@@ -1525,12 +2188,22 @@ conf_free(struct conf *c)
 	conf_lines_free(c->access_lines, c->naccess_lines);
 	conf_lines_free(c->upgrade_lines, c->nupgrade_lines);
 	conf_lines_free(c->cache_lines, c->ncache_lines);
+	conf_lines_free(c->logformat_lines, c->nlogformat_lines);
+	conf_lines_free(c->access_log_lines, c->naccess_log_lines);
+	conf_lines_free(c->pac_lines, c->npac_lines);
 	for (i = 0; i < c->nrefresh; i++) {
 		regfree(&c->refresh[i]->re);
 		free(c->refresh[i]->pattern);
 		free(c->refresh[i]);
 	}
 	free(c->refresh);
+	for (i = 0; i < c->nstore_id; i++) {
+		regfree(&c->store_id[i]->re);
+		free(c->store_id[i]->pattern);
+		free(c->store_id[i]->repl);
+		free(c->store_id[i]);
+	}
+	free(c->store_id);
 	for (i = 0; i < c->nfiles; i++)
 		free(c->files[i]);
 	free(c->files);

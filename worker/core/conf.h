@@ -20,9 +20,21 @@
  * go; conf_load() then fails as a whole.  Unknown directives are errors.
  *
  * Caveats:
- *  - `acl`, `http_access` and `cache` lines are stored raw (struct
- *    conf_line) and compiled by the acl module (acl/acl.h); core/ knows
- *    nothing of ACLs.  refresh_pattern regexes are compiled here, at load.
+ *  - `acl`, `http_access`, `cache` and `pac_*` lines are stored raw
+ *    (struct conf_line) and compiled by the acl module (acl/acl.h,
+ *    acl/pac.h); core/ knows nothing of ACLs.  refresh_pattern and
+ *    store_id_rewrite regexes are compiled here, at load.
+ *  - https_port lines go into the same listen array as http_port, with
+ *    kind CONF_LISTEN_HTTPS; TLS option file names are resolved against
+ *    the naming file's directory, and the files are read by the master
+ *    (worker/tls.h: tls_conf_compile()), which also sets tls_server,
+ *    tls_mint, tls_client and ssl_bump_acl (freed by tls_conf_free()
+ *    before conf_free()).  ssl_bump lines are kept raw, like acl lines.
+ *    `logformat` and `access_log` lines are stored raw too, for
+ *    worker/accesslog.c.
+ *  - `logformat NAME FORMAT`: FORMAT is the rest of the line as written
+ *    (quotes, '#' and runs of blanks kept; trailing blanks dropped), so a
+ *    format can hold "quoted" fields.
  *  - A struct conf is never modified after conf_load() returns; reload
  *    builds a new one and frees the old one with conf_free().
  *  - conf_line.argv, .quoted and the strings are one allocation owned by
@@ -49,14 +61,45 @@ struct conf_line {
 	unsigned char	 *quoted;	/* quoted[i] != 0: argv[i] was "quoted" */
 };
 
-/** One http_port. */
+/** What a listening socket speaks (conf_listen.kind). */
+enum conf_listen_kind {
+	CONF_LISTEN_HTTP = 0,	/* http_port: plain HTTP proxy requests */
+	CONF_LISTEN_HTTPS,	/* https_port: TLS from the first byte */
+};
+
+struct tls_server;	/* built by worker/tls.h, opaque here */
+struct tls_mint;
+struct tls_client;
+
+/**
+ * TLS options of an https_port, or of an http_port with ssl-bump (then
+ * the certificate and key are the operator's CA).  Strings are owned by
+ * the conf.
+ */
+struct conf_tls {
+	char			*cert;		/* tls-cert=FILE (PEM, chain) */
+	char			*key;		/* tls-key=FILE (default: cert) */
+	int			 min_version;	/* 0x0303 TLS 1.2 or 0x0304 1.3 */
+	size_t			 cert_cache;	/* dynamic_cert_mem_cache_size */
+};
+
+/** One http_port or https_port. */
 struct conf_listen {
 	struct sockaddr_storage	 addr;
 	socklen_t		 addrlen;
 	char			 text[80];	/* as written, for logs */
 	const char		*file;
 	int			 line;
+	int			 kind;		/* enum conf_listen_kind */
+	int			 ssl_bump;	/* http_port ... ssl-bump */
+	struct conf_tls		 tls;		/* https_port, ssl-bump */
+	/* Set by the master (tls_conf_compile()), NULL otherwise. */
+	struct tls_server	*tls_server;	/* https_port */
+	struct tls_mint		*tls_mint;	/* ssl-bump */
 };
+
+/** The longest literal kept from a regex to test before running it. */
+#define CONF_HINT_MAX	47
 
 /**
  * One refresh_pattern line (squid): heuristic freshness for the URLs its
@@ -68,6 +111,25 @@ struct conf_refresh {
 	int64_t		 min;		/* seconds (MIN was in minutes) */
 	int		 percent;	/* of Date - Last-Modified */
 	int64_t		 max;		/* seconds (MAX was in minutes) */
+	unsigned	 flags;		/* REFRESH_* of cache/policy.h */
+	int64_t		 max_stale;	/* max-stale=N, seconds; -1: none */
+	int		 icase;		/* -i */
+	char		 hint[CONF_HINT_MAX + 1];	/* conf_regex_hint() */
+	const char	*file;		/* interned, owned by the conf */
+	int		 line;
+};
+
+/*
+ * One store_id_rewrite line (squid's store_id idea, without a helper):
+ * the cache key of a URL the regex matches is made from REPLACEMENT
+ * instead, with \0..\9 the regex's groups.  cache/storeid.h applies them.
+ */
+struct conf_storeid {
+	regex_t		 re;		/* POSIX extended, with groups */
+	char		*pattern;	/* as written, for logs */
+	char		*repl;		/* REPLACEMENT, checked at load */
+	int		 icase;		/* -i */
+	char		 hint[CONF_HINT_MAX + 1];	/* conf_regex_hint() */
 	const char	*file;		/* interned, owned by the conf */
 	int		 line;
 };
@@ -79,7 +141,9 @@ struct conf_where {
 };
 
 struct acl_set;		/* compiled by acl/, opaque here */
+struct pac;		/* compiled by acl/pac.c */
 struct upgrade_rules;	/* compiled by worker/upgrade.c */
+struct accesslog_conf;	/* compiled by worker/accesslog.c */
 
 /** forwarded_for (squid's semantics for X-Forwarded-For). */
 enum conf_xff {
@@ -99,7 +163,6 @@ struct conf {
 
 	char			*effective_user;	/* NULL: do not drop */
 	char			*pid_file;	/* NULL: none */
-	char			*access_log;	/* NULL: none */
 	char			*cache_log;	/* NULL: stderr only */
 	char			*visible_hostname;	/* Via, error pages */
 	char			*dns_nameservers;	/* "ip[:port],..." or NULL: resolv.conf */
@@ -108,6 +171,7 @@ struct conf {
 	int64_t			 connect_timeout;
 	int64_t			 read_timeout;		/* upstream idle, tunnel idle */
 	int64_t			 request_timeout;	/* client header read */
+	int64_t			 request_body_timeout;	/* client body idle (408) */
 	int64_t			 client_idle_pconn_timeout;
 	int64_t			 client_lifetime;
 	int64_t			 shutdown_lifetime;
@@ -127,6 +191,7 @@ struct conf {
 	int			 debug_level;		/* debug_options ALL,N */
 
 	/* Limits, in bytes. */
+	size_t			 request_body_min_rate;	/* per second; 0: none */
 	size_t			 request_header_max_size;
 	size_t			 reply_header_max_size;
 	size_t			 request_line_max_size;
@@ -138,10 +203,21 @@ struct conf {
 	uint64_t		 cache_dir_size;	/* bytes */
 	size_t			 maximum_object_size;	/* bytes */
 	size_t			 minimum_object_size;	/* bytes */
+	int64_t			 quick_abort_min;	/* bytes, -1: always finish */
+	int64_t			 quick_abort_max;	/* bytes, -1: no limit */
+	int			 quick_abort_pct;	/* 0..100 */
+	size_t			 gunzip_max_size;	/* bytes of output */
+	int64_t			 range_offset_limit;	/* bytes, -1: any */
 	/* refresh_pattern, in file order; each one its own allocation
 	   (a regex_t is not moved once compiled). */
 	struct conf_refresh	**refresh;
 	size_t			 nrefresh;
+	/* store_id_rewrite, in file order; each its own allocation. */
+	struct conf_storeid	**store_id;
+	size_t			 nstore_id;
+	int64_t			 max_stale;	/* ms: stale served on errors */
+	int			 offline_mode;	/* stored if the origin fails */
+	int64_t			 cache_summary_period;	/* ms; 0: none */
 	/* Raw `cache allow|deny` lines; compiled by worker/req_cache.c. */
 	struct conf_line	*cache_lines;
 	size_t			 ncache_lines;
@@ -159,6 +235,33 @@ struct conf {
 	struct conf_line	*upgrade_lines;
 	size_t			 nupgrade_lines;
 	struct upgrade_rules	*upgrade;	/* set by the master, or NULL */
+
+	/* TLS (worker/tls.h).  tls_outgoing_options: */
+	char			**tls_cafile;	/* cafile=, NULL-terminated, one
+						   allocation; NULL: none */
+	int			 tls_default_ca;	/* default-ca=on|off */
+	int			 tls_out_min;	/* min-version=, 0x0303|0x0304 */
+	const char		*tls_out_file;	/* where it was set, or NULL */
+	int			 tls_out_line;
+	/* Raw `ssl_bump bump|splice acl...` lines; compiled by
+	   tls_conf_compile() into ssl_bump_acl. */
+	struct conf_line	*ssl_bump_lines;
+	size_t			 nssl_bump_lines;
+	struct acl_set		*ssl_bump_acl;	/* set by the master, or NULL */
+	struct tls_client	*tls_client;	/* set by the master, or NULL */
+	/* Raw logformat (argv: logformat NAME FORMAT, the format as written)
+	   and access_log lines; compiled by worker/accesslog.c. */
+	struct conf_line	*logformat_lines;
+	size_t			 nlogformat_lines;
+	struct conf_line	*access_log_lines;
+	size_t			 naccess_log_lines;
+	struct accesslog_conf	*accesslog;	/* set by the master, or NULL */
+
+	/* Raw pac_direct, pac_proxy, pac_fallback and pac_plain_hostnames
+	   lines; compiled by acl/pac.c. */
+	struct conf_line	*pac_lines;
+	size_t			 npac_lines;
+	struct pac		*pac;		/* set by the master, or NULL */
 	/* Proxy authentication: auth_param basic ... (worker/auth.h). */
 	char			**auth_program;	/* argv, NULL-terminated, one
 						   allocation; NULL: no auth */
@@ -190,8 +293,8 @@ struct conf {
  * @note Release with conf_free().  The acl set is not compiled here.
  */
 int	conf_load(const char *path, struct conf **out);
-/** @brief Free a config from conf_load(); @p c->acl and @p c->cache_acl
- *	must already be freed (or NULL). */
+/** @brief Free a config from conf_load(); @p c->acl, @p c->cache_acl and
+ *	@p c->pac must already be freed (or NULL). */
 void	conf_free(struct conf *c);
 /**
  * @brief Where the file set directive @p name, for checks made after the
@@ -218,6 +321,17 @@ void	conf_print_help(void *fp);
 int	conf_parse_size(const char *num, const char *unit, size_t *out);
 /** @return 0 and the value in milliseconds, or -1. */
 int	conf_parse_time(const char *num, const char *unit, int64_t *out);
+/**
+ * @brief A literal that every string a POSIX extended regex matches must
+ *	contain (the longest run of plain characters outside groups, none
+ *	made optional by ?, * or {}), so that a URL without it is skipped
+ *	without running regexec(3): refresh_pattern and store_id_rewrite
+ *	run on every request.  A regex with a top-level '|' has none.
+ * @param[out] out  the literal, NUL-terminated, at most CONF_HINT_MAX
+ *	bytes (a prefix of a required literal is one too).
+ * @return its length; 0 (nothing to test) for less than 3 bytes.
+ */
+size_t	conf_regex_hint(const char *re, char out[CONF_HINT_MAX + 1]);
 /**
  * @brief Parse "[addr:]port", "[v6addr]:port" or "port" (0.0.0.0).
  *	Addresses are numeric (no DNS); IPv6 needs the brackets; the port

@@ -10,7 +10,8 @@
  *	name	  the directive as written in sluice.conf (a C identifier).
  *	min_args  fewest arguments after the name.
  *	max_args  most arguments after the name (CONF_ARGS_ANY: no limit
- *		  below CONF_MAX_ARGS words per line).
+ *		  below CONF_MAX_ARGS words per line; CONF_ARGS_TAIL: exactly
+ *		  min_args, the last being the rest of the line as written).
  *	setter	  conf_set_<kind>: parses the arguments and stores them.
  *	field	  the member of struct conf it sets (offsetof()).  Custom
  *		  setters that append (http_port, acl, include) name the
@@ -36,7 +37,12 @@
 
 /* Network and processes. */
 CONF_DIRECTIVE(http_port, 1, CONF_ARGS_ANY, conf_set_listen, listen, NULL,
-    "[addr:]port or [v6addr]:port to accept clients on; may repeat")
+    "[addr:]port or [v6addr]:port to accept clients on; may repeat; "
+    "ssl-bump tls-cert=CA tls-key=KEY [generate-host-certificates=on] "
+    "[dynamic_cert_mem_cache_size=SIZE]: CONNECTs may be bumped")
+CONF_DIRECTIVE(https_port, 1, CONF_ARGS_ANY, conf_set_listen, listen, NULL,
+    "[addr:]port tls-cert=FILE [tls-key=FILE] [tls-min-version=1.2|1.3]: "
+    "clients speak TLS to the proxy; may repeat")
 CONF_DIRECTIVE(workers, 1, 1, conf_set_workers, workers, "1",
     "worker processes, 1..64, or auto (one per online CPU)")
 CONF_DIRECTIVE(cache_effective_user, 1, 1, conf_set_user, effective_user,
@@ -50,8 +56,15 @@ CONF_DIRECTIVE(dns_nameservers, 1, CONF_ARGS_ANY, conf_set_nameservers,
     "ip, ip:port or [v6]:port of resolvers (none set: resolv.conf)")
 
 /* Logs. */
-CONF_DIRECTIVE(access_log, 1, 2, conf_set_access_log, access_log, "none",
-    "[stdio:]PATH [squid] for one line per request, or none")
+CONF_DIRECTIVE(logformat, 2, CONF_ARGS_TAIL, conf_set_logformat,
+    logformat_lines, NULL,
+    "NAME FORMAT: an access log line of squid's % codes (the rest of the "
+    "line, as written); built in: squid common combined referrer "
+    "useragent json")
+CONF_DIRECTIVE(access_log, 1, CONF_ARGS_ANY, conf_set_access_log,
+    access_log_lines, NULL,
+    "[stdio:]PATH|syslog[:FACILITY[.PRIORITY]]|none [FORMAT] "
+    "[logformat=FORMAT] [socket=/PATH] [acl...]; may repeat (none: no log)")
 CONF_DIRECTIVE(cache_log, 1, 1, conf_set_path_none, cache_log, "none",
     "file for errors and events, or none (stderr)")
 
@@ -62,6 +75,13 @@ CONF_DIRECTIVE(read_timeout, 1, 2, conf_set_time, read_timeout,
     "15 minutes", "idle limit on an origin connection or a tunnel")
 CONF_DIRECTIVE(request_timeout, 1, 2, conf_set_time, request_timeout,
     "60 seconds", "limit on reading a client's request head")
+CONF_DIRECTIVE(request_body_timeout, 1, 2, conf_set_time,
+    request_body_timeout, "60 seconds",
+    "idle limit on reading a client's request body (408 after it)")
+CONF_DIRECTIVE(request_body_min_rate, 1, 2, conf_set_size,
+    request_body_min_rate, "500 bytes",
+    "bytes per second a request body must average, beyond "
+    "request_body_timeout, while we wait for it (408 below); 0: none")
 CONF_DIRECTIVE(client_idle_pconn_timeout, 1, 2, conf_set_time,
     client_idle_pconn_timeout, "2 minutes",
     "idle limit on a kept-alive client connection")
@@ -127,9 +147,37 @@ CONF_DIRECTIVE(maximum_object_size, 1, 2, conf_set_size, maximum_object_size,
     "1 GB", "largest response body stored in the cache")
 CONF_DIRECTIVE(minimum_object_size, 1, 2, conf_set_size, minimum_object_size,
     "0", "smallest response body stored in the cache")
+CONF_DIRECTIVE(quick_abort_min, 1, 2, conf_set_ssize, quick_abort_min,
+    "64 MB", "a client leaves a response being stored: finish it when at "
+    "most this much is left (-1: always)")
+CONF_DIRECTIVE(quick_abort_max, 1, 2, conf_set_ssize, quick_abort_max,
+    "1 GB", "... but never when more than this is left")
+CONF_DIRECTIVE(quick_abort_pct, 1, 1, conf_set_pct, quick_abort_pct, "50",
+    "... and in between, when this share (%) has arrived")
+CONF_DIRECTIVE(range_offset_limit, 1, 2, conf_set_ssize, range_offset_limit,
+    "64 MB", "a Range miss starting below this offset fetches the whole "
+    "object for the cache while answering the range (-1: any, 0: never)")
+CONF_DIRECTIVE(gunzip_max_size, 1, 2, conf_set_size, gunzip_max_size,
+    "1 GB", "a stored gzip variant inflated for a client that does not "
+    "take gzip: the response is cut (and logged) past this much output")
 CONF_DIRECTIVE(refresh_pattern, 4, CONF_ARGS_ANY, conf_set_refresh, refresh, NULL,
-    "[-i] REGEX MIN PERCENT% MAX: heuristic freshness (minutes) for "
-    "matching URLs; first match wins, none: . 0 20% 4320")
+    "[-i] REGEX MIN PERCENT% MAX [options]: heuristic freshness (minutes) "
+    "for matching URLs; first match wins, none: . 0 20% 4320; options: "
+    "override-expire override-lastmod ignore-reload immutable refresh-ims "
+    "max-stale=N reload-into-ims store-stale")
+CONF_DIRECTIVE(store_id_rewrite, 2, 3, conf_set_store_id, store_id, NULL,
+    "[-i] REGEX REPLACEMENT: matching URLs are stored under REPLACEMENT "
+    "(\\1..\\9: the regex's groups); first match wins")
+CONF_DIRECTIVE(max_stale, 1, 2, conf_set_time, max_stale, "1 week",
+    "most staleness of a response served when the origin cannot be "
+    "reached (refresh_pattern max-stale=N overrides)")
+CONF_DIRECTIVE(cache_summary_period, 1, 2, conf_set_time,
+    cache_summary_period, "1 hour", "how often the cache manager writes "
+    "the cache's numbers to cache_log (objects, size, hits, misses, the "
+    "busiest hosts); 0: never")
+CONF_DIRECTIVE(offline_mode, 1, 1, conf_set_onoff, offline_mode, "off",
+    "on: when the origin cannot be reached or fails, serve what is "
+    "stored however stale (never what must be revalidated)")
 
 /* Access control: stored raw, compiled by acl/ (acl.h). */
 CONF_DIRECTIVE(acl, 2, CONF_ARGS_ANY, conf_set_acl, acl_lines, NULL,
@@ -142,6 +190,27 @@ CONF_DIRECTIVE(cache, 1, CONF_ARGS_ANY, conf_set_cache, cache_lines, NULL,
 CONF_DIRECTIVE(http_upgrade_request_protocols, 3, CONF_ARGS_ANY,
     conf_set_upgrade, upgrade_lines, NULL,
     "PROTOCOL|OTHER allow|deny [!]acl...: Upgrade offers to forward")
+
+/* TLS (worker/tls.h). */
+CONF_DIRECTIVE(tls_outgoing_options, 1, CONF_ARGS_ANY, conf_set_tls_outgoing,
+    tls_cafile, NULL,
+    "[cafile=FILE]... [default-ca=on|off] [min-version=1.2|1.3]: TLS to "
+    "origins (always verified)")
+CONF_DIRECTIVE(ssl_bump, 1, CONF_ARGS_ANY, conf_set_ssl_bump, ssl_bump_lines,
+    NULL, "bump|splice [!]acl...: first match wins; none: splice (a "
+    "tunnel)")
+/* The proxy auto-config file and no_proxy: stored raw, compiled by
+   acl/pac.c (pac.h). */
+CONF_DIRECTIVE(pac_direct, 1, CONF_ARGS_ANY, conf_set_pac, pac_lines, NULL,
+    "acl...: dstdomain and dst acls whose hosts and networks the PAC "
+    "file and no_proxy send DIRECT")
+CONF_DIRECTIVE(pac_proxy, 1, CONF_ARGS_ANY, conf_set_pac, pac_lines, NULL,
+    "HOST:PORT...: the proxies the PAC file names, in order (none set: "
+    "the address the PAC request came in on)")
+CONF_DIRECTIVE(pac_fallback, 1, 1, conf_set_pac, pac_lines, NULL,
+    "direct|none: after the proxies, go DIRECT or fail (none set: none)")
+CONF_DIRECTIVE(pac_plain_hostnames, 1, 1, conf_set_pac, pac_lines, NULL,
+    "direct|proxy: names without a dot in the PAC file (none set: proxy)")
 
 /* Proxy authentication (worker/auth.h). */
 CONF_DIRECTIVE(auth_param, 2, CONF_ARGS_ANY, conf_set_auth_param,

@@ -25,6 +25,7 @@ static struct ev_timer	**ev_heap;
 static size_t		  ev_heap_len, ev_heap_cap;
 static void		**ev_deferred;
 static size_t		  ev_deferred_len, ev_deferred_cap;
+static void		(*ev_before_wait_fn)(void);
 
 static int64_t
 ev_clock(void)
@@ -258,6 +259,12 @@ ev_run_timers(void)
 	}
 }
 
+void
+ev_before_wait(void (*fn)(void))
+{
+	ev_before_wait_fn = fn;
+}
+
 int
 ev_run(int (*done)(void))
 {
@@ -268,6 +275,8 @@ ev_run(int (*done)(void))
 	int64_t d;
 
 	while (!done()) {
+		if (ev_before_wait_fn != NULL)
+			ev_before_wait_fn();
 		timeout = -1;
 		if (ev_heap_len > 0) {
 			d = ev_heap[0]->when - ev_clock();

@@ -76,6 +76,12 @@ void	ev_timer_stop(struct ev_timer *t);
 void	ev_defer_free(void *p);
 
 /**
+ * @brief Call @p fn at the start of each loop turn, before waiting (the
+ *	access log writes its batch there); NULL for none.  One hook only.
+ */
+void	ev_before_wait(void (*fn)(void));
+
+/**
  * @brief Run until @p done returns nonzero (checked once per turn).
  * @return 0, or -1 on an epoll error (logged by the caller).
  */

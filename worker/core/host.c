@@ -150,12 +150,20 @@ int
 host_url(char *out, size_t outsz, const char *host, unsigned port,
     const char *path)
 {
+	return host_url_scheme(out, outsz, 0, host, port, path);
+}
+
+int
+host_url_scheme(char *out, size_t outsz, int https, const char *host,
+    unsigned port, const char *path)
+{
 	int v6 = strchr(host, ':') != NULL, n;
 	char p[8] = "";
 
-	if (port != 80)
+	/* RFC 9110 §4.2.1, §4.2.2: each scheme's default port is implied. */
+	if (port != (https ? 443u : 80u))
 		snprintf(p, sizeof(p), ":%u", port);
-	n = snprintf(out, outsz, "http://%s%s%s%s%s", v6 ? "[" : "", host,
-	    v6 ? "]" : "", p, path);
+	n = snprintf(out, outsz, "%s://%s%s%s%s%s", https ? "https" : "http",
+	    v6 ? "[" : "", host, v6 ? "]" : "", p, path);
 	return n >= 0 && (size_t)n < outsz ? 0 : -1;
 }

@@ -41,5 +41,11 @@ int	acl_host_normalise(const char *in, size_t n, char *out, size_t outsz,
  */
 int	host_url(char *out, size_t outsz, const char *host, unsigned port,
 	    const char *path);
+/**
+ * @brief host_url() for @p https: "https://" host [":" port, unless 443]
+ *	path when set, host_url() when not.
+ */
+int	host_url_scheme(char *out, size_t outsz, int https, const char *host,
+	    unsigned port, const char *path);
 
 #endif

@@ -24,6 +24,9 @@
 #include "config.h"
 #endif
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
@@ -60,6 +63,17 @@ static int
 http_char_lower(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static int
+http_char_hex(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (unsigned char)http_char_lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
 }
 
 /*
@@ -225,6 +239,91 @@ http_head_reset(struct http_head *h)
 	h->head_len = 0;
 }
 
+/* RFC 3986 §2.3 unreserved and §2.2 sub-delims but ",": a reg-name byte. */
+static int
+http_char_is_regname(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("-._~!$&'()*+;=", c) != NULL;
+}
+
+/*
+ * RFC 3986 §3.2.2 IP-literal without its brackets: an IPv6address
+ * (inet_pton() is the grammar; no zone id) or an IPvFuture,
+ * "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ).
+ */
+static int
+http_ip_literal_valid(const char *p, size_t n)
+{
+	struct in6_addr a;
+	char tmp[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (n > 0 && (p[0] == 'v' || p[0] == 'V')) {
+		for (i = 1; i < n && http_char_hex((unsigned char)p[i]) >= 0;
+		    i++)
+			;
+		if (i == 1 || i + 1 >= n || p[i] != '.')
+			return 0;
+		for (i++; i < n; i++)
+			if (!http_char_is_regname((unsigned char)p[i]) &&
+			    p[i] != ':' && p[i] != ',')
+				return 0;
+		return 1;
+	}
+	if (n == 0 || n >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, p, n);
+	tmp[n] = '\0';
+	return inet_pton(AF_INET6, tmp, &a) == 1;
+}
+
+int
+http_host_valid(const char *v, size_t n)
+{
+	const char *e = v + n, *h = v, *he, *port;
+	unsigned long pv;
+	size_t i;
+
+	if (n == 0)
+		return 1;	/* the target has no authority (§3.2) */
+	if (*h == '[') {
+		he = memchr(h, ']', n);
+		if (he == NULL || !http_ip_literal_valid(h + 1,
+		    (size_t)(he - h - 1)))
+			return 0;
+		port = he + 1;
+		if (port < e && *port != ':')
+			return 0;
+	} else {
+		for (he = h; he < e && *he != ':'; he++) {
+			if (http_char_is_regname((unsigned char)*he))
+				continue;
+			/* pct-encoded = "%" HEXDIG HEXDIG */
+			if (*he != '%' || e - he < 3 ||
+			    http_char_hex((unsigned char)he[1]) < 0 ||
+			    http_char_hex((unsigned char)he[2]) < 0)
+				return 0;
+			he += 2;
+		}
+		/* RFC 9110 §4.2.1: an http URI never has an empty host. */
+		if (he == h)
+			return 0;
+		port = he;
+	}
+	if (port == e)
+		return 1;
+	/* ":" port, port = *DIGIT; an empty port means the default. */
+	for (i = 1, pv = 0; port + i < e; i++) {
+		if (port[i] < '0' || port[i] > '9' || i > 5)
+			return 0;
+		pv = pv * 10 + (unsigned long)(port[i] - '0');
+	}
+	return i == 1 || (pv > 0 && pv <= 65535);
+}
+
 int
 http_request_parse(const char *buf, size_t len, struct http_head *h,
     const char **why)
@@ -297,8 +396,15 @@ http_request_parse(const char *buf, size_t len, struct http_head *h,
 	 * without Host and to any request with more than one Host line.
 	 */
 	for (i = 0, n = 0; i < h->nfields; i++)
-		if (http_field_is(&h->fields[i], "Host"))
+		if (http_field_is(&h->fields[i], "Host")) {
 			n++;
+			/* ... and to a Host with an invalid value. */
+			if (!http_host_valid(h->fields[i].value,
+			    h->fields[i].value_len)) {
+				*why = "invalid Host value";
+				return 400;
+			}
+		}
 	if (n > 1 || (n == 0 && h->version == 11)) {
 		*why = n > 1 ? "several Host fields" : "no Host field";
 		return 400;
@@ -629,32 +735,78 @@ enum {
 	HTTP_CH_TR_VALUE,	/* trailer field value, up to CR */
 	HTTP_CH_TR_LF,		/* LF ending a trailer field line */
 	HTTP_CH_END_LF,		/* LF of the final empty line */
-	HTTP_CH_DONE
+	HTTP_CH_DONE,
+	/* Only with HTTP_CHUNKED_TRAILERS: */
+	HTTP_CH_TR_HOLD,	/* a name being held until its ':' */
 };
 
-static int
-http_char_hex(unsigned char c)
+/*
+ * RFC 9110 §6.5.1: fields a sender must not put in trailers and that a
+ * recipient must not act on there: framing (§6.1: Content-Length,
+ * Transfer-Encoding), routing (Host), request modifiers (controls §7.6,
+ * §10.1: Cache-Control, Expect, Max-Forwards, Pragma, Range, TE;
+ * conditionals §13.1), authentication (§11: the credentials and
+ * challenges; Cookie and Set-Cookie, RFC 6265), response control data
+ * (§10.2: Age, Date, Expires, Location, Retry-After, Vary, Warning),
+ * how to process the content (Content-Encoding, Content-Type,
+ * Content-Range, Trailer), and hop-by-hop fields (§7.6.1).
+ */
+static const char *const http_trailer_denied[] = {
+	"Age", "Authentication-Info", "Authorization", "Cache-Control",
+	"Connection", "Content-Encoding", "Content-Length",
+	"Content-Range", "Content-Type", "Cookie", "Date", "Expect",
+	"Expires", "Host", "If-Match", "If-Modified-Since", "If-None-Match",
+	"If-Range", "If-Unmodified-Since", "Keep-Alive", "Location",
+	"Max-Forwards", "Pragma", "Proxy-Authenticate",
+	"Proxy-Authentication-Info", "Proxy-Authorization",
+	"Proxy-Connection", "Range", "Retry-After", "Set-Cookie", "TE",
+	"Trailer", "Transfer-Encoding", "Upgrade", "Vary", "Warning",
+	"WWW-Authenticate",
+};
+
+/*
+ * A trailer name longer than this is none of the denied ones: it is
+ * passed on without being held whole.  The longest denied name is
+ * Proxy-Authentication-Info (25).
+ */
+#define HTTP_TRAILER_HOLD	32
+
+int
+http_trailer_allowed(const char *name, size_t n)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (unsigned char)http_char_lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	struct http_field f;
+	size_t i;
+
+	f.name = name;
+	f.name_len = n;
+	for (i = 0; i < sizeof(http_trailer_denied) /
+	    sizeof(http_trailer_denied[0]); i++)
+		if (http_field_is(&f, http_trailer_denied[i]))
+			return 0;
+	return 1;
 }
 
 ssize_t
-http_chunked_scan(struct http_chunked *c, char *p, size_t n, int decode,
+http_chunked_scan(struct http_chunked *c, char *p, size_t n, int flags,
     size_t *out, int *done)
 {
-	size_t i = 0, o = 0, k;
+	size_t i = 0, o = 0, k, hold = 0;
 	unsigned char ch;
-	int hv;
+	int hv, decode, filter, emit;
 
+	decode = (flags & HTTP_CHUNKED_DECODE) != 0;
+	/* De-chunking drops every trailer: nothing to filter then. */
+	filter = !decode && (flags & HTTP_CHUNKED_TRAILERS) != 0;
 	*done = 0;
 	*out = 0;
 	while (i < n && c->state != HTTP_CH_DONE) {
 		ch = (unsigned char)p[i];
+		/*
+		 * emit: the byte is part of what the caller passes on.  With
+		 * decode only data is; with filter everything but the
+		 * trailer fields dropped (and a name still held).
+		 */
+		emit = !decode;
 		/* One byte per step except data, which is taken in bulk. */
 		switch (c->state) {
 		case HTTP_CH_SIZE:
@@ -722,7 +874,7 @@ http_chunked_scan(struct http_chunked *c, char *p, size_t n, int decode,
 			k = n - i;
 			if (k > c->remaining)
 				k = (size_t)c->remaining;
-			if (decode && o != i)
+			if ((decode || filter) && o != i)
 				memmove(p + o, p + i, k);
 			o += k;
 			i += k;
@@ -749,12 +901,42 @@ http_chunked_scan(struct http_chunked *c, char *p, size_t n, int decode,
 			 */
 			if (++c->trailer_len > HTTP_MAX_TRAILERS)
 				return -1;
+			c->drop = 0;
 			if (ch == '\r')
 				c->state = HTTP_CH_END_LF;
-			else if (http_tchar[ch])
+			else if (http_tchar[ch] && filter) {
+				/* Held until the ':' says what it is. */
+				c->state = HTTP_CH_TR_HOLD;
+				hold = i;
+				emit = 0;
+			} else if (http_tchar[ch])
 				c->state = HTTP_CH_TR_NAME;
 			else
 				return -1;
+			break;
+		case HTTP_CH_TR_HOLD:
+			if (++c->trailer_len > HTTP_MAX_TRAILERS)
+				return -1;
+			emit = 0;
+			if (ch == ':') {
+				/* RFC 9110 §6.5.1: keep it only if allowed. */
+				c->drop = !http_trailer_allowed(p + hold,
+				    i - hold);
+				if (!c->drop) {
+					memmove(p + o, p + hold, i - hold);
+					o += i - hold;
+					emit = 1;	/* and the ':' */
+				}
+				c->state = HTTP_CH_TR_VALUE;
+			} else if (!http_tchar[ch])
+				return -1;
+			else if (i - hold >= HTTP_TRAILER_HOLD) {
+				/* Too long to be denied: pass it on. */
+				memmove(p + o, p + hold, i - hold);
+				o += i - hold;
+				emit = 1;
+				c->state = HTTP_CH_TR_NAME;
+			}
 			break;
 		case HTTP_CH_TR_NAME:
 			/* RFC 9112 §5.1: no whitespace before the colon. */
@@ -772,10 +954,12 @@ http_chunked_scan(struct http_chunked *c, char *p, size_t n, int decode,
 				c->state = HTTP_CH_TR_LF;
 			else if (!http_char_is_value(ch))
 				return -1;
+			emit = emit && !c->drop;
 			break;
 		case HTTP_CH_TR_LF:
 			if (ch != '\n' || ++c->trailer_len > HTTP_MAX_TRAILERS)
 				return -1;
+			emit = emit && !c->drop;
 			c->state = HTTP_CH_TRAILER;
 			break;
 		case HTTP_CH_END_LF:
@@ -787,10 +971,23 @@ http_chunked_scan(struct http_chunked *c, char *p, size_t n, int decode,
 			/* A state we never set: a corrupted struct. */
 			return -1;
 		}
+		if (filter && emit)
+			p[o++] = p[i];
 		i++;
+	}
+	if (c->state == HTTP_CH_TR_HOLD) {
+		/*
+		 * The input ends inside a held name: give it back, so that
+		 * the caller hands it again with what follows (the name is
+		 * always whole within one call, at most HTTP_TRAILER_HOLD
+		 * bytes).
+		 */
+		c->trailer_len -= (unsigned)(i - hold);
+		c->state = HTTP_CH_TRAILER;
+		i = hold;
 	}
 	if (c->state == HTTP_CH_DONE)
 		*done = 1;
-	*out = decode ? o : i;
+	*out = decode || filter ? o : i;
 	return (ssize_t)i;
 }

@@ -91,7 +91,8 @@ size_t	http_head_end(const char *buf, size_t len, struct http_head_scan *s);
  * @brief Parse a complete request head buf[0..len) (len from http_head_end()).
  * @param[out] why  a static reason for the logs when it fails.
  * @return 0, or the status to answer: 400 (malformed, including no Host
- *	in HTTP/1.1 and several Host fields, RFC 9112 §3.2), 431 (more than
+ *	in HTTP/1.1, several Host fields and a Host value that is not
+ *	valid (http_host_valid()), RFC 9112 §3.2), 431 (more than
  *	HTTP_MAX_FIELDS fields), 505 (a well-formed HTTP version whose major
  *	is not 1, e.g. HTTP/2.0 or HTTP/0.9; a malformed version is 400).
  *	HTTP/1.2 to HTTP/1.9 are handled as HTTP/1.1 (RFC 9110 §2.5):
@@ -103,6 +104,20 @@ size_t	http_head_end(const char *buf, size_t len, struct http_head_scan *s);
  */
 int	http_request_parse(const char *buf, size_t len, struct http_head *h,
 	    const char **why);
+
+/**
+ * @brief Is v[0..n) a valid Host field value (RFC 9110 §7.2: uri-host
+ *	[ ":" port ], RFC 3986 §3.2.2)?  A reg-name of unreserved,
+ *	sub-delims (but ",": a list of hosts is not one host) and
+ *	pct-encoded bytes, an IPv4 address, or an IP-literal in brackets
+ *	(IPv6 without zone id, or IPvFuture); then an optional port of at
+ *	most 5 digits, 1..65535, or empty.  The host part is never empty
+ *	(RFC 9110 §4.2.1), but the whole value may be: a target without
+ *	an authority (RFC 9112 §3.2); the caller checks that case.
+ * @return 1 valid, 0 not.
+ * @note http_request_parse() answers 400 for an invalid one.
+ */
+int	http_host_valid(const char *v, size_t n);
 
 /**
  * @brief Parse a complete response head.
@@ -159,30 +174,54 @@ struct http_chunked {
 	unsigned	digits;		/* hex digits in the size so far (max 16) */
 	unsigned	ext_len;	/* bytes of chunk extension so far (bounded) */
 	unsigned	trailer_len;	/* bytes of trailer section so far (bounded) */
+	int		drop;		/* the trailer field being read is dropped */
 };
+
+/* http_chunked_scan() flags. */
+#define HTTP_CHUNKED_DECODE	0x01	/* keep the data only (de-chunk) */
+#define HTTP_CHUNKED_TRAILERS	0x02	/* drop the trailer fields that
+					   RFC 9110 §6.5.1 does not allow */
 
 /**
  * @brief Walk chunked framing over p[0..n), resuming in @p c: the result
  *	does not depend on how the body is split across calls.
- * @param[in] decode  0: leave the bytes as they are (pass-through);
- *	1: move the chunk data down in place so that p[0..*out) holds the
- *	decoded data only (for an HTTP/1.0 peer).
- * @param[out] out  with decode, the count of decoded bytes at p; without,
- *	equal to the return value.
+ * @param[in] flags  0: leave the bytes as they are (pass-through);
+ *	HTTP_CHUNKED_DECODE: move the chunk data down in place so that
+ *	p[0..*out) holds the decoded data only (for an HTTP/1.0 peer, or
+ *	the cache); HTTP_CHUNKED_TRAILERS (without DECODE): pass the
+ *	framing through but rewrite the trailer section in place, without
+ *	the fields http_trailer_allowed() refuses: p[0..*out) is the
+ *	message as it goes on.
+ * @param[out] out  with DECODE or TRAILERS, the count of bytes to pass on
+ *	at p; without, equal to the return value.
  * @param[out] done  1 when the last chunk and the trailer section ended.
- * @return bytes of p consumed (less than n only when done), or -1 on a
- *	syntax error: a size that is not hex or has more than 16 digits, a
- *	chunk line or data not followed by CRLF, whitespace after the size
- *	not followed by ';' (BWS, RFC 9112 §7.1.1), an extension with a
- *	control byte or over 4096 bytes, a trailer section over 16384 bytes
- *	or with a line that is not "token:value CRLF" (as head fields).
- *	After -1 the state is unusable.
- * @note With @p decode, the bytes p[*out..ret) are framing left over and
- *	p[ret..n) (the next message, when done) is untouched; the trailer
- *	fields are dropped.  Once done, further calls consume nothing.
+ * @return bytes of p consumed, or -1 on a syntax error: a size that is
+ *	not hex or has more than 16 digits, a chunk line or data not
+ *	followed by CRLF, whitespace after the size not followed by ';'
+ *	(BWS, RFC 9112 §7.1.1), an extension with a control byte or over
+ *	4096 bytes, a trailer section over 16384 bytes or with a line that
+ *	is not "token:value CRLF" (as head fields).  After -1 the state is
+ *	unusable.
+ * @note Fewer bytes than @p n are consumed only when done (p[ret..n) is
+ *	the next message) or, with TRAILERS, when p ends inside a trailer
+ *	field name of at most 32 bytes, which is held until its ':' says
+ *	whether it goes: the caller keeps p[ret..n) and gives those bytes
+ *	again, followed by more, in the next call.  With DECODE or
+ *	TRAILERS, p[*out..ret) is left over (framing, dropped fields) and
+ *	p[ret..n) is untouched; with DECODE the trailer fields are dropped.
+ *	Once done, further calls consume nothing.
  */
 ssize_t	http_chunked_scan(struct http_chunked *c, char *p, size_t n,
-	    int decode, size_t *out, int *done);
+	    int flags, size_t *out, int *done);
+
+/**
+ * @brief May the field named name[0..n) be passed on in a trailer
+ *	section (RFC 9110 §6.5.1)?  No for framing, routing, request
+ *	modifiers, authentication, response control data, Content-Encoding,
+ *	-Type and -Range, Trailer and the hop-by-hop fields.
+ * @return 1 allowed, 0 not.
+ */
+int	http_trailer_allowed(const char *name, size_t n);
 
 /** @brief Case-insensitive compare of a field name with @p name. */
 int	http_field_is(const struct http_field *f, const char *name);
