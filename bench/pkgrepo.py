@@ -9,11 +9,14 @@ writes three layouts under WWW, all from generated random payloads:
            pool/main/b/NAME/NAME_1.0-1_all.deb, real .deb archives built
            with `dpkg-deb --build` (gzip -1 below 1 MB, uncompressed
            above: the payload is random); dists/bench/main/binary-ARCH/
-           Packages, Packages.gz, Packages.xz and by-hash/SHA256/<hash>
-           hard links to each; dists/bench/Release and an unsigned
-           InRelease and Release.gpg signed with a key made for the run
-           (public key in KEYDIR/archive.gpg), Release with
-           "Acquire-By-Hash: yes".
+           Packages, Packages.gz, Packages.xz (listing BENCH_PKG_INDEX
+           x SCALE packages, 60000 by default: the pool's and entries
+           with no file, so that the indexes weigh what a real archive's
+           do) and by-hash/SHA256/<hash> hard links to each;
+           dists/bench/Release ("Acquire-By-Hash: yes"; padded with
+           entries for other components to about 150 kB x SCALE, the size
+           of Debian 12's), InRelease and Release.gpg signed with a key
+           made for the run (public key in KEYDIR/archive.gpg).
   pypi/    a PyPI-style simple index: simple/index.html, simple/NAME/
            (index.html, links with #sha256= to ../../packages/...) and
            packages/xx/yy/rest-of-hash/NAME-1.0-py3-none-any.whl, real
@@ -123,7 +126,62 @@ def sign(dists, keydir):
     shutil.rmtree(home)
 
 
-def debian(www, scale, arch, keydir):
+def index_only(n):
+    """n Packages stanzas for packages that are not in the pool, so that
+    the indexes weigh what a real archive's do (Debian 12 main amd64
+    lists about 63,000 packages: Packages.xz is some 9 MB next to an
+    InRelease of 150 KB).  Nothing ever downloads them."""
+    out = []
+    for i in range(max(0, n)):
+        name = "bench-index-%05d" % i
+        size = 10000 + (i * 7919) % 2000000
+        out.append(
+            "Package: %s\nVersion: 1.0-1\nArchitecture: all\n"
+            "Maintainer: sluice bench <bench@localhost>\n"
+            "Installed-Size: %d\nSection: misc\nPriority: optional\n"
+            "Description: index entry %d of bench/pkgmirror\n"
+            " Listed so that the index is the size of a real one.\n"
+            "Filename: pool/main/b/%s/%s_1.0-1_all.deb\nSize: %d\n"
+            "MD5sum: %s\nSHA256: %s\n" % (
+                name, size // 1024 + 1, i, name, name, size,
+                os.urandom(16).hex(), os.urandom(32).hex()))
+    return out
+
+
+def release_padding(target):
+    """Release entries for files of other components, so that InRelease
+    is about target bytes (Debian 12's is 151 kB).  apt asks for none of
+    them: the sources.list names component main only."""
+    out = []
+    length = 0
+    langs = ["%s%s" % (a, b) for a in "abcdefghijklmnopqrstuvwxyz"
+             for b in "aeiou"]
+    paths = []
+    for comp in ("contrib", "non-free", "non-free-firmware"):
+        for a in ("all", "amd64", "arm64", "armel", "armhf", "i386",
+                  "mips64el", "mipsel", "ppc64el", "s390x"):
+            for d in ("binary-", "debian-installer/binary-"):
+                paths += ["%s/%s%s/Packages%s" % (comp, d, a, x)
+                          for x in ("", ".gz", ".xz")]
+            paths.append("%s/Contents-%s.gz" % (comp, a))
+            paths += ["%s/dep11/Components-%s.yml%s" % (comp, a, x)
+                      for x in (".gz", ".xz")]
+            paths += ["%s/cnf/Commands-%s%s" % (comp, a, x)
+                      for x in ("", ".xz")]
+        paths += ["%s/source/Sources%s" % (comp, x)
+                  for x in ("", ".gz", ".xz")]
+        paths += ["%s/i18n/Translation-%s.bz2" % (comp, lang)
+                  for lang in langs]
+    for path in paths:
+        if length >= target:
+            break
+        size = 1000 + len(path) * 7919 % 900000
+        out.append((os.urandom(16).hex(), os.urandom(32).hex(), size, path))
+        length += 2 * (len(path) + 20) + 32 + 64
+    return out
+
+
+def debian(www, scale, arch, keydir, index):
     top = os.path.join(www, "debian")
     build = tempfile.mkdtemp(dir=www, prefix="debbuild.")
     stanzas = []
@@ -169,6 +227,7 @@ def debian(www, scale, arch, keydir):
     comp = "main/binary-%s" % arch
     idx = os.path.join(top, "dists/bench", comp)
     os.makedirs(os.path.join(idx, "by-hash/SHA256"))
+    stanzas += index_only(index - len(stanzas))
     text = "\n".join(stanzas).encode()
     files = {
         "Packages": text,
@@ -184,6 +243,7 @@ def debian(www, scale, arch, keydir):
         os.link(p, os.path.join(idx, "by-hash/SHA256", h))
         rel_lines.append((hashlib.md5(data).hexdigest(), h, len(data),
                           comp + "/" + fn))
+    rel_lines += release_padding(int(150000 * index / 60000))
     release = ("Origin: sluice-bench\nLabel: sluice-bench\nSuite: bench\n"
                "Codename: bench\nDate: %s\nArchitectures: %s\n"
                "Components: main\nDescription: bench/pkgmirror archive\n"
@@ -315,7 +375,10 @@ def main():
     arch = subprocess.run(["dpkg", "--print-architecture"], check=True,
                           capture_output=True, text=True).stdout.strip()
     os.makedirs(www, exist_ok=True)
-    print("debian %d %d" % debian(www, scale, arch, keydir))
+    # BENCH_PKG_INDEX: packages the index lists (the pool's 300 among
+    # them), times SCALE
+    index = int(int(os.environ.get("BENCH_PKG_INDEX", "60000")) * scale)
+    print("debian %d %d" % debian(www, scale, arch, keydir, index))
     print("pypi %d %d" % pypi(www, scale))
     print("npm %d %d" % npm(www, origin, scale))
 
