@@ -91,7 +91,7 @@ cache_manager_main(const struct conf *c)
 	sigset_t set;
 	time_t last_clean, last_summary;
 	long n;
-	int sig;
+	int sig, tick;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	(void)prctl(PR_SET_NAME, "sluice-cachemgr");
@@ -124,6 +124,8 @@ cache_manager_main(const struct conf *c)
 	last_clean = last_summary = time(NULL);
 	for (;;) {
 		n = cache_manager_tick(s, c->cache_dir_size);
+		/* Stores outrunning eviction: look again soon. */
+		tick = n > 0 ? MANAGER_BUSY_TICK_MS : MANAGER_TICK_MS;
 		if (n > 0) {
 			log_info("cache manager: evicted %ld entries", n);
 			metrics_add(METRIC_CACHE_EVICTIONS, (uint64_t)n);
@@ -140,8 +142,8 @@ cache_manager_main(const struct conf *c)
 			cache_manager_summary();
 			last_summary = time(NULL);
 		}
-		ts.tv_sec = MANAGER_TICK_MS / 1000;
-		ts.tv_nsec = (MANAGER_TICK_MS % 1000) * 1000000L;
+		ts.tv_sec = tick / 1000;
+		ts.tv_nsec = (tick % 1000) * 1000000L;
 		sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;

@@ -6,7 +6,8 @@
  * generation, respawned when it dies), as the effective user.  It opens
  * the store after fork and, at start, removes temp files of dead writers
  * and orphaned body files older than MANAGER_GRACE; then every
- * MANAGER_TICK_MS: clears reader slots of dead processes
+ * MANAGER_TICK_MS (MANAGER_BUSY_TICK_MS after a tick that evicted):
+ * clears reader slots of dead processes
  * (mdb_reader_check), flushes the environment, and when the total is
  * above 95% of the cache_dir size evicts least-recently-used entries down
  * to 90% (short write txns of MANAGER_BATCH entries).  Orphans are
@@ -29,6 +30,8 @@
 #include "conf.h"
 
 #define MANAGER_TICK_MS	1000
+/* The tick after one that evicted: stores may be outrunning eviction. */
+#define MANAGER_BUSY_TICK_MS	50
 /* Hosts named in the cache_log summary (cache_summary_period). */
 #define MANAGER_SUMMARY_HOSTS	10
 #define MANAGER_GRACE		60	/* s: an unnamed body may be in commit */

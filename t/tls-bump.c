@@ -43,6 +43,12 @@ static const struct origin_step steps[] = {
 	{ .expect = "GET /big", .status = 200, .body_len = BIG,
 	    .headers = "Cache-Control: max-age=3600\r\n" },
 	{ .expect = "GET /nosni", .status = 200, .body = "no sni" },
+	/* stale-while-revalidate inside a bumped connection */
+	{ .expect = "GET /swr", .status = 200, .body = "swr1",
+	    .headers = "Cache-Control: max-age=1, stale-while-revalidate=60"
+	    "\r\nAge: 10\r\n" },
+	{ .expect = "GET /swr", .status = 200, .body = "swr2",
+	    .headers = "Cache-Control: max-age=600\r\n" },
 };
 
 static const struct origin_step bad_steps[] = {
@@ -138,7 +144,7 @@ main(void)
 	char *line, weak[1024], body[UP];
 	int i, j, found, missing, badv;
 
-	plan(51 + 2 * ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
+	plan(55 + 2 * ORIGIN_FINISH_TESTS + HARNESS_STOP_TESTS +
 	    HARNESS_END_TESTS);
 	harness_init(&h, 1);
 	if (tlspki_make(&pki, h.dir) == -1)
@@ -291,6 +297,27 @@ main(void)
 	ok(raw_tls(&c, &opts, 5000) == 0, "... a client without SNI gets a "
 	    "certificate for the CONNECT host (%s)", c.tls_error);
 	is_int(get(&c, "/nosni", target, NULL, &r), 200, "... and is served");
+	raw_resp_free(&r);
+
+	/* A stale hit inside: revalidated behind, by the same origin. */
+	is_int(get(&c, "/swr", target, NULL, &r), 200, "/swr stored (stale "
+	    "within its stale-while-revalidate window)");
+	raw_resp_free(&r);
+	get(&c, "/swr", target, NULL, &r);
+	ok(r.body != NULL && strcmp(r.body, "swr1") == 0 &&
+	    raw_resp_header(&r, "Cache-Status") != NULL &&
+	    strstr(raw_resp_header(&r, "Cache-Status"),
+	    "stale-while-revalidate") != NULL, "... answered stale at once");
+	raw_resp_free(&r);
+	snprintf(url, sizeof(url), "https://origin.test:%d/swr",
+	    origin_port(o));
+	/* No validators stored: fetched again, whole (TCP_MISS). */
+	ok(harness_file_wait_count(h.access_log, url, 3, 10000) == 3,
+	    "... and fetched again in the background over TLS, as the bumped "
+	    "connection's request (a third line for it)");
+	get(&c, "/swr", target, NULL, &r);
+	ok(r.body != NULL && strcmp(r.body, "swr2") == 0, "then the new one "
+	    "(%s)", r.body ? r.body : "(none)");
 	raw_resp_free(&r);
 	raw_close(&c);
 

@@ -57,6 +57,8 @@ conn_io_cb(struct ev_io *io, uint32_t revents)
 	CHECK_MAGIC(c, CONN_MAGIC);
 	if (io == &c->u_io)
 		c->r.r_up_events |= revents;
+	else if (revents & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->c_drained = 0;	/* more to read (req_client.c) */
 	req_run(c);
 }
 
@@ -65,7 +67,7 @@ conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen,
     const struct conf_listen *l)
 {
 	struct conn *c;
-	int one = 1;
+	int one = 1, lowat = CONN_NOTSENT_LOWAT;
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -83,6 +85,14 @@ conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen,
 	c->c_peer_port = sockaddr_port(peer);
 	c->c_accepted_ms = ev_now();
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/*
+	 * At most CONN_NOTSENT_LOWAT bytes queued unsent: a large body (a
+	 * 1 MiB hit by sendfile) goes out as the client takes it instead of
+	 * as one burst the receiving side pays for, and a slow client pins
+	 * that much kernel memory, not a whole send buffer.
+	 */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat,
+	    sizeof(lowat));
 	if (l != NULL && l->tls_server != NULL &&
 	    tls_accept(l->tls_server, fd, &c->c_tls) != SL_OK) {
 		log_warnx("out of memory for a TLS connection");
@@ -159,6 +169,23 @@ conn_background(struct conn *src)
 	c->c_peer_port = src->c_peer_port;
 	c->c_accepted_ms = ev_now();
 	c->cbuf = b;
+	/* Inside a bumped CONNECT: the same origin and proxy user. */
+	if (src->c_bump != NULL) {
+		if ((c->c_bump = malloc(sizeof(*c->c_bump))) == NULL) {
+			buf_put(b);
+			free(c);
+			return -1;
+		}
+		*c->c_bump = *src->c_bump;
+		c->c_bump->user = NULL;
+		if (src->c_bump->user != NULL &&
+		    (c->c_bump->user = strdup(src->c_bump->user)) == NULL) {
+			free(c->c_bump);
+			buf_put(b);
+			free(c);
+			return -1;
+		}
+	}
 	c->next = conn_list;
 	if (conn_list != NULL)
 		conn_list->prev = c;

@@ -39,6 +39,8 @@
 #include "sockaddr.h"
 
 #define CONN_MAGIC	0x636f6e6eU
+/* TCP_NOTSENT_LOWAT of client sockets (conn_accept()). */
+#define CONN_NOTSENT_LOWAT	(16 * 1024)
 
 struct conf_listen;
 struct tls;
@@ -67,6 +69,9 @@ struct conn {
 	int64_t			 c_accepted_ms;
 	unsigned		 c_nreq;	/* requests served on this conn */
 	unsigned		 c_nconn;	/* conns from this client, all workers */
+	int			 c_drained;	/* the last read of the client
+						   socket was short: wait for
+						   EPOLLIN before reading again */
 	int			 c_background;	/* no client: a revalidation the
 						   cache runs on its own
 						   (conn_background()) */

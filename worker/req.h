@@ -259,6 +259,8 @@ int	req_cache_sink(struct conn *c);
  * @return 1 switched (the body relay is a sink now), 0 not.
  */
 int	req_cache_lag(struct conn *c);
+/** @brief A lagging leader's client left: say so (the fetch goes on). */
+void	req_cache_lag_left(struct conn *c);
 /** @brief Send what the store has of the body to a lagging leader's client. @return SL_OK, SL_AGAIN, SL_ERROR. */
 int	req_cache_catchup(struct conn *c);
 

@@ -380,6 +380,16 @@ req_cache_lag(struct conn *c)
 	return 1;
 }
 
+void
+req_cache_lag_left(struct conn *c)
+{
+	struct req *r = &c->r;
+
+	log_info("conn %u client %s: went away during %s; the fetch goes on "
+	    "for %u waiting clients", c->id, c->c_peer_text, r->r_url,
+	    cache_cf_followers(r->r_cache.q));
+}
+
 int
 req_cache_catchup(struct conn *c)
 {

@@ -69,7 +69,17 @@ req_step_recv_head(struct conn *c)
 		 */
 		char first[2048];
 
+		/*
+		 * The last read found the socket drained: edge-triggered
+		 * epoll tells when more comes (conn_io_cb clears the mark),
+		 * so no read just to learn EAGAIN (one syscall per request
+		 * on keep-alive connections).
+		 */
+		if (c->c_drained)
+			return SL_AGAIN;
 		rd = io_read(c, c->c_io.fd, first, sizeof(first));
+		c->c_drained = rd > 0 && (size_t)rd < sizeof(first) &&
+		    c->c_tls == NULL;
 		if (rd == -1 && (errno == EAGAIN || errno == EINTR))
 			return SL_AGAIN;
 		if (rd <= 0) {
@@ -125,7 +135,11 @@ req_step_recv_head(struct conn *c)
 				c->cbuf = nb;
 			}
 		}
-		rd = io_read(c, c->c_io.fd, c->cbuf->last, buf_room(c->cbuf));
+		if (c->c_drained)
+			return SL_AGAIN;	/* as above */
+		n = buf_room(c->cbuf);
+		rd = io_read(c, c->c_io.fd, c->cbuf->last, n);
+		c->c_drained = rd > 0 && (size_t)rd < n && c->c_tls == NULL;
 		if (rd > 0) {
 			c->cbuf->last += rd;
 			continue;

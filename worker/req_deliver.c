@@ -215,8 +215,7 @@ req_step_deliver(struct conn *c)
 			r->r_cache.lag_done = 1;
 			break;
 		case SL_ERROR:
-			log_info("conn %u client %s: client went away during "
-			    "%s", c->id, c->c_peer_text, r->r_url);
+			req_cache_lag_left(c);
 			r->r_cache.lag_done = 1;
 			r->r_code_sfx = "_ABORTED";
 			r->r_keepalive = 0;
