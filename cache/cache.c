@@ -422,16 +422,23 @@ void
 cache_req_background(struct cache_req *q)
 {
 	if (q != NULL)
-		q->flags |= Q_BACKGROUND | Q_CLAIMED;
+		q->flags |= Q_BACKGROUND;
+}
+
+int
+cache_swr_handoff(struct cache_req *q, uint8_t key[CACHE_KEY_LEN])
+{
+	if (q == NULL || !(q->flags & Q_CLAIMED))
+		return -1;
+	memcpy(key, q->key, CACHE_KEY_LEN);
+	q->flags &= ~(unsigned)Q_CLAIMED;
+	return 0;
 }
 
 void
-cache_swr_abandon(struct cache_req *q)
+cache_swr_release(const uint8_t key[CACHE_KEY_LEN])
 {
-	if (q != NULL && (q->flags & Q_CLAIMED)) {
-		shf_unclaim(q->key);
-		q->flags &= ~(unsigned)Q_CLAIMED;
-	}
+	shf_unclaim(key);
 }
 
 void
@@ -439,10 +446,11 @@ cache_req_end(struct cache_req *q)
 {
 	if (q == NULL)
 		return;
-	/* A background revalidation ends: the next may start. */
-	if ((q->flags & (Q_BACKGROUND | Q_CLAIMED)) ==
-	    (Q_BACKGROUND | Q_CLAIMED))
-		cache_swr_abandon(q);
+	/* A claim nobody took over (cache_swr_handoff()): given back. */
+	if (q->flags & Q_CLAIMED) {
+		shf_unclaim(q->key);
+		q->flags &= ~(unsigned)Q_CLAIMED;
+	}
 	if (q->obj != NULL) {
 		cf_settle(&q->cf, CF_FAILED);
 		wr_abort(q->obj);

@@ -104,7 +104,7 @@ struct cache_hit {
 	/*
 	 * Served stale under stale-while-revalidate (RFC 5861 §3) and this
 	 * request holds the URL's revalidation: start it in the background
-	 * (cache_req_background()), or give it back (cache_swr_abandon()).
+	 * and hand the claim over (cache_swr_handoff()).
 	 */
 	int		 revalidate;
 };
@@ -158,12 +158,20 @@ struct cache_req *cache_req_new(struct buf *arena, const char *method,
 void	cache_req_bypass(struct cache_req *q);
 /**
  * @brief This request is the background revalidation of a response
- *	served stale (stale-while-revalidate): never served stale itself;
- *	its end gives the URL's revalidation back.  Before cache_lookup().
+ *	served stale (stale-while-revalidate): never served stale itself.
+ *	Before cache_lookup().
  */
 void	cache_req_background(struct cache_req *q);
-/** @brief The revalidation a hit's request holds will not run: give it back. */
-void	cache_swr_abandon(struct cache_req *q);
+/**
+ * @brief The URL's revalidation that @p q's hit claimed goes to the
+ *	background request: its key into @p key, which that request gives
+ *	back with cache_swr_release() when it ends, however it ends (a
+ *	claim not handed off is given back by cache_req_end()).
+ * @return 0, or -1 when @p q holds no claim.
+ */
+int	cache_swr_handoff(struct cache_req *q, uint8_t key[CACHE_KEY_LEN]);
+/** @brief Give back the revalidation claim of @p key (this process's). */
+void	cache_swr_release(const uint8_t key[CACHE_KEY_LEN]);
 /**
  * @brief The Accept-Encoding to ask the origin with: "gzip" when the
  *	client takes gzip, else "identity", for a request whose response

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "cache.h"
 #include "clientdb.h"
 #include "conf.h"
 #include "conn.h"
@@ -33,6 +34,9 @@
 #include "stats.h"
 #include "tls.h"
 #include "worker.h"
+
+_Static_assert(sizeof(((struct conn *)0)->c_swr_key) == CACHE_KEY_LEN,
+    "c_swr_key holds a cache key");
 
 static struct conn	*conn_list;
 static unsigned		 conn_n;
@@ -125,7 +129,7 @@ conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen,
 	return SL_OK;
 }
 
-int
+struct conn *
 conn_background(struct conn *src)
 {
 	const struct http_head *h = src->r.r_head;
@@ -136,7 +140,7 @@ conn_background(struct conn *src)
 
 	if (h == NULL || src->r.r_url == NULL ||
 	    (b = buf_get(worker_conf->request_header_max_size)) == NULL)
-		return -1;
+		return NULL;
 	ok = buf_printf(b, "GET %s HTTP/1.1\r\n", src->r.r_url) == 0;
 	for (i = 0; ok && i < h->nfields; i++) {
 		const struct http_field *f = &h->fields[i];
@@ -157,7 +161,7 @@ conn_background(struct conn *src)
 	ok = ok && buf_printf(b, "Connection: close\r\n\r\n") == 0;
 	if (!ok || (c = calloc(1, sizeof(*c))) == NULL) {
 		buf_put(b);
-		return -1;
+		return NULL;
 	}
 	c->magic = CONN_MAGIC;
 	c->id = ++conn_next_id;
@@ -174,7 +178,7 @@ conn_background(struct conn *src)
 		if ((c->c_bump = malloc(sizeof(*c->c_bump))) == NULL) {
 			buf_put(b);
 			free(c);
-			return -1;
+			return NULL;
 		}
 		*c->c_bump = *src->c_bump;
 		c->c_bump->user = NULL;
@@ -183,7 +187,7 @@ conn_background(struct conn *src)
 			free(c->c_bump);
 			buf_put(b);
 			free(c);
-			return -1;
+			return NULL;
 		}
 	}
 	c->next = conn_list;
@@ -196,7 +200,7 @@ conn_background(struct conn *src)
 	req_timer(c, worker_conf->request_timeout);
 	/* From the next turn of the loop: src goes on first. */
 	ev_timer_arm(&c->c_timer, 0, conn_background_start, c);
-	return 0;
+	return c;
 }
 
 int
@@ -215,6 +219,9 @@ conn_close(struct conn *c)
 	if (!c->c_background)
 		clientdb_leave((const struct sockaddr *)&c->c_peer);
 	req_cache_end(c);
+	/* A background revalidation gives its URL's claim back. */
+	if (c->c_swr_held)
+		cache_swr_release(c->c_swr_key);
 	upstream_release(c);
 	buf_put(c->r.r_uhead);
 	c->r.r_uhead = NULL;

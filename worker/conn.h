@@ -75,6 +75,9 @@ struct conn {
 	int			 c_background;	/* no client: a revalidation the
 						   cache runs on its own
 						   (conn_background()) */
+	int			 c_swr_held;	/* ... holding the URL's claim */
+	uint8_t			 c_swr_key[32];	/* CACHE_KEY_LEN (conn.c
+						   checks) */
 
 	struct buf		*cbuf;
 	struct buf		*ubuf;
@@ -104,9 +107,10 @@ int	conn_accept(int fd, const struct sockaddr *peer, socklen_t peerlen,
  *	same steps and rules, as @p src's client; what it would send back is
  *	dropped, the response goes to the store.  Call while @p src's head
  *	is still parsed.
- * @return 0, or -1 (nothing started: no memory, or the head too large).
+ * @return the new conn (its first run comes on the next turn of the
+ *	loop), or NULL (nothing started: no memory, or the head too large).
  */
-int	conn_background(struct conn *src);
+struct conn *conn_background(struct conn *src);
 /** @brief Close both sockets, give everything back, free after this turn. @return SL_DONE. */
 int	conn_close(struct conn *c);
 /**

@@ -268,10 +268,14 @@ req_cache_serve(struct conn *c, const struct cache_hit *hit)
 	int tries, gz;
 
 	/* Served stale: the revalidation runs on its own (RFC 5861 §3). */
-	if (hit->revalidate && conn_background(c) == -1) {
-		log_warnx("conn %u: %s: cannot start its revalidation in the "
-		    "background", c->id, r->r_url);
-		cache_swr_abandon(r->r_cache.q);
+	if (hit->revalidate) {
+		struct conn *bg = conn_background(c);
+
+		if (bg == NULL)
+			log_warnx("conn %u: %s: cannot start its revalidation "
+			    "in the background", c->id, r->r_url);
+		else if (cache_swr_handoff(r->r_cache.q, bg->c_swr_key) == 0)
+			bg->c_swr_held = 1;
 	}
 	req_consume_head(c);
 	buf_put(c->obuf);

@@ -44,6 +44,10 @@ struct fakedns {
 	char		*name[FAKEDNS_MAX_NAMES];
 	struct in_addr	 addr[FAKEDNS_MAX_NAMES][FAKEDNS_MAX_ADDRS];
 	int		 naddr[FAKEDNS_MAX_NAMES];
+	/* fakedns_once_after(): A queries to let by, then this answer once */
+	int		 alt_skip[FAKEDNS_MAX_NAMES];	/* -1: none */
+	struct in_addr	 alt[FAKEDNS_MAX_NAMES][FAKEDNS_MAX_ADDRS];
+	int		 nalt[FAKEDNS_MAX_NAMES];
 	int		 nname;
 };
 
@@ -82,8 +86,9 @@ fakedns_answer(struct fakedns *d, const unsigned char *q, size_t len,
 	};
 	unsigned char a[600];
 	char name[256];
+	const struct in_addr *ad;
 	size_t qlen;
-	int nlen, known = 0, i, j, qtype, idx = 0;
+	int nlen, known = 0, i, j, qtype, idx = 0, nad = 0;
 
 	if (len < 12 || (q[2] & 0x80) != 0)
 		return;				/* not a query */
@@ -97,6 +102,16 @@ fakedns_answer(struct fakedns *d, const unsigned char *q, size_t len,
 			known = 1;
 			idx = i;
 		}
+	if (known && qtype == 1) {
+		ad = d->addr[idx];
+		nad = d->naddr[idx];
+		if (d->alt_skip[idx] == 0) {
+			ad = d->alt[idx];
+			nad = d->nalt[idx];
+		}
+		if (d->alt_skip[idx] >= 0)
+			d->alt_skip[idx]--;
+	}
 
 	memcpy(a, q, 2);			/* ID */
 	a[2] = (unsigned char)(0x80 | (q[2] & 0x78) | 0x04 | (q[2] & 0x01));
@@ -104,12 +119,12 @@ fakedns_answer(struct fakedns *d, const unsigned char *q, size_t len,
 	a[4] = 0;
 	a[5] = 1;				/* QDCOUNT */
 	a[6] = 0;
-	a[7] = known && qtype == 1 ? (unsigned char)d->naddr[idx] : 0;
+	a[7] = (unsigned char)nad;
 	memset(a + 8, 0, 4);
 	memcpy(a + 12, q + 12, qlen);
-	for (j = 0; known && qtype == 1 && j < d->naddr[idx]; j++) {
+	for (j = 0; j < nad; j++) {
 		memcpy(a + 12 + qlen, rr, sizeof(rr));
-		memcpy(a + 12 + qlen + sizeof(rr), &d->addr[idx][j], 4);
+		memcpy(a + 12 + qlen + sizeof(rr), &ad[j], 4);
 		qlen += sizeof(rr) + 4;
 	}
 	(void)sendto(d->fd, a, 12 + qlen, 0, (const struct sockaddr *)from,
@@ -146,8 +161,8 @@ fakedns_thread(void *arg)
 			continue;
 		pthread_mutex_lock(&d->mtx);
 		d->queries++;
-		pthread_mutex_unlock(&d->mtx);
 		fakedns_answer(d, q, (size_t)n, &from);
+		pthread_mutex_unlock(&d->mtx);
 	}
 	return NULL;
 }
@@ -184,24 +199,50 @@ fakedns_add(struct fakedns *d, const char *name)
 	fakedns_add_addrs(d, name, "127.0.0.1");
 }
 
-void
-fakedns_add_addrs(struct fakedns *d, const char *name, const char *addrs)
+/* Parse the blank-separated @p addrs into @p out; bails out when bad. */
+static int
+fakedns_addrs(const char *addrs, struct in_addr *out)
 {
 	char buf[256], *w, *save = NULL;
 	int n = 0;
 
-	if (d->nname >= FAKEDNS_MAX_NAMES)
-		bail_out("fakedns: more than %d names", FAKEDNS_MAX_NAMES);
 	snprintf(buf, sizeof(buf), "%s", addrs);
 	for (w = strtok_r(buf, " ", &save); w != NULL;
 	    w = strtok_r(NULL, " ", &save)) {
-		if (n == FAKEDNS_MAX_ADDRS ||
-		    inet_pton(AF_INET, w, &d->addr[d->nname][n]) != 1)
+		if (n == FAKEDNS_MAX_ADDRS || inet_pton(AF_INET, w, &out[n]) != 1)
 			bail_out("fakedns: bad address list '%s'", addrs);
 		n++;
 	}
-	d->naddr[d->nname] = n;
+	return n;
+}
+
+void
+fakedns_add_addrs(struct fakedns *d, const char *name, const char *addrs)
+{
+	if (d->nname >= FAKEDNS_MAX_NAMES)
+		bail_out("fakedns: more than %d names", FAKEDNS_MAX_NAMES);
+	pthread_mutex_lock(&d->mtx);
+	d->naddr[d->nname] = fakedns_addrs(addrs, d->addr[d->nname]);
+	d->alt_skip[d->nname] = -1;
 	d->name[d->nname++] = strdup(name);
+	pthread_mutex_unlock(&d->mtx);
+}
+
+void
+fakedns_once_after(struct fakedns *d, const char *name, int skip,
+    const char *addrs)
+{
+	int i;
+
+	pthread_mutex_lock(&d->mtx);
+	for (i = 0; i < d->nname; i++)
+		if (strcasecmp(d->name[i], name) == 0)
+			break;
+	if (i == d->nname || skip < 0)
+		bail_out("fakedns: %s was not added", name);
+	d->nalt[i] = fakedns_addrs(addrs, d->alt[i]);
+	d->alt_skip[i] = skip;
+	pthread_mutex_unlock(&d->mtx);
 }
 
 int

@@ -38,6 +38,14 @@ void	fakedns_add(struct fakedns *d, const char *name);
 void	fakedns_add_addrs(struct fakedns *d, const char *name,
 	    const char *addrs);
 
+/**
+ * @brief The A query for @p name (added before) that comes after @p skip
+ *	more of them is answered with @p addrs instead, once: a DNS answer
+ *	that changes between two lookups.
+ */
+void	fakedns_once_after(struct fakedns *d, const char *name, int skip,
+	    const char *addrs);
+
 /** @return the UDP port it listens on. */
 int	fakedns_port(const struct fakedns *d);
 
