@@ -91,14 +91,6 @@ ask(struct harness *h, const char *method, const char *path,
 	return st;
 }
 
-static int
-has(struct raw_resp *r, const char *name, const char *sub)
-{
-	const char *v = raw_resp_header(r, name);
-
-	return v != NULL && strstr(v, sub) != NULL;
-}
-
 int
 main(void)
 {
@@ -121,13 +113,13 @@ main(void)
 
 	/* Miss, stored; then a hit. */
 	is_int(ask(&h, "GET", "/c1", NULL, &r), 200, "first GET: 200");
-	ok(has(&r, "Cache-Status", "fwd=uri-miss") &&
-	    has(&r, "Cache-Status", "stored"), "Cache-Status says "
+	ok(raw_has(&r, "Cache-Status", "fwd=uri-miss") &&
+	    raw_has(&r, "Cache-Status", "stored"), "Cache-Status says "
 	    "fwd=uri-miss and stored (RFC 9211 §2)");
 	raw_resp_free(&r);
 	is_int(ask(&h, "GET", "/c1", NULL, &r), 200, "second GET: 200");
 	is_str(r.body, "one", "the body comes from the cache");
-	ok(has(&r, "Cache-Status", "hit"), "Cache-Status says hit");
+	ok(raw_has(&r, "Cache-Status", "hit"), "Cache-Status says hit");
 	ok(raw_resp_header(&r, "Age") != NULL, "the hit carries Age "
 	    "(RFC 9111 §5.1)");
 	raw_resp_free(&r);
@@ -141,7 +133,7 @@ main(void)
 
 	/* HEAD from the stored GET (RFC 9111 §4.3.5). */
 	is_int(ask(&h, "HEAD", "/c1", NULL, &r), 200, "HEAD: 200");
-	ok(has(&r, "Cache-Status", "hit") && r.body_len == 0,
+	ok(raw_has(&r, "Cache-Status", "hit") && r.body_len == 0,
 	    "HEAD is answered from the stored GET, without a body");
 	raw_resp_free(&r);
 
@@ -151,7 +143,7 @@ main(void)
 	is_int(ask(&h, "GET", "/big", NULL, &r), 200, "GET /big again: 200");
 	ok(r.complete && r.body_len == BIG && r.body_hash ==
 	    harness_pattern_hash(BIG), "the 100 KB hit is byte-exact");
-	ok(has(&r, "Cache-Status", "hit"), "and a hit");
+	ok(raw_has(&r, "Cache-Status", "hit"), "and a hit");
 	raw_resp_free(&r);
 	is_int(origin_nreq(o), 2, "the origin saw /big once");
 
@@ -167,7 +159,7 @@ main(void)
 	raw_resp_free(&r);
 	is_int(ask(&h, "GET", "/z", NULL, &r), 200, "GET /z again: 200");
 	is_str(r.body, "z2", "a stale entry is not served");
-	ok(has(&r, "Cache-Status", "fwd=stale"), "Cache-Status says "
+	ok(raw_has(&r, "Cache-Status", "fwd=stale"), "Cache-Status says "
 	    "fwd=stale");
 	raw_resp_free(&r);
 
@@ -208,7 +200,7 @@ main(void)
 	is_int(ask(&h, "GET", "/e", "If-None-Match: \"v1\"\r\n", &r), 304,
 	    "If-None-Match with the stored ETag: 304 from the cache "
 	    "(RFC 9110 §13.1.2)");
-	ok(has(&r, "ETag", "v1") && r.body_len == 0, "the 304 has the ETag "
+	ok(raw_has(&r, "ETag", "v1") && r.body_len == 0, "the 304 has the ETag "
 	    "and no body (RFC 9110 §15.4.5)");
 	raw_resp_free(&r);
 	is_int(ask(&h, "GET", "/e", "If-None-Match: \"x\", W/\"v1\"\r\n",
@@ -236,10 +228,10 @@ main(void)
 	is_int(ask(&h, "GET", "/rv", NULL, &r), 200, "GET /rv, stale: the "
 	    "origin's 304 gives the client the stored 200");
 	is_str(r.body, "rvbody", "with the stored body (RFC 9111 §4.3.4)");
-	ok(has(&r, "X-New", "merged") && has(&r, "X-Old", "kept"),
+	ok(raw_has(&r, "X-New", "merged") && raw_has(&r, "X-Old", "kept"),
 	    "the 304's fields are merged into the stored ones");
-	ok(has(&r, "Cache-Status", "fwd=stale") &&
-	    has(&r, "Cache-Status", "fwd-status=304"),
+	ok(raw_has(&r, "Cache-Status", "fwd=stale") &&
+	    raw_has(&r, "Cache-Status", "fwd-status=304"),
 	    "Cache-Status says fwd=stale, fwd-status=304");
 	raw_resp_free(&r);
 	line = harness_log_wait(&h, "TCP_REFRESH_UNMODIFIED/200", "/rv", NULL);
@@ -247,7 +239,8 @@ main(void)
 	free(line);
 	n = origin_nreq(o);
 	is_int(ask(&h, "GET", "/rv", NULL, &r), 200, "GET /rv again: 200");
-	ok(has(&r, "Cache-Status", "hit"), "the refreshed entry (max-age=600 "
+	ok(raw_has(&r, "Cache-Status", "hit"),
+	    "the refreshed entry (max-age=600 "
 	    "from the 304) is now a fresh hit");
 	raw_resp_free(&r);
 	is_int(origin_nreq(o), n, "without asking the origin");
@@ -262,7 +255,7 @@ main(void)
 	ok(line != NULL, "access log: TCP_REFRESH_MODIFIED/200");
 	free(line);
 	is_int(ask(&h, "GET", "/rm", NULL, &r), 200, "GET /rm again: 200");
-	ok(has(&r, "Cache-Status", "hit") && strcmp(r.body, "new") == 0,
+	ok(raw_has(&r, "Cache-Status", "hit") && strcmp(r.body, "new") == 0,
 	    "the 200 replaced the stored entry");
 	raw_resp_free(&r);
 
@@ -279,13 +272,14 @@ main(void)
 	 */
 	is_int(ask(&h, "GET", "/ag", NULL, &r), 200, "GET /ag (Age: abc, "
 	    "max-age one day): 200");
-	ok(has(&r, "Cache-Status", "stored"), "it is stored");
+	ok(raw_has(&r, "Cache-Status", "stored"), "it is stored");
 	raw_resp_free(&r);
 	n = origin_nreq(o);
 	is_int(ask(&h, "GET", "/ag", NULL, &r), 200, "GET /ag again: 200");
 	is_int(origin_nreq(o), n + 1, "the origin was asked: an invalid Age "
 	    "is stale (RFC 9111 §4.2.1)");
-	ok(has(&r, "Cache-Status", "fwd=stale") && strcmp(r.body, "aged") == 0,
+	ok(raw_has(&r, "Cache-Status", "fwd=stale") && strcmp(r.body,
+	    "aged") == 0,
 	    "with a conditional request whose 304 serves the stored body");
 	raw_resp_free(&r);
 	is_int(ask(&h, "GET", "/ag2", NULL, &r), 200, "GET /ag2 (Age: 5, "
@@ -293,7 +287,7 @@ main(void)
 	raw_resp_free(&r);
 	n = origin_nreq(o);
 	is_int(ask(&h, "GET", "/ag2", NULL, &r), 200, "GET /ag2 again: 200");
-	ok(has(&r, "Cache-Status", "hit") && origin_nreq(o) == n,
+	ok(raw_has(&r, "Cache-Status", "hit") && origin_nreq(o) == n,
 	    "a hit: the first member, 5, is delta-seconds (§5.1)");
 	raw_resp_free(&r);
 
@@ -303,7 +297,7 @@ main(void)
 	if (harness_start(&h) == -1)
 		bail_out("sluice did not start again");
 	is_int(ask(&h, "GET", "/big", NULL, &r), 200, "after a restart: 200");
-	ok(has(&r, "Cache-Status", "hit") && r.body_len == BIG &&
+	ok(raw_has(&r, "Cache-Status", "hit") && r.body_len == BIG &&
 	    r.body_hash == harness_pattern_hash(BIG), "served from the "
 	    "cache, byte-exact");
 	raw_resp_free(&r);

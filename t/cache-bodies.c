@@ -67,14 +67,6 @@ ask(struct harness *h, const char *path, int v10, struct raw_resp *r)
 	return st;
 }
 
-static int
-has(struct raw_resp *r, const char *name, const char *sub)
-{
-	const char *v = raw_resp_header(r, name);
-
-	return v != NULL && strstr(v, sub) != NULL;
-}
-
 /* A hit with the whole pattern body and its length as Content-Length. */
 static void
 hit(struct harness *h, const char *path, size_t len, const char *what)
@@ -84,10 +76,10 @@ hit(struct harness *h, const char *path, size_t len, const char *what)
 
 	snprintf(cl, sizeof(cl), "%zu", len);
 	is_int(ask(h, path, 0, &r), 200, "%s: 200", what);
-	ok(has(&r, "Cache-Status", "hit") && r.complete &&
+	ok(raw_has(&r, "Cache-Status", "hit") && r.complete &&
 	    r.body_len == len && r.body_hash == harness_pattern_hash(len),
 	    "%s: a byte-exact hit", what);
-	ok(has(&r, "Content-Length", cl) &&
+	ok(raw_has(&r, "Content-Length", cl) &&
 	    raw_resp_header(&r, "Transfer-Encoding") == NULL,
 	    "%s: Content-Length %zu, no Transfer-Encoding", what, len);
 	raw_resp_free(&r);
@@ -113,15 +105,15 @@ main(void)
 
 	/* Chunked, small (inline in the record). */
 	is_int(ask(&h, "/ch-small", 0, &r), 200, "chunked, small: 200");
-	ok(has(&r, "Cache-Status", "stored") && r.body != NULL &&
+	ok(raw_has(&r, "Cache-Status", "stored") && r.body != NULL &&
 	    strcmp(r.body, "hello chunks") == 0 &&
-	    has(&r, "Transfer-Encoding", "chunked"),
+	    raw_has(&r, "Transfer-Encoding", "chunked"),
 	    "relayed chunked to an HTTP/1.1 client and stored");
 	raw_resp_free(&r);
 	is_int(ask(&h, "/ch-small", 0, &r), 200, "again: 200");
-	ok(has(&r, "Cache-Status", "hit") && r.body != NULL &&
+	ok(raw_has(&r, "Cache-Status", "hit") && r.body != NULL &&
 	    strcmp(r.body, "hello chunks") == 0 &&
-	    has(&r, "Content-Length", "12"), "a hit with the decoded body "
+	    raw_has(&r, "Content-Length", "12"), "a hit with the decoded body "
 	    "and Content-Length: 12");
 	raw_resp_free(&r);
 
@@ -135,7 +127,7 @@ main(void)
 	is_int(ask(&h, "/ch-10", 1, &r), 200, "chunked to HTTP/1.0: 200");
 	ok(r.complete && r.body_len == 30000 &&
 	    raw_resp_header(&r, "Transfer-Encoding") == NULL &&
-	    has(&r, "Cache-Status", "stored"),
+	    raw_has(&r, "Cache-Status", "stored"),
 	    "decoded for the HTTP/1.0 client, and stored");
 	raw_resp_free(&r);
 	hit(&h, "/ch-10", 30000, "after an HTTP/1.0 miss, an HTTP/1.1 hit");
@@ -154,7 +146,7 @@ main(void)
 	is_int(ask(&h, "/eof-huge", 0, &r), 200, "again: 200");
 	ok(r.complete && r.body_len == 100000 &&
 	    r.body_hash == harness_pattern_hash(100000) &&
-	    has(&r, "Cache-Status", "fwd=uri-miss"), "over "
+	    raw_has(&r, "Cache-Status", "fwd=uri-miss"), "over "
 	    "maximum_object_size: not stored, relayed whole again");
 	raw_resp_free(&r);
 	is_int(origin_nreq(o), n + 1, "the origin was asked again");
@@ -165,7 +157,7 @@ main(void)
 	    r.body_hash == harness_pattern_hash(80000), "relayed whole");
 	raw_resp_free(&r);
 	is_int(ask(&h, "/ch-huge", 0, &r), 200, "again: 200");
-	ok(has(&r, "Cache-Status", "fwd=uri-miss") && r.complete &&
+	ok(raw_has(&r, "Cache-Status", "fwd=uri-miss") && r.complete &&
 	    r.body_len == 80000, "a miss again: it was not stored");
 	raw_resp_free(&r);
 	ok(harness_file_wait_count(h.cache_log, "larger than "
@@ -198,7 +190,7 @@ main(void)
 		is_int(ask(&h, "/nodate", 0, &r), 200, "again: 200");
 		if ((v = raw_resp_header(&r, "Date")) != NULL)
 			snprintf(d2, sizeof(d2), "%s", v);
-		ok(has(&r, "Cache-Status", "hit") && strcmp(d1, d2) == 0,
+		ok(raw_has(&r, "Cache-Status", "hit") && strcmp(d1, d2) == 0,
 		    "the hit carries the same Date (when it was received)");
 		raw_resp_free(&r);
 	}
@@ -207,7 +199,7 @@ main(void)
 	is_int(ask(&h, "/nc204", 0, &r), 204, "204 with max-age: 204");
 	raw_resp_free(&r);
 	is_int(ask(&h, "/nc204", 0, &r), 204, "again: 204");
-	ok(has(&r, "Cache-Status", "hit") &&
+	ok(raw_has(&r, "Cache-Status", "hit") &&
 	    raw_resp_header(&r, "Content-Length") == NULL && r.body_len == 0,
 	    "a hit, without Content-Length");
 	raw_resp_free(&r);
@@ -215,7 +207,7 @@ main(void)
 	is_int(ask(&h, "/s500", 0, &r), 500, "500 with max-age: 500");
 	raw_resp_free(&r);
 	is_int(ask(&h, "/s500", 0, &r), 500, "again: 500");
-	ok(has(&r, "Cache-Status", "hit") && r.body != NULL &&
+	ok(raw_has(&r, "Cache-Status", "hit") && r.body != NULL &&
 	    strcmp(r.body, "oops") == 0, "served from the cache");
 	raw_resp_free(&r);
 

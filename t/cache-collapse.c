@@ -88,14 +88,6 @@ wait_nreq(struct origin *o, int n)
 		harness_msleep(10);
 }
 
-static int
-has(struct raw_resp *r, const char *name, const char *sub)
-{
-	const char *v = raw_resp_header(r, name);
-
-	return v != NULL && strstr(v, sub) != NULL;
-}
-
 /*
  * One leader and NF followers of @p path; @return how many followers got
  * a complete body of @p len bytes (pattern when @p body is NULL) marked
@@ -120,8 +112,9 @@ herd(struct harness *h, struct origin *o, const char *path, size_t len,
 		    r.body_hash == harness_pattern_hash(len));
 
 		if (i == 0)
-			*leader_ok = whole && has(&r, "Cache-Status", "stored");
-		else if (whole && has(&r, "Cache-Status", "collapsed"))
+			*leader_ok = whole && raw_has(&r, "Cache-Status",
+			    "stored");
+		else if (whole && raw_has(&r, "Cache-Status", "collapsed"))
 			good++;
 		else
 			diag("%s follower %d: status %d, %zu bytes, "
@@ -181,7 +174,7 @@ main(void)
 		st = raw_read_resp(&c[i], &r, 0, 15000);
 		if (st == 200 && r.body != NULL &&
 		    strcmp(r.body, "private") == 0 &&
-		    !has(&r, "Cache-Status", "collapsed"))
+		    !raw_has(&r, "Cache-Status", "collapsed"))
 			good++;
 		raw_resp_free(&r);
 		raw_close(&c[i]);
@@ -208,7 +201,7 @@ main(void)
 	send_get(&h, &c[0], "/v", "Accept-Encoding: gzip\r\n");
 	st = raw_read_resp(&c[0], &r, 0, 15000);
 	ok(st == 200 && r.body && strcmp(r.body, "gzip-variant") == 0 &&
-	    has(&r, "Cache-Status", "hit"), "both variants are stored: the "
+	    raw_has(&r, "Cache-Status", "hit"), "both variants are stored: the "
 	    "second did not push out the first");
 	raw_resp_free(&r);
 	raw_close(&c[0]);
@@ -257,14 +250,14 @@ main(void)
 	st = raw_read_resp(&c[1], &r, 0, 20000);
 	ok(st == 200 && r.complete && r.body_len == LEFT &&
 	    r.body_hash == harness_pattern_hash(LEFT) &&
-	    has(&r, "Cache-Status", "collapsed"), "the follower got the "
+	    raw_has(&r, "Cache-Status", "collapsed"), "the follower got the "
 	    "whole 4 MB body all the same");
 	raw_resp_free(&r);
 	raw_close(&c[1]);
 	send_get(&h, &c[0], "/left", NULL);
 	st = raw_read_resp(&c[0], &r, 0, 20000);
 	ok(st == 200 && r.complete && r.body_len == LEFT &&
-	    has(&r, "Cache-Status", "hit"), "and it was stored whole");
+	    raw_has(&r, "Cache-Status", "hit"), "and it was stored whole");
 	raw_resp_free(&r);
 	raw_close(&c[0]);
 	is_int(origin_nreq(o), n + 1, "one origin fetch");
@@ -282,14 +275,15 @@ main(void)
 	st = raw_read_resp(&c[1], &r, 0, 20000);
 	ok(st == 200 && r.complete && r.body_len == SLOW &&
 	    r.body_hash == harness_pattern_hash(SLOW) &&
-	    has(&r, "Cache-Status", "collapsed"), "a client that does not "
+	    raw_has(&r, "Cache-Status", "collapsed"), "a client that does not "
 	    "read does not hold back the follower: 24 MB whole");
 	raw_resp_free(&r);
 	raw_close(&c[1]);
 	st = raw_read_resp(&c[0], &r, 0, 20000);
 	ok(st == 200 && r.complete && r.body_len == SLOW &&
 	    r.body_hash == harness_pattern_hash(SLOW) &&
-	    has(&r, "Cache-Status", "stored"), "the slow leader's client got "
+	    raw_has(&r, "Cache-Status", "stored"),
+	    "the slow leader's client got "
 	    "its 24 MB whole, byte-exact, when it read");
 	raw_resp_free(&r);
 	raw_close(&c[0]);

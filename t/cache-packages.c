@@ -112,20 +112,6 @@ ask(struct harness *h, const char *method, const char *host,
 	return st;
 }
 
-static int
-body_is(struct raw_resp *r, const char *s)
-{
-	return r->body != NULL && strcmp(r->body, s) == 0;
-}
-
-static int
-has(struct raw_resp *r, const char *name, const char *sub)
-{
-	const char *v = raw_resp_header(r, name);
-
-	return v != NULL && strstr(v, sub) != NULL;
-}
-
 /* etc/sluice.conf.in's refresh_pattern and store_id_rewrite lines. */
 static char *
 shipped_lines(void)
@@ -197,34 +183,35 @@ main(void)
 	/* A .deb from a mirror without validators or expiry. */
 	is_int(ask(&h, "GET", "deb.debian.org", DEB, NULL, &r), 200,
 	    ".deb: the first GET is fetched");
-	ok(r.body_len == 70000 && has(&r, "Cache-Status", "fwd=uri-miss") &&
-	    has(&r, "Cache-Status", "stored"), ".deb: the whole body, stored");
+	ok(r.body_len == 70000 && raw_has(&r, "Cache-Status", "fwd=uri-miss") &&
+	    raw_has(&r, "Cache-Status", "stored"),
+	    ".deb: the whole body, stored");
 	raw_resp_free(&r);
 	before = origin_nreq(o);
 	is_int(ask(&h, "GET", "deb.debian.org", DEB, NULL, &r), 200,
 	    ".deb: the second GET");
-	ok(r.body_len == 70000 && has(&r, "Cache-Status", "hit") &&
+	ok(r.body_len == 70000 && raw_has(&r, "Cache-Status", "hit") &&
 	    origin_nreq(o) == before, ".deb: served from the cache, the "
 	    "origin not asked (refresh_pattern ... immutable)");
 	raw_resp_free(&r);
 	is_int(ask(&h, "GET", "deb.debian.org", DEB, "Cache-Control: "
 	    "max-age=0\r\n", &r), 200, ".deb with max-age=0");
-	ok(has(&r, "Cache-Status", "hit") && origin_nreq(o) == before,
+	ok(raw_has(&r, "Cache-Status", "hit") && origin_nreq(o) == before,
 	    ".deb: a client's max-age=0 is still a hit");
 	raw_resp_free(&r);
 	is_int(ask(&h, "GET", "deb.debian.org", DEB, "Cache-Control: "
 	    "no-cache\r\n", &r), 200, ".deb with no-cache");
-	ok(has(&r, "Cache-Status", "hit") && origin_nreq(o) == before,
+	ok(raw_has(&r, "Cache-Status", "hit") && origin_nreq(o) == before,
 	    ".deb: a client's no-cache is still a hit");
 	raw_resp_free(&r);
 	is_int(ask(&h, "GET", "deb.debian.org", DEB, "Pragma: no-cache\r\n",
 	    &r), 200, ".deb with Pragma: no-cache");
-	ok(has(&r, "Cache-Status", "hit") && origin_nreq(o) == before,
+	ok(raw_has(&r, "Cache-Status", "hit") && origin_nreq(o) == before,
 	    ".deb: Pragma: no-cache is still a hit");
 	raw_resp_free(&r);
 	is_int(ask(&h, "GET", "ftp.de.debian.org", DEB, NULL, &r), 200,
 	    ".deb from another official mirror");
-	ok(r.body_len == 70000 && has(&r, "Cache-Status", "hit") &&
+	ok(r.body_len == 70000 && raw_has(&r, "Cache-Status", "hit") &&
 	    origin_nreq(o) == before, ".deb: the same stored object (one "
 	    "store ID for the mirrors), the origin not asked");
 	raw_resp_free(&r);
@@ -241,14 +228,14 @@ main(void)
 	is_int(ask(&h, "GET", "deb.debian.org", "/debian" BYHASH,
 	    "Cache-Control: max-age=0\r\n", &r), 200, "by-hash again with "
 	    "max-age=0");
-	ok(has(&r, "Cache-Status", "hit") && origin_nreq(o) == before &&
+	ok(raw_has(&r, "Cache-Status", "hit") && origin_nreq(o) == before &&
 	    r.body != NULL && strcmp(r.body, "by-hash Packages.xz") == 0,
 	    "by-hash: a hit, the origin not asked");
 	raw_resp_free(&r);
 	is_int(ask(&h, "GET", "archive.ubuntu.com", "/ubuntu" BYHASH,
 	    "Cache-Control: max-age=0\r\n", &r), 200, "the same hash on "
 	    "Ubuntu's archive");
-	ok(has(&r, "Cache-Status", "hit") && origin_nreq(o) == before,
+	ok(raw_has(&r, "Cache-Status", "hit") && origin_nreq(o) == before,
 	    "by-hash: one object per hash across the official archives");
 	raw_resp_free(&r);
 
@@ -277,7 +264,7 @@ main(void)
 	before = origin_nreq(o);
 	is_int(ask(&h, "GET", "deb.debian.org", "/debian/dists/bookworm/main/"
 	    "binary-amd64/Packages.xz", NULL, &r), 200, "Packages.xz again");
-	ok(has(&r, "Cache-Status", "hit") && origin_nreq(o) == before,
+	ok(raw_has(&r, "Cache-Status", "hit") && origin_nreq(o) == before,
 	    "Packages.xz: fresh for a few minutes (5 20%% 5)");
 	raw_resp_free(&r);
 	is_int(ask(&h, "GET", "deb.debian.org", "/debian/dists/bookworm/main/"
@@ -311,7 +298,7 @@ main(void)
 	before = origin_nreq(o);
 	is_int(ask(&h, "GET", "deb.debian.org", DEB, NULL, &r), 200,
 	    ".deb after the PURGE");
-	ok(origin_nreq(o) == before + 1 && has(&r, "Cache-Status", "miss"),
+	ok(origin_nreq(o) == before + 1 && raw_has(&r, "Cache-Status", "miss"),
 	    "the shared object was removed: fetched again");
 	raw_resp_free(&r);
 
@@ -323,19 +310,19 @@ main(void)
 	before = origin_nreq(o);
 	is_int(ask(&h, "GET", "ftp.de.debian.org", DSC, "Accept-Encoding: "
 	    "gzip\r\n", &r), 200, "the same variant from the other mirror");
-	ok(body_is(&r, "dsc gzip") && origin_nreq(o) == before,
+	ok(raw_body_is(&r, "dsc gzip") && origin_nreq(o) == before,
 	    "a hit on the shared key's variant");
 	raw_resp_free(&r);
 	is_int(ask(&h, "GET", "ftp.de.debian.org", DSC, NULL, &r), 200,
 	    "another variant (no Accept-Encoding) from the other mirror");
-	ok(body_is(&r, "dsc plain") && has(&r, "Cache-Status",
+	ok(raw_body_is(&r, "dsc plain") && raw_has(&r, "Cache-Status",
 	    "fwd=vary-miss"), "a vary-miss: fetched (RFC 9111 §4.1)");
 	raw_resp_free(&r);
 
 	/* An unsafe method's Location invalidates the shared key. */
 	is_int(ask(&h, "GET", "ftp.de.debian.org", DEB, NULL, &r), 200,
 	    ".deb stored again");
-	ok(has(&r, "Cache-Status", "hit"), "(a hit from the fetch before)");
+	ok(raw_has(&r, "Cache-Status", "hit"), "(a hit from the fetch before)");
 	raw_resp_free(&r);
 	is_int(ask(&h, "POST", "deb.debian.org", "/debian/upload",
 	    "Content-Length: 0\r\n", &r), 201, "a POST answered 201 with "

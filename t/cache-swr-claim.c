@@ -53,20 +53,6 @@ get(struct harness *h, struct raw_resp *r)
 	return st;
 }
 
-static int
-has(struct raw_resp *r, const char *name, const char *sub)
-{
-	const char *v = raw_resp_header(r, name);
-
-	return v != NULL && strstr(v, sub) != NULL;
-}
-
-static int
-body_is(struct raw_resp *r, const char *s)
-{
-	return r->body != NULL && strcmp(r->body, s) == 0;
-}
-
 int
 main(void)
 {
@@ -94,14 +80,14 @@ main(void)
 		bail_out("sluice did not start");
 
 	st = get(&h, &r);
-	ok(st == 200 && body_is(&r, "g1"), "/g stored (stale, within its "
+	ok(st == 200 && raw_body_is(&r, "g1"), "/g stored (stale, within its "
 	    "stale-while-revalidate window)");
 	raw_resp_free(&r);
 
 	/* The client's lookup is let by; the background one is denied. */
 	fakedns_once_after(d, "origin.test", 1, "192.0.2.7");
 	st = get(&h, &r);
-	ok(st == 200 && body_is(&r, "g1") && has(&r, "Cache-Status",
+	ok(st == 200 && raw_body_is(&r, "g1") && raw_has(&r, "Cache-Status",
 	    "stale-while-revalidate"), "/g answered stale at once");
 	raw_resp_free(&r);
 	line = harness_log_wait(&h, "TCP_DENIED/403", "/g ", NULL);
@@ -112,7 +98,7 @@ main(void)
 
 	/* The revalidation was given back: the next stale answer starts one. */
 	st = get(&h, &r);
-	ok(st == 200 && body_is(&r, "g1") && has(&r, "Cache-Status",
+	ok(st == 200 && raw_body_is(&r, "g1") && raw_has(&r, "Cache-Status",
 	    "stale-while-revalidate"), "/g answered stale again");
 	raw_resp_free(&r);
 	for (i = 0; i < 500 && origin_nreq(o) < 2; i++)
@@ -122,7 +108,7 @@ main(void)
 	line = harness_log_wait(&h, "TCP_REFRESH_MODIFIED/200", "/g ", NULL);
 	free(line);
 	st = get(&h, &r);
-	ok(st == 200 && body_is(&r, "g2") && !has(&r, "Cache-Status",
+	ok(st == 200 && raw_body_is(&r, "g2") && !raw_has(&r, "Cache-Status",
 	    "stale"), "then the new response, fresh");
 	raw_resp_free(&r);
 

@@ -95,20 +95,6 @@ get(struct harness *h, const char *path, const char *extra,
 	return st;
 }
 
-static int
-has(struct raw_resp *r, const char *name, const char *sub)
-{
-	const char *v = raw_resp_header(r, name);
-
-	return v != NULL && strstr(v, sub) != NULL;
-}
-
-static int
-body_is(struct raw_resp *r, const char *s)
-{
-	return r->body != NULL && strcmp(r->body, s) == 0;
-}
-
 /* Wait (bounded) until the origin has seen @p n requests. */
 static int
 wait_nreq(struct origin *o, int n)
@@ -142,12 +128,12 @@ main(void)
 
 	/* Stored stale: answered at once, a 200 fetched behind it. */
 	st = get(&h, "/a", NULL, &r);
-	ok(st == 200 && body_is(&r, "a1"), "/a stored (stale on arrival, "
+	ok(st == 200 && raw_body_is(&r, "a1"), "/a stored (stale on arrival, "
 	    "within its stale-while-revalidate window)");
 	raw_resp_free(&r);
 	st = get(&h, "/a", NULL, &r);
-	ok(st == 200 && body_is(&r, "a1") && has(&r, "Cache-Status",
-	    "detail=stale-while-revalidate") && has(&r, "Cache-Status",
+	ok(st == 200 && raw_body_is(&r, "a1") && raw_has(&r, "Cache-Status",
+	    "detail=stale-while-revalidate") && raw_has(&r, "Cache-Status",
 	    "hit; ttl=-"), "stale /a answered from the cache: Cache-Status "
 	    "hit, a negative ttl, detail=stale-while-revalidate");
 	raw_resp_free(&r);
@@ -159,7 +145,8 @@ main(void)
 		send_get(&h, &c[i], "/a", NULL);
 	for (i = 0, good = 0; i < HERD; i++) {
 		st = raw_read_resp(&c[i], &r, 0, 15000);
-		if (st == 200 && (body_is(&r, "a1") || body_is(&r, "a2")))
+		if (st == 200 && (raw_body_is(&r, "a1") || raw_body_is(&r,
+		    "a2")))
 			good++;
 		raw_resp_free(&r);
 		raw_close(&c[i]);
@@ -174,8 +161,9 @@ main(void)
 	is_int(origin_nreq(o), 2, "one revalidation for all of them, both "
 	    "workers");
 	st = get(&h, "/a", NULL, &r);
-	ok(st == 200 && body_is(&r, "a2") && has(&r, "Cache-Status", "hit") &&
-	    !has(&r, "Cache-Status", "stale"), "then the new response is "
+	ok(st == 200 && raw_body_is(&r, "a2") && raw_has(&r, "Cache-Status",
+	    "hit") &&
+	    !raw_has(&r, "Cache-Status", "stale"), "then the new response is "
 	    "served, fresh");
 	raw_resp_free(&r);
 
@@ -183,7 +171,7 @@ main(void)
 	st = get(&h, "/b", NULL, &r);
 	raw_resp_free(&r);
 	st = get(&h, "/b", NULL, &r);
-	ok(st == 200 && body_is(&r, "b1") && has(&r, "Cache-Status",
+	ok(st == 200 && raw_body_is(&r, "b1") && raw_has(&r, "Cache-Status",
 	    "stale-while-revalidate"), "/b: stale, answered at once");
 	raw_resp_free(&r);
 	line = harness_file_wait(h.access_log, 10000,
@@ -192,8 +180,8 @@ main(void)
 	    "(TCP_REFRESH_UNMODIFIED)");
 	free(line);
 	st = get(&h, "/b", NULL, &r);
-	ok(st == 200 && body_is(&r, "b1") && has(&r, "Cache-Status",
-	    "hit; ttl=") && !has(&r, "Cache-Status", "ttl=-"),
+	ok(st == 200 && raw_body_is(&r, "b1") && raw_has(&r, "Cache-Status",
+	    "hit; ttl=") && !raw_has(&r, "Cache-Status", "ttl=-"),
 	    "the 304 freshened it: a fresh hit");
 	raw_resp_free(&r);
 	is_int(origin_nreq(o), 4, "/b: two origin requests");
@@ -202,7 +190,7 @@ main(void)
 	st = get(&h, "/c", NULL, &r);
 	raw_resp_free(&r);
 	st = get(&h, "/c", "Cache-Control: max-age=0\r\n", &r);
-	ok(st == 200 && body_is(&r, "c2") && !has(&r, "Cache-Status",
+	ok(st == 200 && raw_body_is(&r, "c2") && !raw_has(&r, "Cache-Status",
 	    "stale-while-revalidate"), "max-age=0 from the client (apt): "
 	    "revalidated first, the new body");
 	raw_resp_free(&r);
@@ -211,7 +199,7 @@ main(void)
 	st = get(&h, "/d", NULL, &r);
 	raw_resp_free(&r);
 	st = get(&h, "/d", NULL, &r);
-	ok(st == 200 && body_is(&r, "d2"), "past the window: revalidated "
+	ok(st == 200 && raw_body_is(&r, "d2"), "past the window: revalidated "
 	    "first");
 	raw_resp_free(&r);
 
@@ -219,7 +207,7 @@ main(void)
 	st = get(&h, "/e", NULL, &r);
 	raw_resp_free(&r);
 	st = get(&h, "/e", NULL, &r);
-	ok(st == 200 && body_is(&r, "e2"), "must-revalidate: revalidated "
+	ok(st == 200 && raw_body_is(&r, "e2"), "must-revalidate: revalidated "
 	    "first");
 	raw_resp_free(&r);
 	is_int(origin_nreq(o), 10, "/c, /d, /e: each asked twice");
@@ -229,14 +217,14 @@ main(void)
 	raw_resp_free(&r);
 	n = origin_nreq(o);
 	st = get(&h, "/f", NULL, &r);
-	ok(st == 200 && body_is(&r, "f1"), "/f: stale, answered at once");
+	ok(st == 200 && raw_body_is(&r, "f1"), "/f: stale, answered at once");
 	raw_resp_free(&r);
 	ok(wait_nreq(o, n + 1) >= n + 1, "its revalidation reached the "
 	    "origin, which closed without an answer");
 	is_int(harness_file_wait_count(h.access_log, "/f ", 3, 5000), 3,
 	    "access log: the background request is logged too");
 	st = get(&h, "/f", NULL, &r);
-	ok(st == 200 && body_is(&r, "f1"), "the stored one stays; the next "
+	ok(st == 200 && raw_body_is(&r, "f1"), "the stored one stays; the next "
 	    "client is answered from it");
 	raw_resp_free(&r);
 

@@ -96,14 +96,6 @@ ask(struct harness *h, const char *method, const char *path,
 	return st;
 }
 
-static int
-has(struct raw_resp *r, const char *name, const char *sub)
-{
-	const char *v = raw_resp_header(r, name);
-
-	return v != NULL && strstr(v, sub) != NULL;
-}
-
 /* GET @p path with @p extra; check the body and whether it was a hit. */
 static void
 get(struct harness *h, const char *path, const char *extra,
@@ -114,10 +106,10 @@ get(struct harness *h, const char *path, const char *extra,
 
 	st = ask(h, "GET", path, extra, &r);
 	ok(st == 200 && r.body != NULL && strcmp(r.body, body) == 0 &&
-	    has(&r, "Cache-Status", status), "%s: 200 \"%s\", Cache-Status "
+	    raw_has(&r, "Cache-Status", status), "%s: 200 \"%s\", Cache-Status "
 	    "%s", what, body, status);
 	if (st != 200 || r.body == NULL || strcmp(r.body, body) != 0 ||
-	    !has(&r, "Cache-Status", status))
+	    !raw_has(&r, "Cache-Status", status))
 		diag("got %d \"%s\", Cache-Status: %s", st,
 		    r.body ? r.body : "(null)",
 		    raw_resp_header(&r, "Cache-Status") ?
@@ -245,7 +237,7 @@ main(void)
 			if (ask(&h, "GET", path, extra, &r) == 200)
 				raw_resp_free(&r);
 			if (ask(&h, "GET", path, extra, &r) == 200 &&
-			    has(&r, "Cache-Status", "hit"))
+			    raw_has(&r, "Cache-Status", "hit"))
 				good++;
 			else
 				diag("a %d-byte request head: not a hit", sz);

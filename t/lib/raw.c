@@ -720,3 +720,17 @@ raw_exchange(struct raw *c, const void *p, size_t n, int shut,
 		}
 	}
 }
+
+int
+raw_has(struct raw_resp *r, const char *name, const char *sub)
+{
+	const char *v = raw_resp_header(r, name);
+
+	return v != NULL && strstr(v, sub) != NULL;
+}
+
+int
+raw_body_is(const struct raw_resp *r, const char *s)
+{
+	return r->body != NULL && strcmp(r->body, s) == 0;
+}

@@ -148,6 +148,12 @@ int	raw_read_body(struct raw *c, struct raw_resp *r, int is_head, int ms);
  */
 const char *raw_resp_header(struct raw_resp *r, const char *name);
 
+/** @return 1 when header @p name is there and its value contains @p sub. */
+int	raw_has(struct raw_resp *r, const char *name, const char *sub);
+
+/** @return 1 when the body is there and is the string @p s exactly. */
+int	raw_body_is(const struct raw_resp *r, const char *s);
+
 /** @brief Free what raw_read_head()/raw_read_resp() put in @p r. */
 void	raw_resp_free(struct raw_resp *r);
 
