@@ -837,8 +837,7 @@ al_acl_match(struct conn *c, const struct acl_set *set)
 	struct acl_req ar;
 
 	req_acl_fill(c, &ar, r->r_naddrs > 0 ?
-	    (const struct sockaddr *)&r->r_addrs[0] : r->r_dst_lit ?
-	    (const struct sockaddr *)&r->r_dst : NULL);
+	    (const struct sockaddr *)&r->r_addrs[0] : (const struct sockaddr *)r->r_dst);
 	/* A request refused before it was parsed has no method or host. */
 	if (ar.method == NULL)
 		ar.method = "NONE";

@@ -69,15 +69,15 @@ struct conn {
 	int64_t			 c_accepted_ms;
 	unsigned		 c_nreq;	/* requests served on this conn */
 	unsigned		 c_nconn;	/* conns from this client, all workers */
-	int			 c_drained;	/* the last read of the client
+	uint8_t			 c_drained;	/* the last read of the client
 						   socket was short: wait for
 						   EPOLLIN before reading again */
-	int			 c_background;	/* no client: a revalidation the
+	uint8_t			 c_background;	/* no client: a revalidation the
 						   cache runs on its own
 						   (conn_background()) */
-	int			 c_swr_held;	/* ... holding the URL's claim */
-	uint8_t			 c_swr_key[32];	/* CACHE_KEY_LEN (conn.c
-						   checks) */
+	uint8_t			*c_swr_key;	/* ... holding the claim of
+						   this cache key (malloc'd,
+						   CACHE_KEY_LEN), or NULL */
 
 	struct buf		*cbuf;
 	struct buf		*ubuf;

@@ -83,9 +83,7 @@ endpoint_parse(struct conn *c)
 		return -1;
 	r->r_port = sockaddr_port((struct sockaddr *)&local);
 	/* The destination is the proxy: dst and to_self acls see it. */
-	r->r_dst = local;
-	r->r_dst_lit = 1;
-	return 0;
+	return req_set_dst(c, &local);
 }
 
 void
@@ -115,7 +113,7 @@ endpoint_absolute(struct conn *c)
 		return;
 	/* The host: visible_hostname, or the very address reached. */
 	if (strcasecmp(r->r_host, worker_conf->visible_hostname) != 0) {
-		if (!r->r_dst_lit)
+		if (r->r_dst == NULL)
 			return;
 		mapped = local;
 		/* A dual-stack socket: ::ffff:a.b.c.d is a.b.c.d. */
@@ -128,13 +126,15 @@ endpoint_absolute(struct conn *c)
 			sin->sin_port = sin6->sin6_port;
 			memcpy(&sin->sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
 		}
-		if (!sockaddr_equal((struct sockaddr *)&r->r_dst,
+		if (!sockaddr_equal((struct sockaddr *)r->r_dst,
 		    (struct sockaddr *)&mapped))
 			return;
 	}
+	if (r->r_dst != NULL)
+		*r->r_dst = local;
+	else if (req_set_dst(c, &local) == -1)
+		return;		/* the arena is full: not the proxy's page */
 	r->r_endpoint = acl_endpoint(i);
-	r->r_dst = local;
-	r->r_dst_lit = 1;
 }
 
 /* ------------------------------------------------------------ validators */

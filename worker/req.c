@@ -135,6 +135,7 @@ req_reset(struct conn *c)
 	c->r.r_err = ERRPAGE_COUNT;
 	c->r.r_maxfwd = -1;
 	c->r.r_cache.hit_fd = -1;
+	c->r.r_peer = "";
 }
 
 static void
@@ -163,6 +164,18 @@ void *
 req_alloc(struct conn *c, size_t n)
 {
 	return buf_alloc(c->arena, n);
+}
+
+int
+req_set_dst(struct conn *c, const struct sockaddr_storage *ss)
+{
+	struct sockaddr_storage *d;
+
+	if ((d = req_alloc(c, sizeof(*d))) == NULL)
+		return -1;
+	*d = *ss;
+	c->r.r_dst = d;
+	return 0;
 }
 
 char *

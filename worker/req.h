@@ -84,7 +84,6 @@ struct req_tunnel {
 
 struct req {
 	enum req_step		 r_step;
-	int			 r_timed_out;	/* the conn timer fired in a wait */
 
 	/* Set when the first byte of the request arrives. */
 	int64_t			 r_start_ms;
@@ -93,7 +92,6 @@ struct req {
 
 	struct http_head_scan	 r_scan;
 	size_t			 r_head_len;
-	int			 r_head_consumed;	/* cbuf->pos is past the head */
 	struct http_head	*r_head;	/* the head being used, or NULL */
 	struct http_head	*r_hstore;	/* in the arena: the request's, then the response's */
 
@@ -105,58 +103,38 @@ struct req {
 	const char		*r_endpoint;	/* the proxy's own page asked
 						   (endpoint.h), or NULL */
 	unsigned		 r_port;
-	int			 r_https;	/* https://: origin over TLS */
 	int			 r_version;	/* 10, 11 */
-	int			 r_connect;	/* CONNECT */
-	int			 r_bump_checked; /* ssl_bump asked (req_tls) */
-	int			 r_is_head;	/* HEAD */
-	int			 r_expect_continue;
 	int			 r_maxfwd;	/* Max-Forwards of OPTIONS/TRACE, or -1 */
 	char			*r_upgrade;	/* allowed Upgrade offer, or NULL */
 	int			 r_continue_sent;
-	int			 r_keepalive;	/* the client connection may be reused */
 	struct body		 r_body;	/* request body, cbuf -> upstream */
 	int64_t			 r_body_wait_since;	/* SEND_REQ waits for client
 							   body bytes since (ms), or 0 */
 	int64_t			 r_body_waited;	/* ms of such waits that ended */
 
 	/* Access, resolution and connection. */
-	int			 r_acl_final;	/* http_access decided for every address */
 	struct dns_query	*r_dnsq;
-	int			 r_dns_done;
 	int			 r_dns_rc;
-	int			 r_dns_sync;	/* inside dns_resolve() */
-	int			 r_dns_failed;	/* no address could be had */
 	struct sockaddr_storage	*r_addrs;	/* in the arena */
 	size_t			 r_naddrs;
 	size_t			 r_addr_i;
 	uint32_t		 r_up_events;	/* epoll events seen on the upstream */
 	unsigned		 r_up_nreq;	/* requests the upstream conn served before */
-	int			 r_up_keep;	/* the origin lets us reuse it (RFC 9112 §9.3) */
-	int			 r_up_reusable;	/* ... and the exchange ended cleanly */
-	int			 r_retried;	/* resent once on a fresh connection */
 	struct buf		*r_uhead;	/* the head sent upstream, kept for a retry */
 	size_t			 r_extra_off;	/* where r_extra's fields start in it */
 	char			*r_extra;	/* fields to add upstream (conditionals), or NULL */
 	const char		*r_ae;		/* Accept-Encoding to send upstream
 						   instead of the client's (the
 						   cache's key), or NULL */
-	int			 r_strip_range;	/* send no Range/If-Range upstream:
-						   the whole object is fetched */
 	int			 r_range_rc;	/* 1: the client gets a 206 of the
 						   whole response, 2: a 416 */
 	uint64_t		 r_range_first, r_range_last;
-	char			 r_peer[SOCKADDR_STRLEN];
+	const char		*r_peer;	/* the upstream's address and
+						   port (arena), or "" */
 
 	/* Response. */
 	int			 r_status;	/* sent to the client */
 	int			 r_ninterim;	/* 1xx responses seen */
-	int			 r_interim;	/* obuf holds a 1xx head */
-	int			 r_synth;	/* obuf holds our own whole answer */
-	int			 r_head_sent;	/* some response bytes reached the client */
-	int			 r_linger0;	/* SO_LINGER 0 armed: a close
-						   is a reset (a close-delimited
-						   response under way) */
 	size_t			 r_resp_len;	/* the response head's bytes in ubuf */
 	struct body		 r_rbody;	/* response body, ubuf -> client */
 	char			*r_ctype;	/* Content-Type, in the arena */
@@ -167,12 +145,12 @@ struct req {
 	/* Access control and proxy authentication (auth.h). */
 	char			*r_user;	/* authenticated user, arena */
 	const char		*r_rule;	/* denial: "FILE:LINE" / "default-deny" */
-	int			 r_dst_lit;	/* the host is an IP literal: r_dst */
-	struct sockaddr_storage	 r_dst;
+	struct sockaddr_storage	*r_dst;		/* the host is an IP literal:
+						   that address (arena, see
+						   req_set_dst()), or NULL */
 	enum req_step		 r_auth_ret;	/* step to go back to after AUTH */
 	struct auth_query	*r_authq;	/* pending helper check */
 	char			*r_auth_user;	/* the user being checked, arena */
-	int			 r_auth_done;	/* its answer came */
 	int			 r_auth_rc;	/* enum auth_result */
 
 	struct req_cache	 r_cache;
@@ -188,6 +166,32 @@ struct req {
 	const char		*r_hier;	/* HIER_DIRECT, HIER_NONE */
 	struct logfmt_capture	*r_logcap;	/* header values for the access
 						   log (accesslog.h), arena */
+
+	/* Flags (0 or 1), together: a conn is small (issue 15's memory row). */
+	uint8_t			 r_timed_out;	/* the conn timer fired in a wait */
+	uint8_t			 r_head_consumed; /* cbuf->pos is past the head */
+	uint8_t			 r_https;	/* https://: origin over TLS */
+	uint8_t			 r_connect;	/* CONNECT */
+	uint8_t			 r_bump_checked; /* ssl_bump asked (req_tls) */
+	uint8_t			 r_is_head;	/* HEAD */
+	uint8_t			 r_expect_continue;
+	uint8_t			 r_keepalive;	/* the client connection may be reused */
+	uint8_t			 r_acl_final;	/* http_access decided for every address */
+	uint8_t			 r_dns_done;
+	uint8_t			 r_dns_sync;	/* inside dns_resolve() */
+	uint8_t			 r_dns_failed;	/* no address could be had */
+	uint8_t			 r_up_keep;	/* the origin lets us reuse it (RFC 9112 §9.3) */
+	uint8_t			 r_up_reusable;	/* ... and the exchange ended cleanly */
+	uint8_t			 r_retried;	/* resent once on a fresh connection */
+	uint8_t			 r_strip_range;	/* send no Range/If-Range upstream:
+						   the whole object is fetched */
+	uint8_t			 r_interim;	/* obuf holds a 1xx head */
+	uint8_t			 r_synth;	/* obuf holds our own whole answer */
+	uint8_t			 r_head_sent;	/* some response bytes reached the client */
+	uint8_t			 r_linger0;	/* SO_LINGER 0 armed: a close
+						   is a reset (a close-delimited
+						   response under way) */
+	uint8_t			 r_auth_done;	/* its answer came */
 };
 
 /**
@@ -213,6 +217,12 @@ void	req_reset(struct conn *c);
 const char *req_step_name(enum req_step s);
 /** @brief Bump-allocate @p n bytes in the request arena. @return NULL when full. */
 void	*req_alloc(struct conn *c, size_t n);
+/**
+ * @brief The request's host is the address @p ss (an IP literal, or the
+ *	proxy itself): r_dst, a copy in the arena.
+ * @return 0, or -1 when the arena is full.
+ */
+int	req_set_dst(struct conn *c, const struct sockaddr_storage *ss);
 /** @brief A NUL-terminated copy of p[0..n) in the arena, or NULL. */
 char	*req_strdup(struct conn *c, const char *p, size_t n);
 /** @brief Arm the conn timer for a wait of @p ms (bounded by client_lifetime). */

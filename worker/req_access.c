@@ -231,8 +231,7 @@ req_step_access_pre(struct conn *c)
 		return REQ_FAIL(c, ERR_ACCESS_DENIED);
 	}
 	/* An IP-literal host is its own destination: checked at once. */
-	req_acl_fill(c, &ar, r->r_dst_lit ?
-	    (const struct sockaddr *)&r->r_dst : NULL);
+	req_acl_fill(c, &ar, (const struct sockaddr *)r->r_dst);
 	switch (acl_check(worker_conf->acl, &ar, &rule)) {
 	case ACL_ALLOW:
 		/* Decided for any address: the cache may answer before DNS. */

@@ -37,6 +37,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -274,8 +275,11 @@ req_cache_serve(struct conn *c, const struct cache_hit *hit)
 		if (bg == NULL)
 			log_warnx("conn %u: %s: cannot start its revalidation "
 			    "in the background", c->id, r->r_url);
-		else if (cache_swr_handoff(r->r_cache.q, bg->c_swr_key) == 0)
-			bg->c_swr_held = 1;
+		else if ((bg->c_swr_key = malloc(CACHE_KEY_LEN)) != NULL &&
+		    cache_swr_handoff(r->r_cache.q, bg->c_swr_key) == -1) {
+			free(bg->c_swr_key);
+			bg->c_swr_key = NULL;
+		}
 	}
 	req_consume_head(c);
 	buf_put(c->obuf);

@@ -238,9 +238,9 @@ req_parse_authority(struct conn *c, const char *p, size_t n, unsigned defport,
 	r->r_port = (unsigned)port;
 	if (kind != HOST_NAME) {
 		/* The destination is known now: ACCESS_PRE checks it. */
-		r->r_dst = ss;
-		sockaddr_set_port((struct sockaddr *)&r->r_dst, r->r_port);
-		r->r_dst_lit = 1;
+		sockaddr_set_port((struct sockaddr *)&ss, r->r_port);
+		if (req_set_dst(c, &ss) == -1)
+			return -1;
 	}
 	return 0;
 }

@@ -119,8 +119,8 @@ req_tls_bump_wanted(struct conn *c)
 	/* ACCESS_DST kept only the allowed addresses: the first is it. */
 	if (r->r_naddrs > 0)
 		dst = (const struct sockaddr *)&r->r_addrs[0];
-	else if (r->r_dst_lit)
-		dst = (const struct sockaddr *)&r->r_dst;
+	else if (r->r_dst != NULL)
+		dst = (const struct sockaddr *)r->r_dst;
 	req_acl_fill(c, &ar, dst);
 	ar.dst_failed = r->r_dns_failed;
 	rc = tls_bump_check(worker_conf, &ar, &rule);
@@ -377,9 +377,9 @@ req_tls_bumped_target(struct conn *c)
 	if (acl_host_normalise(b->host, strlen(b->host), norm, sizeof(norm),
 	    &ss, &why) > HOST_NAME) {
 		/* An address: ACCESS_PRE checks it at once, as for CONNECT. */
-		r->r_dst = ss;
-		sockaddr_set_port((struct sockaddr *)&r->r_dst, r->r_port);
-		r->r_dst_lit = 1;
+		sockaddr_set_port((struct sockaddr *)&ss, r->r_port);
+		if (req_set_dst(c, &ss) == -1)
+			return ERR_TOO_BIG;
 	}
 	return ERRPAGE_COUNT;
 }

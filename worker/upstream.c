@@ -272,11 +272,16 @@ static enum req_step
 upstream_connected(struct conn *c)
 {
 	struct req *r = &c->r;
+	char *peer;
 	int one = 1;
 
 	ev_timer_stop(&c->c_timer);
-	sockaddr_ntop((struct sockaddr *)&r->r_addrs[r->r_addr_i], r->r_peer,
-	    sizeof(r->r_peer));
+	/* In the arena: an idle conn does not carry it (a full one: ""). */
+	if ((peer = req_alloc(c, SOCKADDR_STRLEN)) != NULL) {
+		sockaddr_ntop((struct sockaddr *)&r->r_addrs[r->r_addr_i], peer,
+		    SOCKADDR_STRLEN);
+		r->r_peer = peer;
+	}
 	r->r_hier = "HIER_DIRECT";
 	if (r->r_up_nreq == 0)
 		(void)setsockopt(c->u_io.fd, IPPROTO_TCP, TCP_NODELAY, &one,
@@ -341,6 +346,7 @@ req_step_connect_up(struct conn *c)
 {
 	struct req *r = &c->r;
 	struct sockaddr *sa;
+	char peer[SOCKADDR_STRLEN];
 	socklen_t len;
 	size_t i;
 	int fd, err, rc;
@@ -370,9 +376,9 @@ req_step_connect_up(struct conn *c)
 		upstream_close(c);
 		log_info("conn %u client %s: connect to %s for %s: %s", c->id,
 		    c->c_peer_text, sockaddr_ntop((struct sockaddr *)
-		    &r->r_addrs[r->r_addr_i], r->r_peer, sizeof(r->r_peer)),
+		    &r->r_addrs[r->r_addr_i], peer, sizeof(peer)),
 		    r->r_url, strerror(err));
-		r->r_peer[0] = '\0';
+		r->r_peer = "";
 		r->r_addr_i++;
 	}
 	if (!r->r_connect && !r->r_retried && r->r_addr_i == 0) {
@@ -412,9 +418,9 @@ req_step_connect_up(struct conn *c)
 			return SL_AGAIN;
 		}
 		log_info("conn %u client %s: connect to %s for %s: %s", c->id,
-		    c->c_peer_text, sockaddr_ntop(sa, r->r_peer,
-		    sizeof(r->r_peer)), r->r_url, strerror(errno));
-		r->r_peer[0] = '\0';
+		    c->c_peer_text, sockaddr_ntop(sa, peer, sizeof(peer)),
+		    r->r_url, strerror(errno));
+		r->r_peer = "";
 		close(fd);
 	}
 	return REQ_FAIL(c, ERR_CONNECT_FAIL);
