@@ -71,6 +71,9 @@ struct store {
 	int		 off;		/* storing off after ENOSPC/MAP_FULL */
 	int64_t		 off_until;	/* monotonic seconds */
 	uint64_t	 off_bytes;	/* the total when storing went off */
+	MDB_txn		*rtxn;		/* store_lookup()'s read txn, reset
+					   between lookups and renewed (one
+					   thread looks up), or NULL */
 };
 
 struct store_writer {
@@ -497,6 +500,8 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->rtxn != NULL)
+		mdb_txn_abort(s->rtxn);
 	mdb_env_close(s->env);
 	free(s->dir);
 	free(s);
@@ -842,6 +847,33 @@ store_drop(struct store *s, const struct store_obj *o)
 	mdb_txn_abort(txn);
 }
 
+/*
+ * The lookup's read transaction: the one kept from the last lookup,
+ * renewed (a fresh snapshot, no allocation, the same reader slot), or a
+ * new one.  Given back with mdb_txn_reset().
+ * @return 0 or an LMDB error.
+ */
+static int
+store_rtxn(struct store *s, MDB_txn **txn)
+{
+	int rc;
+
+	if (s->rtxn != NULL) {
+		if (mdb_txn_renew(s->rtxn) == 0) {
+			*txn = s->rtxn;
+			return 0;
+		}
+		mdb_txn_abort(s->rtxn);
+		s->rtxn = NULL;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn)) != 0) {
+		s->rtxn = NULL;
+		return rc;
+	}
+	*txn = s->rtxn;
+	return 0;
+}
+
 int
 store_lookup(struct store *s, const uint8_t key[STORE_KEY_LEN],
     const void *skey, size_t skeylen, int64_t now, struct store_obj *o)
@@ -859,20 +891,20 @@ store_lookup(struct store *s, const uint8_t key[STORE_KEY_LEN],
 	store_ekey(ekey, key, skey, skeylen);
 	k.mv_size = STORE_EKEY_LEN;
 	k.mv_data = ekey;
-	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
+	if ((rc = store_rtxn(s, &txn)) != 0) {
 		errno = store_errno(rc);
 		return -1;
 	}
 	rc = mdb_get(txn, s->entries, &k, &v);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		mdb_txn_reset(txn);
 		if (rc == MDB_NOTFOUND)
 			return 0;
 		errno = store_errno(rc);
 		return -1;
 	}
 	if (store_rec_get(&v, &r) == -1) {
-		mdb_txn_abort(txn);
+		mdb_txn_reset(txn);
 		o->drop = STORE_DROP_MALFORMED;
 		return 0;
 	}
@@ -894,7 +926,7 @@ store_lookup(struct store *s, const uint8_t key[STORE_KEY_LEN],
 		    (uint64_t)st.st_size != r.body_len)
 			bad = 1;
 	}
-	mdb_txn_abort(txn);
+	mdb_txn_reset(txn);
 	if (bad) {
 		store_obj_release(o);
 		o->drop = STORE_DROP_BODY;
@@ -911,7 +943,7 @@ store_lookup(struct store *s, const uint8_t key[STORE_KEY_LEN],
 	o->touch = now - r.last_access >= STORE_TOUCH_SECS;
 	return 1;
 nomem:
-	mdb_txn_abort(txn);
+	mdb_txn_reset(txn);
 	store_obj_release(o);
 	errno = ENOMEM;
 	return -1;
