@@ -837,7 +837,8 @@ al_acl_match(struct conn *c, const struct acl_set *set)
 	struct acl_req ar;
 
 	req_acl_fill(c, &ar, r->r_naddrs > 0 ?
-	    (const struct sockaddr *)&r->r_addrs[0] : (const struct sockaddr *)r->r_dst);
+	    (const struct sockaddr *)&r->r_addrs[0] :
+	    (const struct sockaddr *)r->r_dst);
 	/* A request refused before it was parsed has no method or host. */
 	if (ar.method == NULL)
 		ar.method = "NONE";
