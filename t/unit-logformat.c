@@ -293,6 +293,9 @@ test_encodings(void)
 	    "\\u00f4\\u0090\\u0080\\u0080 \xf0\x9f\x98\x80\"\n",
 	    "=: overlong, surrogate and above-U+10FFFF bytes escaped, "
 	    "an emoji kept");
+	is_str(render_hdr("%={X}>h", &e, "X", "a\bb\fc\x1f"),
+	    "\"a\\bb\\fc\\u001f\"\n",
+	    "=: \\b and \\f as JSON writes them (RFC 8259 §7)");
 	is_str(render_hdr("%=>p %=tr %=tS %=ts", &e, "X", ""),
 	    "40000 12 1764031234.555 1764031234\n", "=: numbers bare");
 	e.user = "a b\"c";
@@ -356,6 +359,26 @@ test_widths(void)
 	ok(l != NULL && strchr(l, '"') != NULL &&
 	    strchr(strchr(strchr(strchr(strchr(l, '"') + 1, '"') + 1, '"') +
 	    1, '"') + 1, '"') != NULL, "... with its five separators");
+	/*
+	 * A JSON value cut at the limit: never inside a UTF-8 sequence, and
+	 * never past it (three ASCII bytes first, so that the room left at
+	 * the end is one byte short of a sequence).
+	 */
+	memcpy(big, "aaa", 3);
+	for (n = 3; n + 4 < 39999; n += 4)
+		memcpy(big + n, "\xf0\x9f\x98\x80", 4);	/* U+1F600 */
+	big[n] = '\0';
+	cap_reset();
+	(void)render("%={E}>h", &e);
+	cap_set(1, "E", big);
+	l = render("%={E}>h", &e);
+	n = l != NULL ? strlen(l) : 0;
+	ok(n > 6 && n - 1 <= LOGFMT_VALUE_MAX && l[0] == '"' &&
+	    memcmp(l + 1, "aaa", 3) == 0 && l[n - 2] == '"' &&
+	    l[n - 1] == '\n' && (n - 6) % 4 == 0 &&
+	    memcmp(l + n - 6, "\xf0\x9f\x98\x80", 4) == 0,
+	    "a JSON value is cut between UTF-8 sequences, within %d bytes "
+	    "with its quotes (%zu)", LOGFMT_VALUE_MAX, n - 1);
 	free(big);
 	e.url = "http://h/a";
 	{
@@ -571,7 +594,7 @@ main(void)
 	/* %tl is local time: make it UTC here. */
 	setenv("TZ", "UTC", 1);
 	tzset();
-	plan(10 + 9 + 12 + 9 + (int)(sizeof(bad) / sizeof(bad[0])) + 4 +
+	plan(10 + 9 + 13 + 10 + (int)(sizeof(bad) / sizeof(bad[0])) + 4 +
 	    6 + (int)(sizeof(conf_bad) / sizeof(conf_bad[0])));
 	test_builtins();
 	test_codes();

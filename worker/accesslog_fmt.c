@@ -264,93 +264,72 @@ lf_enc_pct(const unsigned char *esc, const unsigned char *s, size_t n,
 	return w;
 }
 
-/* Squid's mime-blob ([): %XX, and \r \n \\ as two bytes. */
+/*
+ * The escape of byte @p c in encoding @p enc into @p e: its length, or 0
+ * when @p c goes out as it is.
+ *  - MIME (squid's mime blob, [): %XX for lf_esc_mime's bytes, and
+ *    \r \n \\ as two bytes;
+ *  - QUOTE, SHELL: \" \\ \r \n \t, other controls as \xHH, and for QUOTE
+ *    bytes above 0x7e too (Apache's mod_log_config does the same);
+ *  - JSON (RFC 8259 §7): \" \\ \n \r \t \b \f, other controls and bytes
+ *    above 0x7e as \u00XX (a byte read as Latin-1: valid UTF-8 never
+ *    comes here, lf_enc_esc() copies it).
+ */
 static size_t
-lf_enc_mime(const unsigned char *s, size_t n, char *o, size_t room)
+lf_esc1(int enc, unsigned c, char e[6])
 {
-	size_t i, w = 0;
-	unsigned c;
+	char b;
 
-	for (i = 0; i < n; i++) {
-		c = s[i];
+	if (enc == LF_ENC_MIME) {
 		if (lf_esc_mime[c]) {
-			if (w + 3 > room)
-				break;
-			o[w++] = '%';
-			o[w++] = lf_hex_up[c >> 4];
-			o[w++] = lf_hex_up[c & 15];
-		} else if (c == '\r' || c == '\n' || c == '\\') {
-			if (w + 2 > room)
-				break;
-			o[w++] = '\\';
-			o[w++] = c == '\r' ? 'r' : c == '\n' ? 'n' : '\\';
-		} else {
-			if (w == room)
-				break;
-			o[w++] = (char)c;
+			e[0] = '%';
+			e[1] = lf_hex_up[c >> 4];
+			e[2] = lf_hex_up[c & 15];
+			return 3;
 		}
-	}
-	return w;
-}
-
-/*
- * Backslash escapes: \" \\ \r \n \t; other controls (and, for the quoted
- * string, bytes above 0x7e: Apache's mod_log_config does the same) as
- * \xHH.
- */
-static size_t
-lf_enc_bslash(const unsigned char *s, size_t n, char *o, size_t room,
-    int eight_bit)
-{
-	size_t i, w = 0;
-	unsigned c;
-	char e;
-
-	for (i = 0; i < n; i++) {
-		c = s[i];
-		e = c == '"' ? '"' : c == '\\' ? '\\' : c == '\r' ? 'r' :
+		b = c == '\r' ? 'r' : c == '\n' ? 'n' : c == '\\' ? '\\' : 0;
+	} else {
+		b = c == '"' ? '"' : c == '\\' ? '\\' : c == '\r' ? 'r' :
 		    c == '\n' ? 'n' : c == '\t' ? 't' : 0;
-		if (e != 0) {
-			if (w + 2 > room)
-				break;
-			o[w++] = '\\';
-			o[w++] = e;
-		} else if (c < 0x20 || c == 0x7f || (eight_bit && c > 0x7f)) {
-			if (w + 4 > room)
-				break;
-			o[w++] = '\\';
-			o[w++] = 'x';
-			o[w++] = lf_hex_lo[c >> 4];
-			o[w++] = lf_hex_lo[c & 15];
-		} else {
-			if (w == room)
-				break;
-			o[w++] = (char)c;
-		}
+		if (b == 0 && enc == LF_ENC_JSON)
+			b = c == '\b' ? 'b' : c == '\f' ? 'f' : 0;
 	}
-	return w;
+	if (b != 0) {
+		e[0] = '\\';
+		e[1] = b;
+		return 2;
+	}
+	if (enc == LF_ENC_MIME || (c >= 0x20 && c < 0x7f) ||
+	    (enc == LF_ENC_SHELL && c > 0x7f))
+		return 0;
+	if (enc == LF_ENC_JSON) {
+		memcpy(e, "\\u00", 4);
+		e[4] = lf_hex_lo[c >> 4];
+		e[5] = lf_hex_lo[c & 15];
+		return 6;
+	}
+	e[0] = '\\';
+	e[1] = 'x';
+	e[2] = lf_hex_lo[c >> 4];
+	e[3] = lf_hex_lo[c & 15];
+	return 4;
 }
 
 /*
- * A JSON string (RFC 8259 §7) with its quotes: valid UTF-8 is copied,
- * every other byte above 0x7e becomes \u00XX (read as Latin-1) so the
- * line stays valid UTF-8 and valid JSON whatever the client sent.
+ * @p s escaped as lf_esc1() says for @p enc, at most @p room bytes (an
+ * escape that does not fit whole ends it).  JSON copies valid UTF-8
+ * sequences (RFC 3629) as they are, so the line stays valid UTF-8 and
+ * valid JSON whatever the client sent.
  */
 static size_t
-lf_enc_json(const unsigned char *s, size_t n, char *o, size_t room)
+lf_enc_esc(int enc, const unsigned char *s, size_t n, char *o, size_t room)
 {
-	size_t i, w = 1, len;
-	unsigned c;
-	char e;
+	size_t i, w = 0, len, k;
+	char e[6];
 
-	if (room < 2)
-		return 0;
-	room--;			/* the closing quote */
-	o[0] = '"';
 	for (i = 0; i < n; i += len) {
-		c = s[i];
-		len = 1;
-		if (c >= 0x80 && (len = lf_utf8_len(s + i, n - i)) > 0) {
+		if (enc == LF_ENC_JSON && s[i] >= 0x80 &&
+		    (len = lf_utf8_len(s + i, n - i)) > 0) {
 			if (w + len > room)
 				break;
 			memcpy(o + w, s + i, len);
@@ -358,28 +337,17 @@ lf_enc_json(const unsigned char *s, size_t n, char *o, size_t room)
 			continue;
 		}
 		len = 1;
-		e = c == '"' ? '"' : c == '\\' ? '\\' : c == '\n' ? 'n' :
-		    c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' :
-		    c == '\f' ? 'f' : 0;
-		if (e != 0) {
-			if (w + 2 > room)
-				break;
-			o[w++] = '\\';
-			o[w++] = e;
-		} else if (c < 0x20 || c >= 0x7f) {
-			if (w + 6 > room)
-				break;
-			memcpy(o + w, "\\u00", 4);
-			o[w + 4] = lf_hex_lo[c >> 4];
-			o[w + 5] = lf_hex_lo[c & 15];
-			w += 6;
-		} else {
+		if ((k = lf_esc1(enc, s[i], e)) == 0) {
 			if (w == room)
 				break;
-			o[w++] = (char)c;
+			o[w++] = (char)s[i];
+		} else {
+			if (w + k > room)
+				break;
+			memcpy(o + w, e, k);
+			w += k;
 		}
 	}
-	o[w++] = '"';
 	return w;
 }
 
@@ -395,21 +363,21 @@ lf_encode(int enc, const char *str, size_t n, char *o, size_t room)
 	case LF_ENC_URL:
 		return lf_enc_pct(lf_esc_url, s, n, o, room);
 	case LF_ENC_MIME:
-		return lf_enc_mime(s, n, o, room);
 	case LF_ENC_QUOTE:
-		return lf_enc_bslash(s, n, o, room, 1);
+		return lf_enc_esc(enc, s, n, o, room);
 	case LF_ENC_SHELL:
 		/* Squid's strwordquote(): a word with a blank is quoted. */
 		if (memchr(s, ' ', n) == NULL)
-			return lf_enc_bslash(s, n, o, room, 0);
+			return lf_enc_esc(enc, s, n, o, room);
+		/* FALLTHROUGH */
+	case LF_ENC_JSON:
+		/* A JSON string has its quotes. */
 		if (room < 2)
 			return 0;
-		w = lf_enc_bslash(s, n, o + 1, room - 2, 0);
+		w = lf_enc_esc(enc, s, n, o + 1, room - 2);
 		o[0] = '"';
 		o[w + 1] = '"';
 		return w + 2;
-	case LF_ENC_JSON:
-		return lf_enc_json(s, n, o, room);
 	case LF_ENC_NONE:
 		w = n < room ? n : room;
 		memcpy(o, s, w);
