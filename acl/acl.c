@@ -180,18 +180,9 @@ struct acl_compile {
 	int		 nerrors;
 };
 
-static void __attribute__((format(printf, 2, 3)))
-acl_error(struct acl_compile *x, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_warnx("%s:%d: %s", x->file, x->line, msg);
-	x->nerrors++;
-}
+/* "FILE:LINE: message", counted. */
+#define acl_error(x, ...) \
+	log_conf_error((x)->file, (x)->line, &(x)->nerrors, __VA_ARGS__)
 
 /* Grow an array by one element; NULL (array untouched) on failure. */
 static void *

@@ -77,18 +77,9 @@ struct pac_str {
 	int		 err;
 };
 
-static void __attribute__((format(printf, 2, 3)))
-pac_error(struct pac_build *x, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_warnx("%s:%d: %s", x->file, x->line, msg);
-	x->nerrors++;
-}
+/* "FILE:LINE: message", counted. */
+#define pac_error(x, ...) \
+	log_conf_error((x)->file, (x)->line, &(x)->nerrors, __VA_ARGS__)
 
 static void __attribute__((format(printf, 2, 3)))
 pac_str_printf(struct pac_str *s, const char *fmt, ...)

@@ -25,18 +25,8 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "tls.h"
 
-static const char *
-ca_ossl(void)
-{
-	static char buf[160];
-	unsigned long e = ERR_peek_last_error();
-	const char *s = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "OpenSSL failure");
-	ERR_clear_error();
-	return buf;
-}
 
 /* "host.example" or ".example": LDH labels, nothing the config parser
    of nameConstraints would read as a separator. */
@@ -250,7 +240,7 @@ ca_create(const char *dir, char *const *names, int nnames)
 	rc = 0;
 	goto out;
 ossl:
-	fprintf(stderr, "sluice: cannot make the CA: %s\n", ca_ossl());
+	fprintf(stderr, "sluice: cannot make the CA: %s\n", tls_ossl_reason());
 out:
 	free(nc);
 	BN_free(bn);

@@ -166,6 +166,23 @@ req_alloc(struct conn *c, size_t n)
 	return buf_alloc(c->arena, n);
 }
 
+char *
+req_path_dup(struct conn *c, const char *p, size_t n)
+{
+	char *s;
+
+	if (n == 0)
+		return req_strdup(c, "/", 1);
+	if (*p != '?')
+		return req_strdup(c, p, n);
+	if ((s = req_alloc(c, n + 2)) != NULL) {
+		s[0] = '/';
+		memcpy(s + 1, p, n);
+		s[n + 1] = '\0';
+	}
+	return s;
+}
+
 int
 req_set_dst(struct conn *c, const struct sockaddr_storage *ss)
 {

@@ -223,6 +223,13 @@ void	*req_alloc(struct conn *c, size_t n);
  * @return 0, or -1 when the arena is full.
  */
 int	req_set_dst(struct conn *c, const struct sockaddr_storage *ss);
+/**
+ * @brief The origin-form path of what follows an absolute URL's
+ *	authority, p[0..n), in the arena: "/" when empty, and "?q" is
+ *	"/?q" (RFC 3986 §6.2.3).
+ * @return the copy, or NULL when the arena is full.
+ */
+char	*req_path_dup(struct conn *c, const char *p, size_t n);
 /** @brief A NUL-terminated copy of p[0..n) in the arena, or NULL. */
 char	*req_strdup(struct conn *c, const char *p, size_t n);
 /** @brief Arm the conn timer for a wait of @p ms (bounded by client_lifetime). */

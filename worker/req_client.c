@@ -305,19 +305,7 @@ req_parse_target(struct conn *c)
 		return ERR_INVALID_URL;	/* no fragment on the wire */
 	if (req_parse_authority(c, a, (size_t)(e - a), defport, 0) == -1)
 		return ERR_INVALID_URL;
-	if (e == t + n)
-		r->r_path = req_strdup(c, "/", 1);
-	else if (*e == '?') {
-		/* "http://h?q" is "http://h/?q" (RFC 3986 §6.2.3). */
-		r->r_path = req_alloc(c, (size_t)(t + n - e) + 2);
-		if (r->r_path != NULL) {
-			r->r_path[0] = '/';
-			memcpy(r->r_path + 1, e, (size_t)(t + n - e));
-			r->r_path[t + n - e + 1] = '\0';
-		}
-	} else
-		r->r_path = req_strdup(c, e, (size_t)(t + n - e));
-	if (r->r_path == NULL)
+	if ((r->r_path = req_path_dup(c, e, (size_t)(t + n - e))) == NULL)
 		return ERR_TOO_BIG;
 	return ERRPAGE_COUNT;
 }

@@ -353,17 +353,7 @@ req_tls_bumped_target(struct conn *c)
 		    c->c_peer_text, b->host, b->port);
 		return ERR_INVALID_REQ;
 	}
-	if (e == t + n)
-		r->r_path = req_strdup(c, "/", 1);
-	else if (*e == '?') {
-		r->r_path = req_alloc(c, (size_t)(t + n - e) + 2);
-		if (r->r_path != NULL) {
-			r->r_path[0] = '/';
-			memcpy(r->r_path + 1, e, (size_t)(t + n - e));
-			r->r_path[t + n - e + 1] = '\0';
-		}
-	} else
-		r->r_path = req_strdup(c, e, (size_t)(t + n - e));
+	r->r_path = req_path_dup(c, e, (size_t)(t + n - e));
 	r->r_host = req_strdup(c, b->host, strlen(b->host));
 	if (r->r_path == NULL || r->r_host == NULL)
 		return ERR_TOO_BIG;

@@ -393,6 +393,18 @@ tls_connect(struct tls_client *cc, int fd, const char *host, unsigned port,
 
 /* ---------------------------------------------------------------- errors */
 
+const char *
+tls_ossl_reason(void)
+{
+	static char buf[160];
+	unsigned long e = ERR_peek_last_error();
+	const char *s = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "OpenSSL failure");
+	ERR_clear_error();
+	return buf;
+}
+
 /* The reason of an OpenSSL error in the TLS vocabulary of tls.h. */
 static void
 tls_classify(struct tls *t, unsigned long e)

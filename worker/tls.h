@@ -281,6 +281,12 @@ int	tls_error(const struct tls *t);
 /** @return a short reason for the logs ("" before a failure); valid
  *	until tls_free(). */
 const char *tls_reason(const struct tls *t);
+/**
+ * @brief The reason of this thread's last OpenSSL error, for messages
+ *	(static storage, "OpenSSL failure" when there is none); clears the
+ *	error queue.
+ */
+const char *tls_ossl_reason(void);
 /** @return the X509_V_ERR_* code of a failed verification, 0 (X509_V_OK)
  *	otherwise. */
 long	tls_verify_error(const struct tls *t);

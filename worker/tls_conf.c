@@ -49,31 +49,10 @@ struct tls_conf_ctx {
 	int		 nerrors;
 };
 
-static void __attribute__((format(printf, 2, 3)))
-tls_conf_error(struct tls_conf_ctx *x, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
+/* "FILE:LINE: message", counted. */
+#define tls_conf_error(x, ...) \
+	log_conf_error((x)->file, (x)->line, &(x)->nerrors, __VA_ARGS__)
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_warnx("%s:%d: %s", x->file, x->line, msg);
-	x->nerrors++;
-}
-
-/* The last OpenSSL reason, for messages; clears the queue. */
-static const char *
-tls_conf_ossl(void)
-{
-	static char buf[128];
-	unsigned long e = ERR_peek_last_error();
-	const char *s = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "unknown error");
-	ERR_clear_error();
-	return buf;
-}
 
 /* Read @p path (at most TLS_FILE_MAX) into a memory BIO. */
 static BIO *
@@ -182,7 +161,7 @@ tls_conf_certs(struct tls_conf_ctx *x, const char *what, const char *path,
 		ERR_clear_error();
 	else if (e != 0) {
 		tls_conf_error(x, "%s %s: a certificate does not parse (%s)",
-		    what, path, tls_conf_ossl());
+		    what, path, tls_ossl_reason());
 		goto fail;
 	}
 	if (*leaf == NULL) {
@@ -229,7 +208,7 @@ tls_conf_key(struct tls_conf_ctx *x, const char *what, const char *path)
 			    path);
 		else
 			tls_conf_error(x, "%s %s: no PEM private key in it "
-			    "(%s)", what, path, tls_conf_ossl());
+			    "(%s)", what, path, tls_ossl_reason());
 		ERR_clear_error();
 	}
 	return k;
@@ -284,12 +263,12 @@ tls_conf_use(struct tls_conf_ctx *x, SSL_CTX *ctx, const char *cpath,
 	if (SSL_CTX_use_certificate(ctx, leaf) != 1) {
 		tls_conf_error(x, "tls-cert %s is refused: %s (TLS needs RSA "
 		    "keys of 2048 bits or more, EC keys of 224 bits or more, "
-		    "and no SHA-1 signature)", cpath, tls_conf_ossl());
+		    "and no SHA-1 signature)", cpath, tls_ossl_reason());
 		return -1;
 	}
 	if (chain != NULL && SSL_CTX_set1_chain(ctx, chain) != 1) {
 		tls_conf_error(x, "tls-cert %s: the chain is refused: %s",
-		    cpath, tls_conf_ossl());
+		    cpath, tls_ossl_reason());
 		return -1;
 	}
 	if (SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
@@ -313,7 +292,7 @@ tls_conf_server_ctx(struct tls_conf_ctx *x, int min_version)
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
 	    tls_ctx_policy(ctx, min_version, 1) == -1) {
 		tls_conf_error(x, "cannot make a TLS context: %s",
-		    tls_conf_ossl());
+		    tls_ossl_reason());
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -507,7 +486,7 @@ tls_conf_client(struct tls_conf_ctx *x, const struct conf *c)
 	if ((cc->ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 	    tls_ctx_policy(cc->ctx, c->tls_out_min, 0) == -1) {
 		tls_conf_error(x, "cannot make a TLS context: %s",
-		    tls_conf_ossl());
+		    tls_ossl_reason());
 		goto fail;
 	}
 	st = SSL_CTX_get_cert_store(cc->ctx);
@@ -545,7 +524,7 @@ tls_conf_client(struct tls_conf_ctx *x, const struct conf *c)
 				log_warnx("%s: the system trust store %s does "
 				    "not load (%s): origins are verified "
 				    "against cafile= only", c->path, deffile,
-				    tls_conf_ossl());
+				    tls_ossl_reason());
 		} else if (stat(defdir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
 		    SSL_CTX_load_verify_locations(cc->ctx, NULL, defdir) ==
 		    1) {
@@ -569,7 +548,7 @@ tls_conf_client(struct tls_conf_ctx *x, const struct conf *c)
 	    SSL_CTX_set_alpn_protos(cc->ctx,
 	    (const unsigned char *)"\x08http/1.1", 9) != 0) {
 		tls_conf_error(x, "cannot set up verification: %s",
-		    tls_conf_ossl());
+		    tls_ossl_reason());
 		goto fail;
 	}
 	/* Sessions live in our table (tls.c), one per origin host:port. */

@@ -103,18 +103,9 @@ static int	conf_file_parse(struct conf_parse *, const char *);
 static int	conf_line_add(struct conf_parse *, struct conf_line **,
 		    size_t *, int, char **, const unsigned char *);
 
-static void __attribute__((format(printf, 2, 3)))
-conf_error(struct conf_parse *p, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_warnx("%s:%d: %s", p->file, p->line, msg);
-	p->nerrors++;
-}
+/* "FILE:LINE: message", counted. */
+#define conf_error(p, ...) \
+	log_conf_error((p)->file, (p)->line, &(p)->nerrors, __VA_ARGS__)
 
 /*
  * A decimal number in [min, max], digits only (no sign, no blanks).

@@ -200,6 +200,19 @@ LOG_FUNC(log_info, LOG_LVL_INFO, 0)
 LOG_FUNC(log_debug, LOG_LVL_DEBUG, 0)
 
 void
+log_conf_error(const char *file, int line, int *nerrors, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%d: %s", file, line, msg);
+	(*nerrors)++;
+}
+
+void
 fatal(const char *fmt, ...)
 {
 	va_list ap;

@@ -51,6 +51,13 @@ void	log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_vwrite(enum log_level, int with_errno, const char *, va_list);
+/**
+ * @brief A configuration error: "FILE:LINE: message" as a [warn] line,
+ *	and one more in *@p nerrors (every parser of a config file counts
+ *	its errors and refuses the file when there are any).
+ */
+void	log_conf_error(const char *file, int line, int *nerrors,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /** @brief [emerg] line with strerror(errno), then exit(1). */
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 /** @brief [emerg] line, then exit(1). */
