@@ -16,6 +16,7 @@
 
 #include "client.h"
 #include "harness.h"
+#include "raw.h"
 #include "origin.h"
 #include "tap.h"
 
@@ -23,28 +24,6 @@ static const struct origin_step steps[] = {
 	{ .expect = "GET /f", .status = 200, .body = "file ok",
 	    .flags = ORIGIN_REPEAT },
 };
-
-static void
-b64(const char *in, char *out)
-{
-	static const char t[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(in), i, o = 0;
-	unsigned v;
-
-	for (i = 0; i < n; i += 3) {
-		v = (unsigned char)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned char)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)in[i + 2];
-		out[o++] = t[v >> 18 & 63];
-		out[o++] = t[v >> 12 & 63];
-		out[o++] = i + 1 < n ? t[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? t[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
 
 static long
 get(struct harness *h, int oport, const char *cred)
@@ -58,7 +37,7 @@ get(struct harness *h, int oport, const char *cred)
 	snprintf(u, sizeof(u), "http://127.0.0.1:%d/f", oport);
 	memset(&q, 0, sizeof(q));
 	q.url = u;
-	b64(cred, enc);
+	raw_b64(cred, enc);
 	snprintf(hdr, sizeof(hdr), "Proxy-Authorization: Basic %s", enc);
 	q.headers = hdr;
 	cl = client_new(h->port[0]);

@@ -26,6 +26,7 @@
 
 #include "client.h"
 #include "harness.h"
+#include "raw.h"
 #include "origin.h"
 #include "tap.h"
 
@@ -35,28 +36,6 @@ static const struct origin_step steps_ok[] = {
 };
 
 static char helper[PATH_MAX];
-
-static void
-b64(const char *in, char *out)
-{
-	static const char t[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(in), i, o = 0;
-	unsigned v;
-
-	for (i = 0; i < n; i += 3) {
-		v = (unsigned char)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned char)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)in[i + 2];
-		out[o++] = t[v >> 18 & 63];
-		out[o++] = t[v >> 12 & 63];
-		out[o++] = i + 1 < n ? t[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? t[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
 
 /* GET @p path of the origin with credentials "user:pass" (NULL: none). */
 static long
@@ -72,7 +51,7 @@ get(struct harness *h, int oport, const char *path, const char *cred,
 	memset(&q, 0, sizeof(q));
 	q.url = u;
 	if (cred != NULL) {
-		b64(cred, enc);
+		raw_b64(cred, enc);
 		snprintf(hdr, sizeof(hdr), "Proxy-Authorization: Basic %s", enc);
 		q.headers = hdr;
 	}

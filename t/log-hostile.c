@@ -31,28 +31,6 @@ static const struct origin_step steps[] = {
 #define USER_BLANK	"sp ace [x]"
 #define USER_QUOTE	"q\"u\\o'te\xff\xc3"
 
-static void
-b64(const char *in, char *out)
-{
-	static const char t[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(in), i, o = 0;
-	unsigned v;
-
-	for (i = 0; i < n; i += 3) {
-		v = (unsigned char)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned char)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)in[i + 2];
-		out[o++] = t[v >> 18 & 63];
-		out[o++] = t[v >> 12 & 63];
-		out[o++] = i + 1 < n ? t[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? t[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
 /* Send @n bytes as one request, read the status; -1: none. */
 static int
 send_raw(struct harness *h, const char *req, size_t n)
@@ -78,7 +56,7 @@ get(struct harness *h, int oport, const char *path, const char *extra,
 	char req[4096], cred[256], enc[400];
 
 	snprintf(cred, sizeof(cred), "%s:pw", user);
-	b64(cred, enc);
+	raw_b64(cred, enc);
 	snprintf(req, sizeof(req), "GET http://127.0.0.1:%d%s HTTP/1.1\r\n"
 	    "Host: x\r\n%sProxy-Authorization: Basic %s\r\n"
 	    "Connection: close\r\n\r\n", oport, path, extra, enc);

@@ -734,3 +734,25 @@ raw_body_is(const struct raw_resp *r, const char *s)
 {
 	return r->body != NULL && strcmp(r->body, s) == 0;
 }
+
+void
+raw_b64(const char *in, char *out)
+{
+	static const char t[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(in), i, o = 0;
+	unsigned v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned char)in[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)in[i + 2];
+		out[o++] = t[v >> 18 & 63];
+		out[o++] = t[v >> 12 & 63];
+		out[o++] = i + 1 < n ? t[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? t[v & 63] : '=';
+	}
+	out[o] = '\0';
+}

@@ -148,6 +148,12 @@ int	raw_read_body(struct raw *c, struct raw_resp *r, int is_head, int ms);
  */
 const char *raw_resp_header(struct raw_resp *r, const char *name);
 
+/**
+ * @brief Base64 (RFC 4648 §4) of the string @p in into @p out, which has
+ *	room for 4 * ((strlen(in) + 2) / 3) + 1 bytes (Basic credentials).
+ */
+void	raw_b64(const char *in, char *out);
+
 /** @return 1 when header @p name is there and its value contains @p sub. */
 int	raw_has(struct raw_resp *r, const char *name, const char *sub);
 
